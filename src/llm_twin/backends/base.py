@@ -1,0 +1,47 @@
+"""The generation backend protocol: chat messages in, text out, in batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_new_tokens: int = 220
+    temperature: float = 0.7
+    top_p: float = 0.9
+    repetition_penalty: float = 1.15
+    no_repeat_ngram_size: int = 4
+    seed: int | None = None
+
+
+@dataclass
+class Generation:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finished: bool  # False when cut by max_new_tokens
+
+
+class Backend(Protocol):
+    model_id: str
+
+    @property
+    def context_window(self) -> int: ...
+
+    def load(self) -> None:
+        """Load weights now (otherwise the first call does). Lets callers time and report it."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def render_prompt(self, messages: list[Message]) -> str:
+        """The exact prompt text the model sees, through the model's own chat template."""
+        ...
+
+    def generate(self, conversations: list[list[Message]], params: GenerationParams) -> list[Generation]:
+        """One completion per conversation, generated as one batch where the backend can."""
+        ...

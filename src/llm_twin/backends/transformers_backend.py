@@ -1,0 +1,137 @@
+"""Generation with Hugging Face transformers (CPU or CUDA), batched, via the chat template."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+from llm_twin.backends.base import Generation, GenerationParams, Message
+from llm_twin.backends.model_source import (ModelLocation, dequantised_cache_dir, is_complete_cache,
+                                            locate_model)
+
+
+class TransformersBackend:
+    """Loads lazily; `load_seconds` tells how long the load took (for `twin write --timings`)."""
+
+    def __init__(self, model: str, *, gguf_file: str | None = None, device: str = "auto",
+                 cache_dir: Path | None = None):
+        self.model_id = model
+        self.location: ModelLocation = locate_model(model, gguf_file)
+        self.device = device
+        self.cache_dir = cache_dir
+        self.load_seconds = 0.0
+        self._model = None
+        self._tokenizer = None
+
+    # -- loading -------------------------------------------------------------------------
+    def load(self) -> None:
+        if self._model is not None:
+            return
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        started = time.perf_counter()
+        source = self._weights_folder()
+        kwargs = {"gguf_file": self.location.gguf_file} if source == self.location else {}
+        device = self._resolve_device(torch)
+        dtype = torch.bfloat16 if device == "cuda" else torch.float32
+        self._tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **kwargs)
+        self._tokenizer.padding_side = "left"  # batched generation appends to the right edge
+        if self._tokenizer.pad_token is None:
+            self._tokenizer.pad_token = self._tokenizer.eos_token
+        model = AutoModelForCausalLM.from_pretrained(source.name_or_path, dtype=dtype, **kwargs)
+        self._model = model.to(device).eval()
+        self.load_seconds = time.perf_counter() - started
+
+    def _resolve_device(self, torch) -> str:
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return self.device
+
+    def _weights_folder(self) -> ModelLocation:
+        """For a GGUF, the dequantised copy in the cache (made now if missing); else as given."""
+        if not self.location.gguf_file or self.cache_dir is None:
+            return self.location
+        folder = dequantised_cache_dir(self.cache_dir, self.location)
+        if not is_complete_cache(folder):
+            self._write_dequantised_cache(folder)
+        return ModelLocation(str(folder))
+
+    def _write_dequantised_cache(self, folder: Path) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        args = (self.location.name_or_path,)
+        kwargs = {"gguf_file": self.location.gguf_file}
+        tokenizer = AutoTokenizer.from_pretrained(*args, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(*args, dtype=torch.float32, **kwargs)
+        # The weights are plain floats after loading; drop the GGUF marker so they can be saved.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        partial = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        model.save_pretrained(partial)
+        tokenizer.save_pretrained(partial)
+        (partial / "twin-cache.json").write_text(json.dumps({
+            "complete": True, "source": self.location.name_or_path,
+            "gguf_file": self.location.gguf_file}))
+        shutil.rmtree(folder, ignore_errors=True)
+        partial.rename(folder)
+
+    @property
+    def tokenizer(self):
+        self.load()
+        return self._tokenizer
+
+    @property
+    def context_window(self) -> int:
+        self.load()
+        return int(getattr(self._model.config, "max_position_embeddings", 2048) or 2048)
+
+    # -- prompting -----------------------------------------------------------------------
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def render_prompt(self, messages: list[Message]) -> str:
+        return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+    # -- generation ----------------------------------------------------------------------
+    def generate(self, conversations: list[list[Message]], params: GenerationParams) -> list[Generation]:
+        import torch
+
+        self.load()
+        prompts = [self.render_prompt(messages) for messages in conversations]
+        inputs = self._tokenizer(prompts, return_tensors="pt", padding=True,
+                                 add_special_tokens=False).to(self._model.device)
+        if params.seed is not None:
+            torch.manual_seed(params.seed)
+        with torch.inference_mode():
+            output = self._model.generate(**inputs, **self._sampling_kwargs(params))
+        prompt_length = inputs["input_ids"].shape[1]
+        return [self._decode(row[prompt_length:], int(mask.sum()), params)
+                for row, mask in zip(output, inputs["attention_mask"])]
+
+    def _sampling_kwargs(self, params: GenerationParams) -> dict:
+        kwargs = {"max_new_tokens": params.max_new_tokens,
+                  "repetition_penalty": params.repetition_penalty,
+                  "pad_token_id": self._tokenizer.pad_token_id,
+                  "eos_token_id": self._tokenizer.eos_token_id}
+        if params.no_repeat_ngram_size:
+            kwargs["no_repeat_ngram_size"] = params.no_repeat_ngram_size
+        if params.temperature > 0:
+            kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
+        else:
+            kwargs.update(do_sample=False)
+        return kwargs
+
+    def _decode(self, new_tokens, prompt_tokens: int, params: GenerationParams) -> Generation:
+        ids = new_tokens.tolist()
+        eos = self._tokenizer.eos_token_id
+        finished = eos in ids
+        if finished:
+            ids = ids[:ids.index(eos)]
+        text = self._tokenizer.decode(ids, skip_special_tokens=True).strip()
+        return Generation(text, prompt_tokens, len(ids), finished)

@@ -1,0 +1,1 @@
+"""The `twin` command line, one module per pipeline stage."""

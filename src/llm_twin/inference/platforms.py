@@ -1,0 +1,438 @@
+"""Each platform's hard limits, and the formatter that fits a generated draft to them.
+
+The model writes in the person's voice; this module only enforces what a platform would reject or
+mangle: post length, thread numbering, hashtag count, the article title. It also strips the chat
+artefacts small models wrap around their answer. It never rewrites wording: emoji, punctuation and
+single line breaks are where the voice lives, so they are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+PLATFORMS = ("linkedin", "x", "instagram", "medium", "substack")
+MAX_THREAD_POSTS = 25
+ARTICLE_TITLE_MAX_CHARS = 80
+
+
+@dataclass(frozen=True)
+class PlatformRules:
+    name: str
+    label: str
+    # A noun phrase, used in the prompt as "Write {style_hint}, about {target_chars} characters".
+    style_hint: str
+    target_chars: int
+    max_chars_per_post: int | None = None
+    max_hashtags: int | None = None
+    is_thread_platform: bool = False
+    needs_title: bool = False
+
+
+_ARTICLE_HINT = "an article with a title line, then a Markdown body"
+_RULES = {
+    "linkedin": PlatformRules(
+        "linkedin", "LinkedIn",
+        "a LinkedIn post: a strong first line, short paragraphs, line breaks between them",
+        target_chars=1200, max_chars_per_post=3000),
+    "x": PlatformRules(
+        "x", "X", "a short post, or a numbered thread when the idea needs more room",
+        target_chars=260, max_chars_per_post=280, is_thread_platform=True),
+    "instagram": PlatformRules(
+        "instagram", "Instagram", "an Instagram caption with a few hashtags at the end",
+        target_chars=600, max_chars_per_post=2200, max_hashtags=30),
+    "medium": PlatformRules("medium", "Medium", _ARTICLE_HINT, target_chars=3000, needs_title=True),
+    "substack": PlatformRules("substack", "Substack", _ARTICLE_HINT, target_chars=3000,
+                              needs_title=True),
+}
+_ALIASES = {"twitter": "x"}
+
+
+def rules_for(platform: str) -> PlatformRules:
+    key = platform.strip().lower() if isinstance(platform, str) else None
+    key = _ALIASES.get(key, key)
+    if key not in _RULES:
+        raise ValueError(f"unknown platform {platform!r}; expected one of: {', '.join(PLATFORMS)}")
+    return _RULES[key]
+
+
+@dataclass
+class FormattedDraft:
+    platform: str
+    posts: list[str]  # one item, except for an X thread
+    title: str | None = None
+    truncated: bool = False  # text was cut away to fit a limit
+    notes: list[str] = field(default_factory=list)  # what the formatter changed, for the user
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(self.posts)
+
+    def as_text(self) -> str:
+        if self.title is None:
+            return self.body
+        return f"# {self.title}\n\n{self.body}".rstrip()
+
+
+def format_draft(text: str, platform: str) -> FormattedDraft:
+    """Clean a generated draft and fit it to the platform's limits."""
+    rules = rules_for(platform)
+    cleaned, notes = _clean(text)
+    if rules.is_thread_platform:
+        draft = _format_thread(cleaned, rules)
+    elif rules.needs_title:
+        draft = _format_article(cleaned, rules)
+    else:
+        draft = _format_post(cleaned, rules)
+    if not cleaned:
+        notes.append("the draft is empty")
+    draft.notes = notes + draft.notes
+    return draft
+
+
+# --- cleanup -------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w")
+_ASSISTANT_HEADER = re.compile(
+    r"<\|im_start\|>[ \t]*assistant|<\|start_header_id\|>\s*assistant\s*<\|end_header_id\|>", re.I)
+_TURN_END = re.compile(r"<\|(?:im_end|endoftext|eot_id|end|eos)\|>|</s>", re.I)
+_STRAY_TOKEN = re.compile(
+    r"<\|start_header_id\|>\s*\w*\s*<\|end_header_id\|>|<\|im_start\|>[ \t]*(?:system|user)?"
+    r"|<\|[a-z_]+\|>|</?s>|\[/?INST\]", re.I)
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
+_PREAMBLE_NOUN = re.compile(r"\b(?:post|tweet|thread|caption|article|draft)s?\b", re.I)
+_PREAMBLE_OPENER = re.compile(
+    r"^\W*(?:sure|certainly|of course|absolutely|okay|ok|alright|great|here|below|happy to)\b",
+    re.I)
+_QUOTE_PAIRS = {'"': '"', "\u201c": "\u201d", "\u00ab": "\u00bb"}
+
+
+def _clean(text: str) -> tuple[str, list[str]]:
+    notes = []
+    cleaned = _strip_role_tokens(text)
+    if cleaned != text:
+        notes.append("removed chat role tokens")
+    cleaned = _tidy_lines(cleaned)
+    for step, note in ((_strip_preamble, "removed the chat preamble before the draft"),
+                       (_strip_wrapping_quotes, "removed the quotes around the draft")):
+        stripped = step(cleaned)
+        if stripped != cleaned:
+            cleaned = stripped
+            notes.append(note)
+    if not _WORD.search(cleaned) and _WORD.search(text):
+        cleaned = text.strip()  # safety net: every step above keeps the words, this should not run
+    return cleaned, notes
+
+
+def _strip_role_tokens(text: str) -> str:
+    """Keep the assistant's turn only: what follows its header, up to the end-of-turn token."""
+    after_header = _ASSISTANT_HEADER.split(text)[-1]
+    if _WORD.search(_STRAY_TOKEN.sub("", after_header)):
+        text = after_header
+    turns = [_STRAY_TOKEN.sub("", t) for t in _TURN_END.split(text)]
+    return next((t for t in turns if _WORD.search(t)), "".join(turns))
+
+
+def _tidy_lines(text: str) -> str:
+    """Drop trailing spaces and runs of blank lines, except blank lines inside code fences."""
+    lines: list[str] = []
+    in_fence = False
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = line.rstrip()
+        if not line and not in_fence and lines and not lines[-1]:
+            continue
+        lines.append(line)
+        if _FENCE.match(line):
+            in_fence = not in_fence
+    return "\n".join(lines).strip()
+
+
+def _strip_preamble(text: str) -> str:
+    """Drop a first line like "Sure! Here's a LinkedIn post:" when a draft follows it.
+
+    A line ending in ':' that names the form can also be a real hook ("3 lessons from my first
+    article:"), so it must also open like a chat reply or be a bare label ("Tweet:").
+    """
+    first, _, rest = text.partition("\n")
+    line = first.strip().strip("*_#").strip()
+    if not (line.endswith(":") and _PREAMBLE_NOUN.search(line) and _WORD.search(rest)):
+        return text
+    if _PREAMBLE_OPENER.match(line) or len(line.split()) <= 4:
+        return rest.strip()
+    return text
+
+
+def _strip_wrapping_quotes(text: str) -> str:
+    close = _QUOTE_PAIRS.get(text[:1])
+    if close is None or len(text) < 2 or text[-1] != close:
+        return text
+    inner = text[1:-1]
+    if not _WORD.search(inner) or not _quotes_balanced(inner, text[0], close):
+        return text
+    return inner.strip()
+
+
+def _quotes_balanced(inner: str, open_: str, close: str) -> bool:
+    """True when the first and last characters quote the whole text, not two separate quotes."""
+    if open_ == close:
+        return open_ not in inner
+    depth = 0
+    for char in inner:
+        depth += (char == open_) - (char == close)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+# --- single posts (LinkedIn, Instagram) ----------------------------------------------------------
+
+# A sentence end, or a line break after a line that does not lead into the next one.
+_SENTENCE_END = re.compile(
+    r"[.!?\u2026][\"'\u201d\u2019)\]]*(?=\s|$)|(?<=[^\s:,;(\-\u2013\u2014])(?=\n)")
+_HASHTAG = re.compile(r"(?<![\w&#/])#(?=\w*[^\W\d_])\w+")  # "#1", "C#", "a/#b" are not hashtags
+
+
+def _format_post(text: str, rules: PlatformRules) -> FormattedDraft:
+    notes = []
+    if rules.max_hashtags is not None:
+        text, removed = _limit_hashtags(text, rules.max_hashtags)
+        if removed:
+            noun = "hashtag" if removed == 1 else "hashtags"
+            notes.append(f"removed {removed} {noun} over {rules.label}'s limit of "
+                         f"{rules.max_hashtags}")
+    limit = rules.max_chars_per_post
+    text, boundary = _cut_to_limit(text, limit) if limit is not None else (text, None)
+    if boundary:
+        notes.append(f"cut to {limit:,} characters at a {boundary} boundary")
+    return FormattedDraft(rules.name, [text], truncated=boundary is not None, notes=notes)
+
+
+def _cut_to_limit(text: str, limit: int) -> tuple[str, str | None]:
+    """Cut to `limit` characters; also returns the boundary cut at ("sentence", "word") or None."""
+    if len(text) <= limit:
+        return text, None
+    end = _last_sentence_end(text, limit)
+    # A sentence cut that gives up more than half the room reads worse than a word cut with "…".
+    if end >= limit // 2:
+        return text[:end].rstrip(), "sentence"
+    return _cut_at_word(text, limit), "word"
+
+
+def _last_sentence_end(text: str, limit: int) -> int:
+    best = 0
+    for match in _SENTENCE_END.finditer(text):
+        if match.end() > limit:
+            break
+        best = match.end()
+    return best
+
+
+def _cut_at_word(text: str, limit: int) -> str:
+    space = re.search(r"\s\S*\Z", text[:limit])
+    head = text[:space.start()] if space and space.start() > 0 else text[:limit - 1]
+    head = head.rstrip().rstrip(",;:-\u2013\u2014 ") or text[:limit - 1]
+    return head + "\u2026"
+
+
+def _limit_hashtags(text: str, limit: int) -> tuple[str, int]:
+    """Keep the first `limit` distinct hashtags (first occurrence each); drop every other one."""
+    tags = list(_HASHTAG.finditer(text))
+    if len(tags) <= limit:
+        return text, 0
+    seen: set[str] = set()
+    spans = []
+    for tag in tags:
+        key = tag.group().lower()
+        if key not in seen and len(seen) < limit:
+            seen.add(key)
+        else:
+            spans.append(_span_with_space(text, tag.start(), tag.end()))
+    kept, position = [], 0
+    for start, end in spans:
+        kept.append(text[position:start])
+        position = end
+    kept.append(text[position:])
+    return _tidy_lines("".join(kept)), len(spans)
+
+
+def _span_with_space(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a removed tag's span over the spaces on one side, so no double space is left."""
+    before = len(text[:start]) - len(text[:start].rstrip(" \t"))
+    if before:
+        return start - before, end
+    after = len(text[end:]) - len(text[end:].lstrip(" \t"))
+    return start, end + after
+
+
+# --- X threads -----------------------------------------------------------------------------------
+
+_SLASH_NUMBER = r"[(\[]?(?P<n>\d{1,3})[ \t]*/[ \t]*(?P<of>\d{1,3})?[)\]]?"
+_LABEL_NUMBER = r"(?:tweet|post)[ \t]+(?P<n2>\d{1,3})(?:[ \t]*/[ \t]*(?P<of2>\d{1,3}))?"
+_LEADING_NUMBER = re.compile(
+    rf"^[ \t]*(?:{_SLASH_NUMBER}|{_LABEL_NUMBER})(?!\d)[.:)\-]?[ \t]*", re.I | re.M)
+_TRAILING_NUMBER = re.compile(r"[ \t]*[(\[]?(?P<n>\d{1,3})/(?P<of>\d{1,3})[)\]]?[ \t]*$", re.M)
+_SENTENCE_GAP = re.compile(
+    r"(?:(?<=[.!?\u2026])|(?<=[.!?\u2026][\"'\u201d\u2019)\]]))\s+|\s*\n\s*")
+
+
+def split_thread(text: str, limit: int = 280) -> list[str]:
+    """Split `text` into posts of at most `limit` characters, numbered "1/n " when more than one.
+
+    Splits at sentence ends and line breaks, packing greedily; a sentence too long for a post is
+    split between words, a word too long (a URL) is cut. Numbering the text already carries
+    ("1/", "2/3", "(1/5)", "Tweet 1:") is removed first, and its posts stay separate.
+    """
+    if limit < 20:
+        raise ValueError(f"limit must be at least 20 characters, got {limit}")
+    segments = _strip_thread_numbering(text.strip()) or [text.strip()]
+    return _number(_thread_chunks(segments, limit))
+
+
+def _format_thread(text: str, rules: PlatformRules) -> FormattedDraft:
+    segments = _strip_thread_numbering(text)
+    notes = ["removed the draft's own thread numbering"] if segments else []
+    chunks = _thread_chunks(segments or [text], rules.max_chars_per_post)
+    truncated = len(chunks) > MAX_THREAD_POSTS
+    if truncated:
+        notes.append(f"cut the thread to {MAX_THREAD_POSTS} posts (it needed {len(chunks)})")
+        chunks = chunks[:MAX_THREAD_POSTS]
+    if len(chunks) > 1:
+        notes.append(f"split into a thread of {len(chunks)} posts")
+    return FormattedDraft(rules.name, _number(chunks) or [""], truncated=truncated, notes=notes)
+
+
+def _strip_thread_numbering(text: str) -> list[str] | None:
+    """The posts of a thread the model numbered itself, numbers removed; None if not numbered."""
+    for pattern in (_LEADING_NUMBER, _TRAILING_NUMBER):
+        marks = _sequential_marks(pattern.finditer(text))
+        if len(marks) >= 2:
+            bounds = [0] + [i for m in marks for i in m.span()] + [len(text)]
+            pieces = (text[start:end].strip() for start, end in zip(bounds[::2], bounds[1::2]))
+            return [piece for piece in pieces if piece]
+    return None
+
+
+def _sequential_marks(matches: Iterator[re.Match]) -> list[re.Match]:
+    """Marks numbered 1, 2, 3... with one total; others ("24/7", "1/2 cup") are left in the text."""
+    marks: list[re.Match] = []
+    total = None
+    for match in matches:
+        groups = match.groupdict()
+        number = int(groups.get("n") or groups["n2"])
+        of = groups.get("of") or groups.get("of2")
+        of = int(of) if of else None
+        out_of_step = of is not None and (of < number or total not in (None, of))
+        if number != len(marks) + 1 or out_of_step:
+            continue
+        total = of or total
+        marks.append(match)
+    return marks
+
+
+def _thread_chunks(segments: list[str], limit: int) -> list[str]:
+    """Unnumbered posts, each short enough to take its "i/n " prefix within `limit`."""
+    whole = "\n\n".join(segments)
+    if len(whole) <= limit:
+        return [whole] if whole else []
+    digits = 1
+    while True:
+        budget = limit - (2 * digits + 2)  # len("10/12 ") with two-digit numbers
+        chunks = [chunk for segment in segments for chunk in _pack(segment, budget)]
+        if len(chunks) < 10 ** digits:
+            return chunks
+        digits += 1
+
+
+def _number(chunks: list[str]) -> list[str]:
+    if len(chunks) < 2:
+        return list(chunks)
+    return [f"{i}/{len(chunks)} {chunk}" for i, chunk in enumerate(chunks, start=1)]
+
+
+def _pack(text: str, budget: int) -> list[str]:
+    posts: list[str] = []
+    current = ""
+    for separator, piece in _pieces(text, budget):
+        if current and len(current) + len(separator) + len(piece) <= budget:
+            current += separator + piece
+        else:
+            if current:
+                posts.append(current)
+            current = piece
+    if current:
+        posts.append(current)
+    return posts
+
+
+def _pieces(text: str, budget: int) -> Iterator[tuple[str, str]]:
+    """(separator before, piece) pairs, each piece at most `budget` characters."""
+    for separator, sentence in _sentences(text):
+        if len(sentence) <= budget:
+            yield separator, sentence
+            continue
+        for i, word in enumerate(sentence.split()):
+            word_separator = separator if i == 0 else " "
+            for start in range(0, len(word), budget):
+                yield (word_separator if start == 0 else ""), word[start:start + budget]
+
+
+def _sentences(text: str) -> list[tuple[str, str]]:
+    """(separator before, sentence) pairs; a separator keeps line breaks, not runs of spaces."""
+    pairs, separator, start = [], "", 0
+    for gap in _SENTENCE_GAP.finditer(text):
+        pairs.append((separator, text[start:gap.start()]))
+        breaks = gap.group().count("\n")
+        separator = "\n\n" if breaks >= 2 else "\n" if breaks else " "
+        start = gap.end()
+    pairs.append((separator, text[start:]))
+    return [(sep, sentence) for sep, sentence in pairs if sentence]
+
+
+# --- articles (Medium, Substack) -----------------------------------------------------------------
+
+_EXPLICIT_HEADING = re.compile(
+    r"^(?:#{1,6}\s|(?:\*\*|__)?\s*title\s*:|\*\*[^*]+\*\*$|__[^_]+__$)", re.I)
+_TITLE_DECORATION = re.compile(r"^(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:title\s*:)?\s*(?:\*\*|__)?\s*",
+                               re.I)
+_NOT_A_TITLE = re.compile(r"^(?:[-*+>|]\s|```|~~~|\d+[.)]\s)")  # list item, quote, table, fence
+_FIRST_SENTENCE = re.compile(r".+?[.!?\u2026](?=\s|$)")
+
+
+def _format_article(text: str, rules: PlatformRules) -> FormattedDraft:
+    first, _, rest = text.partition("\n")
+    title = _heading_title(first.strip(), rest)
+    if title is None:
+        title = _title_from_first_sentence(text)
+        notes = ["derived the title from the first sentence"] if title else []
+        return FormattedDraft(rules.name, [text], title=title, notes=notes)
+    body = rest.lstrip("\n") or text
+    return FormattedDraft(rules.name, [body], title=title)
+
+
+def _heading_title(line: str, rest: str) -> str | None:
+    """The title when the first line is a heading: "# T", "Title: T", "**T**", or a short line
+    without a final period that has a body after it."""
+    looks_like_heading = bool(_EXPLICIT_HEADING.match(line)) or (
+        len(line) <= 100 and not line.endswith((".", ",", ";", ":", "\u2026"))
+        and not _NOT_A_TITLE.match(line) and bool(_WORD.search(rest)))
+    if not looks_like_heading:
+        return None
+    return _clean_title(line) or None
+
+
+def _clean_title(line: str) -> str:
+    title = _TITLE_DECORATION.sub("", line, count=1)
+    title = re.sub(r"\s*(?:\*\*|__)$", "", title)
+    title = re.sub(r"\s+#+$", "", title)  # closing hashes of "# Title #"
+    return _strip_wrapping_quotes(title.strip()).strip()
+
+
+def _title_from_first_sentence(text: str) -> str | None:
+    line = next((ln for ln in text.split("\n") if _WORD.search(ln) and not _FENCE.match(ln)), "")
+    line = _clean_title(re.sub(r"^\s*(?:[-*+>]\s+)+", "", line))
+    sentence = _FIRST_SENTENCE.match(line)
+    title = (sentence.group() if sentence else line).strip().rstrip(".")
+    if len(title) > ARTICLE_TITLE_MAX_CHARS:
+        title = _cut_at_word(title, ARTICLE_TITLE_MAX_CHARS)
+    return title or None

@@ -1,0 +1,95 @@
+"""Prompt building within a token budget.
+
+The system message is always explicit: SmolLM2's template otherwise injects its own assistant
+persona, which leaks into drafts. Example blocks are kept short because the small default model
+loops when it is shown long ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from llm_twin.backends.base import Message
+from llm_twin.inference.platforms import PlatformRules
+from llm_twin.inference.retrieval import RetrievedChunk
+
+EXAMPLE_MAX_CHARS = 360
+NOTE_MAX_CHARS = 420
+
+
+@dataclass
+class BuiltPrompt:
+    messages: list[Message]
+    prompt_tokens: int
+    examples: list[RetrievedChunk] = field(default_factory=list)
+    notes: list[RetrievedChunk] = field(default_factory=list)
+
+
+def system_message(owner: str) -> str:
+    return (f"You are {owner}'s writing twin. You draft posts in {owner}'s own voice: the same "
+            "vocabulary, sentence rhythm, punctuation and line breaks as the examples. Write in the "
+            f"first person as {owner}. Only state facts that appear in {owner}'s notes; do not invent "
+            "numbers, names or employers. Reply with the draft only.")
+
+
+def user_message(idea: str, rules: PlatformRules, examples: list[str], notes: list[str]) -> str:
+    parts = []
+    if examples:
+        parts.append("Examples of how I write:\n" + "\n".join(f"---\n{e}" for e in examples) + "\n---")
+    if notes:
+        parts.append("Things I have said about this:\n" + "\n".join(f"- {n}" for n in notes))
+    parts.append(f"Write {rules.style_hint}, about {rules.target_chars} characters long, on this "
+                 f"idea: {idea.strip()}")
+    return "\n\n".join(parts)
+
+
+def build_prompt(idea: str, owner: str, rules: PlatformRules, examples: list[RetrievedChunk],
+                 notes: list[RetrievedChunk], *, count_tokens: Callable[[str], int],
+                 render: Callable[[list[Message]], str], budget_tokens: int) -> BuiltPrompt:
+    """Add examples and notes alternately, most relevant first, while the prompt fits the budget."""
+    chosen_examples: list[RetrievedChunk] = []
+    chosen_notes: list[RetrievedChunk] = []
+    candidates = _interleave(examples, notes)
+    messages = _messages(idea, owner, rules, chosen_examples, chosen_notes)
+    tokens = count_tokens(render(messages))
+    if tokens > budget_tokens:
+        raise ValueError(f"The idea alone needs {tokens} prompt tokens, over the budget of "
+                         f"{budget_tokens}; shorten it or raise context_tokens.")
+    for item, is_example in candidates:
+        target = chosen_examples if is_example else chosen_notes
+        target.append(item)
+        trial = _messages(idea, owner, rules, chosen_examples, chosen_notes)
+        trial_tokens = count_tokens(render(trial))
+        if trial_tokens > budget_tokens:
+            target.pop()
+            continue
+        messages, tokens = trial, trial_tokens
+    return BuiltPrompt(messages, tokens, chosen_examples, chosen_notes)
+
+
+def _messages(idea: str, owner: str, rules: PlatformRules, examples: list[RetrievedChunk],
+              notes: list[RetrievedChunk]) -> list[Message]:
+    return [{"role": "system", "content": system_message(owner)},
+            {"role": "user", "content": user_message(
+                idea, rules, [_shorten(e.text, EXAMPLE_MAX_CHARS) for e in examples],
+                [_shorten(n.text, NOTE_MAX_CHARS).replace("\n", " ") for n in notes])}]
+
+
+def _interleave(examples: list[RetrievedChunk], notes: list[RetrievedChunk]):
+    seen: set[str] = set()
+    ordered = []
+    for i in range(max(len(examples), len(notes))):
+        for group, is_example in ((examples, True), (notes, False)):
+            if i < len(group) and group[i].chunk_id not in seen:
+                seen.add(group[i].chunk_id)
+                ordered.append((group[i], is_example))
+    return ordered
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[:cut if cut > limit // 2 else limit].rstrip() + " …"

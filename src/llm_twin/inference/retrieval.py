@@ -1,0 +1,68 @@
+"""Hybrid retrieval over the owner's writing: dense + BM25 fused in the vector store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from llm_twin.features.cleaning import normalize_for_search
+from llm_twin.features.embeddings import Embedder
+from llm_twin.storage.models import Chunk, Document
+from llm_twin.storage.vector_store import SearchFilters, VectorStore
+
+
+@dataclass
+class RetrievedChunk:
+    chunk_id: str
+    score: float
+    text: str
+    document_id: int
+    source_id: int
+    platform: str
+    kind: str
+    title: str | None
+    url: str | None
+    created_at: datetime | None
+    source_path: str
+
+    @property
+    def label(self) -> str:
+        when = self.created_at.date().isoformat() if self.created_at else "undated"
+        name = self.title or self.text.splitlines()[0][:60]
+        return f"{self.platform} {when} · {name}"
+
+
+class Retriever:
+    def __init__(self, store: VectorStore, embedder: Embedder, sessions: sessionmaker[Session]):
+        self.store = store
+        self.embedder = embedder
+        self.sessions = sessions
+
+    def search(self, query: str, *, k: int = 5,
+               filters: SearchFilters | None = None) -> list[RetrievedChunk]:
+        if k <= 0:
+            return []
+        normalized = normalize_for_search(query)
+        dense = self.embedder.embed([normalized])[0].tolist()
+        hits = self.store.search(dense, normalized, limit=k, filters=filters)
+        return self._hydrate(hits)
+
+    def _hydrate(self, hits) -> list[RetrievedChunk]:
+        """Join hits with the warehouse: the store holds vectors and filters, SQL holds the text."""
+        ids = [hit.chunk_id for hit in hits]
+        with self.sessions() as session:
+            rows = session.execute(select(Chunk, Document).join(Document)
+                                   .where(Chunk.id.in_(ids))).all()
+            by_id = {chunk.id: (chunk, doc, doc.source.path) for chunk, doc in rows}
+        results = []
+        for hit in hits:
+            if hit.chunk_id not in by_id:  # forgotten since indexing; never surface it
+                continue
+            chunk, doc, path = by_id[hit.chunk_id]
+            results.append(RetrievedChunk(hit.chunk_id, hit.score, chunk.text, doc.id, doc.source_id,
+                                          doc.platform, doc.kind, doc.title, doc.url,
+                                          doc.created_at, path))
+        return results

@@ -1,0 +1,84 @@
+"""What every importer produces, and the small protocol each one implements.
+
+An importer turns one export (a zip, a folder, a file) into `ImportedDocument`s. It never touches
+the warehouse: the ingest pipeline stores a whole import in one transaction, so an export either
+lands completely or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+PLATFORMS = ("x", "linkedin", "instagram", "medium", "substack", "blog", "mastodon", "bluesky",
+             "whatsapp", "telegram", "messenger", "web", "paper", "code")
+KINDS = ("post", "thread", "article", "message", "paper", "code")
+
+
+class ImportFormatError(ValueError):
+    """An export is malformed. The message names the file (and line or field when known)."""
+
+    def __init__(self, file: str | Path, problem: str, *, line: int | None = None,
+                 field_name: str | None = None):
+        self.file = str(file)
+        self.problem = problem
+        self.line = line
+        self.field_name = field_name
+        where = self.file
+        if line is not None:
+            where += f", line {line}"
+        if field_name is not None:
+            where += f", field '{field_name}'"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass
+class ImportedDocument:
+    """One document as read from an export, before it is stored."""
+
+    platform: str
+    kind: str
+    author: str
+    is_owner: bool
+    raw_text: str
+    title: str | None = None
+    created_at: datetime | None = None
+    url: str | None = None
+    language: str | None = None
+    external_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown document kind {self.kind!r}; expected one of {KINDS}")
+
+
+@dataclass
+class ImportResult:
+    """Everything one importer read from one export."""
+
+    format_name: str
+    documents: list[ImportedDocument]
+    owner: str | None = None
+    # Items the importer saw and deliberately left out, by reason (e.g. {"retweet": 12}).
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+
+@runtime_checkable
+class Importer(Protocol):
+    """One export format. `detect` looks at content, not just names; `read` parses it."""
+
+    format_name: str
+
+    def detect(self, path: Path) -> bool:
+        """True when `path` holds this format. Must be cheap and never raise on foreign input."""
+        ...
+
+    def read(self, path: Path) -> ImportResult:
+        """Parse the whole export. Raises `ImportFormatError` naming the file on bad input."""
+        ...

@@ -1,0 +1,360 @@
+"""X (Twitter) "Download an archive of your data" export, zipped or unzipped.
+
+See docs/FORMATS.md section 1. Tweet ids stay strings end to end: they exceed 2^53.
+Retweets are left out (not the owner's words); self-reply chains become one "thread" document.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+
+CREATED_AT_FORMAT = "%a %b %d %H:%M:%S %z %Y"
+FALLBACK_AUTHOR = "owner"
+_DETECT_FILES = ("account.js", "tweets.js", "tweet.js")
+_TWEET_FILE = re.compile(r"^(?:data/)?tweets?(?:-part(\d+))?\.js$")
+_DATA_FOLDER = re.compile(r"^data/", re.IGNORECASE)
+_MENTIONS_ONLY = re.compile(r"(?:\s*@\w+)+\s*")
+_STATUS_LINK = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status/\d+")
+# Twitter's codes for "no language": undetermined, no linguistic content, media/hashtags only...
+_NO_LANGUAGE = frozenset({"und", "zxx", "qme", "qam", "qct", "qht", "qst"})
+
+
+@dataclass(frozen=True)
+class _Account:
+    username: str | None = None
+    account_id: str | None = None
+    display_name: str | None = None
+
+
+@dataclass
+class _Tweet:
+    data: dict[str, Any]
+    source: str  # file it came from, for error messages
+
+    @property
+    def id(self) -> str:
+        return self.data["id_str"]
+
+    @property
+    def parent_id(self) -> str | None:
+        return self.data.get("in_reply_to_status_id_str") or None
+
+
+class XArchiveImporter:
+    format_name = "x-archive"
+
+    def __init__(self, *, max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
+        self.max_total_bytes = max_total_bytes
+
+    def detect(self, path: Path) -> bool:
+        try:
+            with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
+                return any(_is_ytd_file(tree, name) for name in _DETECT_FILES)
+        except (ImportFormatError, OSError):
+            return False
+
+    def read(self, path: Path) -> ImportResult:
+        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
+            manifest_name = _find_data_file(tree, "manifest.js")
+            manifest = _load_ytd(tree, manifest_name) if manifest_name else None
+            account = _read_account(tree, manifest)
+            tweets = [tweet for name in _tweet_files(tree, manifest_name, manifest)
+                      for tweet in _read_tweets(tree, name)]
+        result = ImportResult(self.format_name, [],
+                              owner=account.display_name or account.username)
+        for group in _group_threads(_own_tweets(tweets, result), account):
+            document = _document(group, account, result)
+            if document is not None:
+                result.documents.append(document)
+        return result
+
+
+def _find_data_file(tree: ExportTree, name: str) -> str | None:
+    """`data/<name>`, or `<name>` when the export is the data folder itself.
+
+    ExportTree drops a lone wrapping folder, so an archive holding only `data/` lands here too.
+    """
+    return tree.find(f"data/{name}") or tree.find(name)
+
+
+def _is_ytd_file(tree: ExportTree, name: str) -> bool:
+    found = _find_data_file(tree, name)
+    if found is None:
+        return False
+    head = tree.read_head(found, 64).decode("utf-8-sig", errors="ignore")
+    return head.lstrip().startswith("window.YTD.")
+
+
+def _load_ytd(tree: ExportTree, name: str) -> Any:
+    """Parse `window.YTD.x.partN = [...]` (or any `<global> = <json>`) without trusting the name."""
+    text = tree.read_text(name)
+    equals = text.find("=")
+    if equals < 0:
+        raise ImportFormatError(tree.display_name(name),
+                                "no '=' assignment; not an archive data file")
+    payload = text[equals + 1:].rstrip().removesuffix(";")
+    try:
+        return json.loads(payload)
+    except json.JSONDecodeError as error:
+        line = text.count("\n", 0, equals) + error.lineno
+        raise ImportFormatError(tree.display_name(name), f"invalid JSON: {error.msg}",
+                                line=line) from error
+
+
+def _read_account(tree: ExportTree, manifest: Any) -> _Account:
+    name = _find_data_file(tree, "account.js")
+    if name is None:
+        return _account_from_manifest(manifest)
+    data = _load_ytd(tree, name)
+    first = data[0] if isinstance(data, list) and data else None
+    entry = first.get("account") if isinstance(first, dict) else None
+    if not isinstance(entry, dict):
+        raise ImportFormatError(tree.display_name(name), "expected [{\"account\": {...}}]",
+                                field_name="account")
+    # Only these three fields are read; email and the rest are never kept.
+    return _Account(_text(entry.get("username")), _text(entry.get("accountId")),
+                    _text(entry.get("accountDisplayName")))
+
+
+def _account_from_manifest(manifest: Any) -> _Account:
+    info = manifest.get("userInfo") if isinstance(manifest, dict) else None
+    if not isinstance(info, dict):
+        return _Account()
+    return _Account(_text(info.get("userName")), _text(info.get("accountId")),
+                    _text(info.get("displayName")))
+
+
+def _tweet_files(tree: ExportTree, manifest_name: str | None, manifest: Any) -> list[str]:
+    listed = _manifest_tweet_files(manifest)
+    if listed is None:
+        return _glob_tweet_files(tree)
+    assert manifest_name is not None
+    names = []
+    for file_name in listed:
+        found = _find_data_file(tree, _DATA_FOLDER.sub("", file_name))
+        if found is None:
+            raise ImportFormatError(tree.display_name(manifest_name),
+                                    f"lists {file_name!r}, which is not in the archive",
+                                    field_name="dataTypes.tweets.files")
+        names.append(found)
+    return names
+
+
+def _manifest_tweet_files(manifest: Any) -> list[str] | None:
+    data_types = manifest.get("dataTypes") if isinstance(manifest, dict) else None
+    if not isinstance(data_types, dict):
+        return None
+    for key in ("tweets", "tweet"):  # the data type was renamed along with the file
+        entry = data_types.get(key)
+        if isinstance(entry, dict) and isinstance(entry.get("files"), list):
+            return [file["fileName"] for file in entry["files"]
+                    if isinstance(file, dict) and isinstance(file.get("fileName"), str)]
+    return None
+
+
+def _glob_tweet_files(tree: ExportTree) -> list[str]:
+    found = []
+    for name in tree.list():
+        match = _TWEET_FILE.match(name.casefold())
+        if match:
+            found.append((int(match.group(1) or 0), name))
+    return [name for _part, name in sorted(found)]
+
+
+def _read_tweets(tree: ExportTree, name: str) -> list[_Tweet]:
+    where = tree.display_name(name)
+    data = _load_ytd(tree, name)
+    if not isinstance(data, list):
+        raise ImportFormatError(where, "expected a list of {\"tweet\": {...}} entries")
+    return [_Tweet(_checked_tweet(item, index, where), where) for index, item in enumerate(data)]
+
+
+def _checked_tweet(item: Any, index: int, where: str) -> dict[str, Any]:
+    tweet = item.get("tweet", item) if isinstance(item, dict) else None
+    if not isinstance(tweet, dict):
+        raise ImportFormatError(where, f"entry {index} is not a tweet object")
+    tweet_id = tweet.get("id_str")
+    if isinstance(tweet_id, int) and not isinstance(tweet_id, bool):
+        tweet_id = str(tweet_id)  # json keeps big ints exact, so this is lossless
+    if not isinstance(tweet_id, str) or not (tweet_id.isascii() and tweet_id.isdigit()):
+        raise ImportFormatError(where, f"entry {index} has no numeric id_str", field_name="id_str")
+    if not isinstance(tweet.get("full_text"), str):
+        raise ImportFormatError(where, f"tweet {tweet_id} has no full_text",
+                                field_name="full_text")
+    return {**tweet, "id_str": tweet_id}
+
+
+def _own_tweets(tweets: list[_Tweet], result: ImportResult) -> list[_Tweet]:
+    """Tweets in id order, without retweets and repeated ids."""
+    seen: set[str] = set()
+    kept = []
+    for tweet in sorted(tweets, key=lambda t: int(t.id)):
+        if tweet.id in seen:
+            result.skip("duplicate")
+        elif tweet.data["full_text"].startswith("RT @"):
+            result.skip("retweet")
+        else:
+            seen.add(tweet.id)
+            kept.append(tweet)
+    return kept
+
+
+def _group_threads(tweets: list[_Tweet], account: _Account) -> list[list[_Tweet]]:
+    """One group per root; self-replies join their parent's group. Input is in id order."""
+    if account.account_id is None:
+        return [[tweet] for tweet in tweets]
+    root_of: dict[str, str] = {}
+    groups: dict[str, list[_Tweet]] = {}
+    for tweet in tweets:
+        parent = tweet.parent_id
+        is_self_reply = tweet.data.get("in_reply_to_user_id_str") == account.account_id
+        # A parent always has a smaller id, so it was placed before its replies.
+        root = root_of[parent] if is_self_reply and parent in root_of else tweet.id
+        root_of[tweet.id] = root
+        groups.setdefault(root, []).append(tweet)
+    return list(groups.values())
+
+
+def _document(group: list[_Tweet], account: _Account,
+              result: ImportResult) -> ImportedDocument | None:
+    texts = {tweet.id: _clean_text(tweet, account, is_child=index > 0)
+             for index, tweet in enumerate(group)}
+    posts = [tweet for tweet in group if texts[tweet.id]]
+    if len(posts) < len(group):
+        result.skip("empty", len(group) - len(posts))
+    if not posts:
+        return None
+    root = posts[0]
+    metadata = _metadata(root)
+    if account.account_id is None:
+        metadata["thread_detection"] = "off: no account id in the archive (account.js missing)"
+    kind = "post"
+    if len(posts) > 1:
+        kind = "thread"
+        metadata["posts"] = [texts[tweet.id] for tweet in posts]
+        metadata["tweet_ids"] = [tweet.id for tweet in posts]
+        tags = (tag for tweet in posts for tag in _hashtags(tweet))
+        metadata["hashtags"] = list(dict.fromkeys(tags))
+    return ImportedDocument(
+        platform="x", kind=kind,
+        author=account.username or account.display_name or FALLBACK_AUTHOR, is_owner=True,
+        raw_text="\n\n".join(texts[tweet.id] for tweet in posts),
+        created_at=_created_at(root), url=_status_url(account.username, root.id),
+        language=_language(root), external_id=root.id, metadata=metadata,
+    )
+
+
+def _clean_text(tweet: _Tweet, account: _Account, *, is_child: bool) -> str:
+    data = tweet.data
+    text = _strip_reply_prefix(data["full_text"], data.get("display_text_range"))
+    if is_child and account.username:
+        # Old self-replies typed the handle themselves, so display_text_range starts at 0.
+        text = re.sub(rf"^(?:\s*@{re.escape(account.username)}\b)+\s*", "", text, flags=re.I)
+    text = html.unescape(text)
+    for link in _dicts(_entities(data).get("urls")):
+        if isinstance(link.get("url"), str) and link["url"]:
+            text = text.replace(link["url"], str(link.get("expanded_url") or link["url"]))
+    for media in _media(data):
+        if isinstance(media.get("url"), str) and media["url"]:
+            text = text.replace(media["url"], "")
+    return text.strip()
+
+
+def _strip_reply_prefix(text: str, display_range: Any) -> str:
+    """Drop the auto-inserted '@a @b ' before display_text_range[0], and only that."""
+    try:
+        start = int(display_range[0])
+    except (TypeError, ValueError, IndexError, KeyError):
+        return text
+    if 0 < start <= len(text) and _MENTIONS_ONLY.fullmatch(text[:start]):
+        return text[start:]
+    return text
+
+
+def _metadata(tweet: _Tweet) -> dict[str, Any]:
+    data = tweet.data
+    metadata: dict[str, Any] = {"hashtags": _hashtags(tweet),
+                                "is_reply": tweet.parent_id is not None}
+    for key in ("favorite_count", "retweet_count"):
+        count = _count(data.get(key))
+        if count is not None:
+            metadata[key] = count
+    if tweet.parent_id is not None:
+        metadata["in_reply_to"] = tweet.parent_id
+        metadata["reply_to_user"] = _text(data.get("in_reply_to_screen_name"))
+        metadata["reply_to_user_id"] = _text(data.get("in_reply_to_user_id_str"))
+    quoted = _quoted_url(data)
+    if quoted is not None:
+        metadata["quoted_url"] = quoted
+    return metadata
+
+
+def _quoted_url(data: dict[str, Any]) -> str | None:
+    """A quote tweet has no field of its own: it links to another status."""
+    for link in _dicts(_entities(data).get("urls")):
+        expanded = link.get("expanded_url")
+        if isinstance(expanded, str) and _STATUS_LINK.match(expanded):
+            return expanded
+    return None
+
+
+def _created_at(tweet: _Tweet) -> datetime | None:
+    value = tweet.data.get("created_at")
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(str(value), CREATED_AT_FORMAT).astimezone(timezone.utc)
+    except ValueError:
+        raise ImportFormatError(tweet.source, f"tweet {tweet.id} has an unreadable date {value!r}",
+                                field_name="created_at") from None
+
+
+def _status_url(username: str | None, tweet_id: str) -> str:
+    return f"https://x.com/{username or 'i'}/status/{tweet_id}"
+
+
+def _language(tweet: _Tweet) -> str | None:
+    lang = _text(tweet.data.get("lang"))
+    return None if lang is None or lang in _NO_LANGUAGE else lang
+
+
+def _hashtags(tweet: _Tweet) -> list[str]:
+    return [tag["text"] for tag in _dicts(_entities(tweet.data).get("hashtags"))
+            if isinstance(tag.get("text"), str)]
+
+
+def _media(data: dict[str, Any]) -> list[dict[str, Any]]:
+    extended = data.get("extended_entities")
+    extended = extended if isinstance(extended, dict) else {}
+    return _dicts(_entities(data).get("media")) + _dicts(extended.get("media"))
+
+
+def _entities(data: dict[str, Any]) -> dict[str, Any]:
+    entities = data.get("entities")
+    return entities if isinstance(entities, dict) else {}
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _count(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, (int, str)) and not isinstance(value, bool) and str(value).strip():
+        return str(value).strip()
+    return None

@@ -1,0 +1,1 @@
+"""Storage: the SQL warehouse (documents with provenance) and the vector store."""

@@ -1,0 +1,173 @@
+"""The default vector store: Qdrant Edge, the Qdrant engine in-process (no server).
+
+Dense (cosine) and BM25 sparse vectors live in one shard and are fused with reciprocal rank fusion
+in a single query. The shard can be open in one process only, so a lock file turns the engine's
+raw "WouldBlock" into a clear message. The embedding model is recorded beside the shard; opening
+it with another model is refused, since mixed vectors would give silent nonsense.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from llm_twin.storage.vector_store import IndexedChunk, SearchFilters, SearchHit, VectorStoreError
+
+DENSE = "dense"
+SPARSE = "bm25"
+META_FILE = "twin-collection.json"
+RRF_K = 60
+
+
+class QdrantEdgeStore:
+    def __init__(self, path: Path, *, embedding_model: str, dimension: int):
+        self.path = Path(path)
+        self.embedding_model = embedding_model
+        self.dimension = dimension
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock_file = self._acquire_lock()
+        self._check_or_write_meta()
+        self._bm25 = qe.Bm25(qe.Bm25Config(language="english"))
+        self._shard = self._open_shard()
+
+    # -- opening -------------------------------------------------------------------------
+    def _acquire_lock(self):
+        lock_path = self.path / ".twin.lock"
+        handle = open(lock_path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise VectorStoreError(
+                f"The vector store at {self.path} is in use by {holder}. The embedded engine can be "
+                "open in one process at a time: stop the other `twin` command (or `twin serve`) "
+                "and try again.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        return handle
+
+    def _check_or_write_meta(self) -> None:
+        meta_path = self.path / META_FILE
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("embedding_model") != self.embedding_model or \
+                    meta.get("dimension") != self.dimension:
+                self._release_lock()
+                raise VectorStoreError(
+                    f"The vector store at {self.path} was built with embedding model "
+                    f"{meta.get('embedding_model')!r} ({meta.get('dimension')}-d), but the "
+                    f"configured model is {self.embedding_model!r} ({self.dimension}-d). "
+                    "Run `twin index --rebuild` to re-embed everything with the new model.")
+            return
+        meta_path.write_text(json.dumps({"embedding_model": self.embedding_model,
+                                         "dimension": self.dimension}), encoding="utf-8")
+
+    def _open_shard(self) -> qe.EdgeShard:
+        config = qe.EdgeConfig(
+            vectors={DENSE: qe.EdgeVectorParams(size=self.dimension, distance=qe.Distance.Cosine)},
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        )
+        has_segments = (self.path / "segments").exists()
+        try:
+            return qe.EdgeShard.load(str(self.path), config) if has_segments \
+                else qe.EdgeShard.create(str(self.path), config)
+        except Exception as error:  # the engine raises plain exceptions with Rust messages
+            self._release_lock()
+            raise VectorStoreError(f"Cannot open the vector store at {self.path}: {error}") from error
+
+    # -- writing -------------------------------------------------------------------------
+    def upsert(self, chunks: list[IndexedChunk]) -> None:
+        if not chunks:
+            return
+        points = [qe.Point(id=c.chunk_id,
+                           vector={DENSE: c.dense, SPARSE: self._bm25.embed_document(c.sparse_text)},
+                           payload=c.payload) for c in chunks]
+        self._shard.update(qe.UpdateOperation.upsert_points(points))
+
+    def delete(self, chunk_ids: list[str]) -> None:
+        if chunk_ids:
+            self._shard.update(qe.UpdateOperation.delete_points(list(chunk_ids)))
+
+    def delete_source(self, source_id: int) -> None:
+        condition = qe.FieldCondition(key="source_id", match=qe.MatchValue(source_id))
+        self._shard.update(qe.UpdateOperation.delete_points_by_filter(qe.Filter(must=[condition])))
+
+    # -- reading -------------------------------------------------------------------------
+    def search(self, dense: list[float], sparse_text: str, *, limit: int,
+               filters: SearchFilters | None = None) -> list[SearchHit]:
+        qfilter = _to_filter(filters)
+        depth = max(limit * 4, 20)
+        prefetches = [qe.Prefetch(limit=depth, query=qe.Query.Nearest(dense, using=DENSE),
+                                  filter=qfilter)]
+        sparse = self._bm25.embed_query(sparse_text)
+        if sparse.indices:
+            prefetches.append(qe.Prefetch(limit=depth, query=qe.Query.Nearest(sparse, using=SPARSE),
+                                          filter=qfilter))
+        request = qe.QueryRequest(limit=limit, query=qe.Fusion.Rrf(k=RRF_K),
+                                  prefetches=prefetches, with_payload=True, filter=qfilter)
+        return [SearchHit(str(p.id), float(p.score), dict(p.payload or {}))
+                for p in self._shard.query(request)]
+
+    def all_ids(self) -> set[str]:
+        ids: set[str] = set()
+        offset = None
+        while True:
+            records, offset = self._shard.scroll(qe.ScrollRequest(offset=offset, limit=1024,
+                                                                  with_payload=False))
+            ids.update(str(r.id) for r in records)
+            if offset is None:
+                return ids
+
+    def count(self) -> int:
+        return int(self._shard.count(qe.CountRequest(exact=True)))
+
+    def close(self) -> None:
+        if self._shard is not None:
+            self._shard.flush()
+            self._shard.close()
+            self._shard = None
+        self._release_lock()
+
+    def _release_lock(self) -> None:
+        if self._lock_file is not None:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def __enter__(self) -> QdrantEdgeStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _to_filter(filters: SearchFilters | None) -> qe.Filter | None:
+    if filters is None:
+        return None
+    must: list[Any] = []
+    for key in ("platform", "kind", "is_owner", "source_id"):
+        value = getattr(filters, key)
+        if value is not None:
+            must.append(qe.FieldCondition(key=key, match=qe.MatchValue(value)))
+    if filters.since or filters.until:
+        must.append(qe.FieldCondition(key="created_ts", range=qe.RangeFloat(
+            gte=filters.since.timestamp() if filters.since else None,
+            lte=filters.until.timestamp() if filters.until else None)))
+    return qe.Filter(must=must) if must else None
+
+
+def wipe_store(path: Path) -> None:
+    """Remove a shard folder entirely (used by `twin index --rebuild`)."""
+    import shutil
+
+    if Path(path).exists():
+        shutil.rmtree(path)

@@ -1,0 +1,55 @@
+"""The vector store protocol and the value types that cross it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class VectorStoreError(RuntimeError):
+    """The vector store cannot be used as asked (busy, or built with another embedding model)."""
+
+
+@dataclass(frozen=True)
+class IndexedChunk:
+    """A chunk ready to store: its dense vector, the text for the sparse (BM25) side, a payload."""
+
+    chunk_id: str
+    dense: list[float]
+    sparse_text: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    platform: str | None = None
+    kind: str | None = None
+    is_owner: bool | None = None
+    source_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass
+class SearchHit:
+    chunk_id: str
+    score: float
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+class VectorStore(Protocol):
+    def upsert(self, chunks: list[IndexedChunk]) -> None: ...
+
+    def delete(self, chunk_ids: list[str]) -> None: ...
+
+    def delete_source(self, source_id: int) -> None: ...
+
+    def search(self, dense: list[float], sparse_text: str, *, limit: int,
+               filters: SearchFilters | None = None) -> list[SearchHit]: ...
+
+    def all_ids(self) -> set[str]: ...
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,256 @@
+"""X archive importer, on synthetic archives written into tmp_path (see FORMATS.md section 1)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from llm_twin.ingest.base import ImportFormatError
+from llm_twin.ingest.x_archive import XArchiveImporter
+
+ROOT_ID = "1790000000000000001"
+SECOND_ID = "1790000000000000002"
+THIRD_ID = "1790000000000000003"
+LINK_ID = "1790000000000000010"
+REPLY_ID = "1790000000000000020"
+RETWEET_ID = "1790000000000000030"
+ACCOUNT = [{"account": {"email": "me@example.org", "createdVia": "web",
+                        "username": "dana_writes", "accountId": "90011",
+                        "createdAt": "2012-04-01T09:00:00.000Z", "accountDisplayName": "Dana"}}]
+
+
+def tweet(id_str: str, full_text: str, **fields: object) -> dict:
+    data = {"id_str": id_str, "id": id_str, "created_at": "Tue May 14 08:00:02 +0000 2024",
+            "full_text": full_text, "display_text_range": ["0", str(len(full_text))],
+            "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []},
+            "favorite_count": "1", "retweet_count": "0", "retweeted": False, "lang": "en"}
+    data.update(fields)
+    return {"tweet": data}
+
+
+def self_reply(id_str: str, parent: str, text: str) -> dict:
+    full_text = "@dana_writes " + text
+    return tweet(id_str, full_text, in_reply_to_status_id_str=parent,
+                 in_reply_to_user_id_str="90011", in_reply_to_screen_name="dana_writes",
+                 display_text_range=["13", str(len(full_text))])
+
+
+def standard_tweets() -> list[dict]:
+    # Newest first, as real archives are.
+    return [
+        tweet(RETWEET_ID, "RT @someone: a great thread about writing, read it all the way thr…"),
+        tweet(REPLY_ID, "@bob @carol Thanks, agreed!",
+              in_reply_to_status_id_str="1700000000000000000", in_reply_to_user_id_str="12345",
+              in_reply_to_screen_name="bob",
+              display_text_range=["12", "27"]),
+        tweet(LINK_ID, "Read this https://t.co/abc123 &amp; tell me 🙂\nsecond line #writing "
+                       "https://t.co/pic999",
+              entities={"hashtags": [{"text": "writing", "indices": ["60", "68"]}], "urls": [
+                  {"url": "https://t.co/abc123", "expanded_url": "https://example.org/post",
+                   "display_url": "example.org/post", "indices": ["10", "29"]}],
+                  "media": [{"url": "https://t.co/pic999", "expanded_url": "https://x.com/p",
+                             "type": "photo"}]},
+              favorite_count="31", retweet_count="5", lang="und"),
+        self_reply(THIRD_ID, SECOND_ID, "3/ Third: ship it.\nThen rest."),
+        self_reply(SECOND_ID, ROOT_ID, "2/ Second: write the ugly draft first &amp; edit later."),
+        tweet(ROOT_ID, "Three lessons from shipping a side project 🧵",
+              created_at="Tue May 14 08:00:02 +0000 2024"),
+    ]
+
+
+def ytd(global_name: str, payload: object) -> str:
+    return f"window.YTD.{global_name}.part0 = {json.dumps(payload, indent=1, ensure_ascii=False)}"
+
+
+def write_archive(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return root
+
+
+def standard_files(tweets: list[dict] | None = None) -> dict[str, str]:
+    return {"data/account.js": ytd("account", ACCOUNT),
+            "data/tweets.js": ytd("tweets", standard_tweets() if tweets is None else tweets),
+            "Your archive.html": "<html>viewer</html>"}
+
+
+def zip_folder(folder: Path, target: Path, wrapper: str = "") -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for file in sorted(folder.rglob("*")):
+            if file.is_file():
+                archive.write(file, wrapper + file.relative_to(folder).as_posix())
+    return target
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    return write_archive(tmp_path / "archive", standard_files())
+
+
+def by_id(result) -> dict:
+    return {doc.external_id: doc for doc in result.documents}
+
+
+def test_thread_is_rebuilt_from_self_replies(archive: Path) -> None:
+    thread = by_id(XArchiveImporter().read(archive))[ROOT_ID]
+    assert thread.kind == "thread"
+    assert thread.raw_text == ("Three lessons from shipping a side project 🧵\n\n"
+                               "2/ Second: write the ugly draft first & edit later.\n\n"
+                               "3/ Third: ship it.\nThen rest.")
+    assert thread.metadata["posts"][1] == "2/ Second: write the ugly draft first & edit later."
+    assert thread.metadata["tweet_ids"] == [ROOT_ID, SECOND_ID, THIRD_ID]
+    assert thread.url == f"https://x.com/dana_writes/status/{ROOT_ID}"
+
+
+def test_thread_children_are_not_separate_documents(archive: Path) -> None:
+    ids = [doc.external_id for doc in XArchiveImporter().read(archive).documents]
+    assert ids == [ROOT_ID, LINK_ID, REPLY_ID]  # sorted by id, children folded into the thread
+
+
+def test_retweet_is_excluded_and_counted(archive: Path) -> None:
+    result = XArchiveImporter().read(archive)
+    assert result.skipped == {"retweet": 1}
+    assert not any("RT @" in doc.raw_text for doc in result.documents)
+
+
+def test_links_are_expanded_media_link_removed_and_entities_unescaped(archive: Path) -> None:
+    doc = by_id(XArchiveImporter().read(archive))[LINK_ID]
+    assert doc.raw_text == "Read this https://example.org/post & tell me 🙂\nsecond line #writing"
+    assert "t.co" not in doc.raw_text
+    assert doc.metadata["hashtags"] == ["writing"]
+    assert doc.metadata["favorite_count"] == 31 and doc.metadata["retweet_count"] == 5
+    assert doc.language is None  # "und"
+
+
+def test_reply_to_someone_else_is_kept_as_a_marked_post(archive: Path) -> None:
+    doc = by_id(XArchiveImporter().read(archive))[REPLY_ID]
+    assert doc.kind == "post"
+    assert doc.raw_text == "Thanks, agreed!"
+    assert doc.metadata["is_reply"] is True
+    assert doc.metadata["reply_to_user"] == "bob"
+    assert doc.metadata["in_reply_to"] == "1700000000000000000"
+
+
+def test_ids_above_2_53_stay_exact_strings(archive: Path) -> None:
+    assert str(int(float(ROOT_ID))) != ROOT_ID  # the fixture would expose a float round trip
+    thread = by_id(XArchiveImporter().read(archive))[ROOT_ID]
+    assert thread.external_id == ROOT_ID
+    assert all(isinstance(tweet_id, str) for tweet_id in thread.metadata["tweet_ids"])
+    assert thread.metadata["tweet_ids"][2] == THIRD_ID
+
+
+def test_owner_author_dates_and_no_email(archive: Path) -> None:
+    result = XArchiveImporter().read(archive)
+    assert result.owner == "Dana"
+    doc = result.documents[0]
+    assert (doc.platform, doc.author, doc.is_owner) == ("x", "dana_writes", True)
+    assert doc.language == "en"
+    assert doc.created_at == datetime(2024, 5, 14, 8, 0, 2, tzinfo=timezone.utc)
+    assert "me@example.org" not in repr(result)
+
+
+def test_manifest_enumerates_part_files(tmp_path: Path) -> None:
+    files = standard_files()
+    files["data/tweets-part1.js"] = ytd("tweets", [tweet("1790000000000000500", "From part one")])
+    files["data/tweets-part2.js"] = ytd("tweets", [tweet("1790000000000000600", "Not listed")])
+    manifest = {"userInfo": {"accountId": "90011", "userName": "dana_writes"}, "dataTypes": {
+        "tweets": {"files": [
+            {"fileName": "data/tweets.js", "globalName": "YTD.tweets.part0", "count": "6"},
+            {"fileName": "data/tweets-part1.js", "globalName": "YTD.tweets.part1", "count": "1"}]}}}
+    files["data/manifest.js"] = "window.__THAR_CONFIG = " + json.dumps(manifest)
+    result = XArchiveImporter().read(write_archive(tmp_path, files))
+    texts = [doc.raw_text for doc in result.documents]
+    assert "From part one" in texts
+    assert "Not listed" not in texts  # the manifest, not a glob, decides
+
+
+def test_manifest_listing_a_missing_file_is_an_error(tmp_path: Path) -> None:
+    files = standard_files()
+    manifest = {"dataTypes": {"tweets": {"files": [{"fileName": "data/tweets-part9.js"}]}}}
+    files["data/manifest.js"] = "window.__THAR_CONFIG = " + json.dumps(manifest)
+    with pytest.raises(ImportFormatError, match=r"manifest\.js.*tweets-part9\.js"):
+        XArchiveImporter().read(write_archive(tmp_path, files))
+
+
+def test_old_tweet_js_naming_is_read(tmp_path: Path) -> None:
+    files = {"data/account.js": ytd("account", ACCOUNT),
+             "data/tweet.js": "window.YTD.tweet.part0 = [ {\n" + json.dumps(
+                 tweet("1100000000000000001", "An old one")["tweet"])[1:] + " ]",
+             "data/tweet-part1.js": ytd("tweet", [tweet("1100000000000000002", "Older part")])}
+    importer = XArchiveImporter()
+    assert importer.detect(write_archive(tmp_path, files))
+    texts = [doc.raw_text for doc in importer.read(tmp_path).documents]
+    assert texts == ["An old one", "Older part"]
+
+
+def test_zip_with_wrapping_folder_reads_like_the_folder(archive: Path, tmp_path: Path) -> None:
+    zipped = zip_folder(archive, tmp_path / "twitter-2024-05-14-abc.zip", wrapper="twitter/")
+    importer = XArchiveImporter()
+    assert importer.detect(zipped)
+    assert importer.read(zipped).documents == importer.read(archive).documents
+
+
+def test_corrupt_zip_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    broken = tmp_path / "twitter-2024.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not really a zip")
+    assert not XArchiveImporter().detect(broken)
+    with pytest.raises(ImportFormatError, match="twitter-2024.zip") as caught:
+        XArchiveImporter().read(broken)
+    assert caught.value.file == str(broken)
+
+
+def test_broken_json_names_tweets_js_and_line(tmp_path: Path) -> None:
+    text = ytd("tweets", standard_tweets())
+    lines = text.splitlines()
+    lines[6] = lines[6].rstrip(",")  # drop a comma between two keys
+    files = {**standard_files(), "data/tweets.js": "\n".join(lines)}
+    with pytest.raises(ImportFormatError, match=r"tweets\.js, line \d+") as caught:
+        XArchiveImporter().read(write_archive(tmp_path, files))
+    assert caught.value.line in (7, 8)
+
+
+@pytest.mark.parametrize("field", ["full_text", "id_str"])
+def test_tweet_missing_a_required_field_names_file_and_field(tmp_path: Path, field: str) -> None:
+    broken = tweet("1790000000000000099", "text")
+    del broken["tweet"][field]
+    files = standard_files(standard_tweets() + [broken])
+    with pytest.raises(ImportFormatError, match=rf"tweets\.js.*'{field}'") as caught:
+        XArchiveImporter().read(write_archive(tmp_path, files))
+    assert caught.value.field_name == field
+
+
+def test_without_account_js_tweets_import_unthreaded(tmp_path: Path) -> None:
+    files = standard_files()
+    del files["data/account.js"]
+    result = XArchiveImporter().read(write_archive(tmp_path, files))
+    assert result.owner is None
+    assert all(doc.kind == "post" for doc in result.documents)
+    assert len(result.documents) == 5
+    assert "thread_detection" in result.documents[0].metadata
+    assert result.documents[0].url == f"https://x.com/i/status/{ROOT_ID}"
+
+
+def test_detect_rejects_other_folders(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "tweets.js").write_text("var x = [];", encoding="utf-8")
+    assert not XArchiveImporter().detect(tmp_path)
+    assert not XArchiveImporter().detect(tmp_path / "missing")
+
+
+def test_the_data_folder_itself_can_be_given(archive: Path) -> None:
+    importer = XArchiveImporter()
+    assert importer.detect(archive / "data")
+    assert importer.read(archive / "data").documents == importer.read(archive).documents
+
+
+def test_quote_tweet_link_is_noted(tmp_path: Path) -> None:
+    quote = tweet("1790000000000000700", "So true https://t.co/q1", entities={"urls": [
+        {"url": "https://t.co/q1", "expanded_url": "https://twitter.com/bob/status/1234"}]})
+    result = XArchiveImporter().read(write_archive(tmp_path, standard_files([quote])))
+    assert result.documents[0].metadata["quoted_url"] == "https://twitter.com/bob/status/1234"
