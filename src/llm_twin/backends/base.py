@@ -11,9 +11,9 @@ Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content":
 @dataclass(frozen=True)
 class GenerationParams:
     max_new_tokens: int = 220
-    temperature: float = 0.7
+    temperature: float = 0.6
     top_p: float = 0.9
-    repetition_penalty: float = 1.15
+    repetition_penalty: float = 1.1
     no_repeat_ngram_size: int = 4
     seed: int | None = None
 

@@ -53,6 +53,7 @@ def user_errors() -> Iterator[None]:
 def quiet_libraries() -> None:
     """Model libraries print progress bars and warnings meant for their developers, not our users."""
     warnings.filterwarnings("ignore")
+    os.environ["TQDM_DISABLE"] = "1"  # GGUF dequantisation draws its own bar under our spinner
     for name in ("transformers", "sentence_transformers", "huggingface_hub", "accelerate"):
         logging.getLogger(name).setLevel(logging.ERROR)
     try:

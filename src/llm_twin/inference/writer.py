@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -12,6 +13,15 @@ from llm_twin.inference.retrieval import RetrievedChunk, Retriever
 from llm_twin.storage.vector_store import SearchFilters
 
 LONG_FORM = ("medium", "substack")
+_SENTENCE_END = re.compile(r"[.!?…](?:[\"')\]]*)(?=\s|$)|\n")
+
+
+def trim_unfinished(text: str) -> str:
+    """Drop the half sentence left when generation hit max_new_tokens, if that loses little."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    if ends and ends[-1] >= len(text) * 0.5:
+        return text[:ends[-1]].rstrip()
+    return text
 
 
 @dataclass
@@ -42,7 +52,14 @@ class WriteResult:
 
     @property
     def sources(self) -> list[RetrievedChunk]:
-        return self.prompt.notes + self.prompt.examples
+        """The documents the prompt drew on, each once, notes first."""
+        seen: set[int] = set()
+        unique = []
+        for chunk in self.prompt.notes + self.prompt.examples:
+            if chunk.document_id not in seen:
+                seen.add(chunk.document_id)
+                unique.append(chunk)
+        return unique
 
 
 @dataclass
@@ -88,7 +105,8 @@ class DraftWriter:
         generations = self.backend.generate([prompt.messages] * n, self.options.generation)
         timings.generation = time.perf_counter() - started
 
-        drafts = [Draft(format_draft(g.text, platform), g) for g in generations]
+        drafts = [Draft(format_draft(g.text if g.finished else trim_unfinished(g.text), platform), g)
+                  for g in generations]
         return WriteResult(idea, platform, drafts, prompt, timings)
 
     def _style_examples(self, idea: str, rules: PlatformRules) -> list[RetrievedChunk]:

@@ -157,6 +157,8 @@ def _to_filter(filters: SearchFilters | None) -> qe.Filter | None:
     for key in ("platform", "kind", "is_owner", "source_id"):
         value = getattr(filters, key)
         if value is not None:
+            # Qdrant Edge 0.9 matches a Python bool as an integer, so booleans are stored as 0/1.
+            value = int(value) if isinstance(value, bool) else value
             must.append(qe.FieldCondition(key=key, match=qe.MatchValue(value)))
     if filters.since or filters.until:
         must.append(qe.FieldCondition(key="created_ts", range=qe.RangeFloat(
