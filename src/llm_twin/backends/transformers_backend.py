@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from llm_twin.backends.base import Generation, GenerationParams, Message
-from llm_twin.backends.model_source import (ModelLocation, dequantised_cache_dir, is_complete_cache,
-                                            locate_model)
+from llm_twin.backends.model_source import (ModelLocation, ModelNotFoundError, dequantised_cache_dir,
+                                            is_complete_cache, locate_model)
 
 
 class TransformersBackend:
@@ -29,10 +29,19 @@ class TransformersBackend:
     def load(self) -> None:
         if self._model is not None:
             return
+        started = time.perf_counter()
+        try:
+            self._load_weights()
+        except OSError as error:  # transformers' way of saying "not found / not reachable"
+            raise ModelNotFoundError(
+                f"Cannot load generation model {self.model_id!r}: {error}. Use 'smollm2' (bundled), "
+                "a local folder, or a Hugging Face id this machine can download.") from error
+        self.load_seconds = time.perf_counter() - started
+
+    def _load_weights(self) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        started = time.perf_counter()
         source = self._weights_folder()
         kwargs = {"gguf_file": self.location.gguf_file} if source == self.location else {}
         device = self._resolve_device(torch)
@@ -43,7 +52,6 @@ class TransformersBackend:
             self._tokenizer.pad_token = self._tokenizer.eos_token
         model = AutoModelForCausalLM.from_pretrained(source.name_or_path, dtype=dtype, **kwargs)
         self._model = model.to(device).eval()
-        self.load_seconds = time.perf_counter() - started
 
     def _resolve_device(self, torch) -> str:
         if self.device == "auto":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ class QdrantEdgeStore:
             return
         points = [qe.Point(id=c.chunk_id,
                            vector={DENSE: c.dense, SPARSE: self._bm25.embed_document(c.sparse_text)},
-                           payload=c.payload) for c in chunks]
+                           payload=_storable(c.payload)) for c in chunks]
         self._shard.update(qe.UpdateOperation.upsert_points(points))
 
     def delete(self, chunk_ids: list[str]) -> None:
@@ -162,9 +163,21 @@ def _to_filter(filters: SearchFilters | None) -> qe.Filter | None:
             must.append(qe.FieldCondition(key=key, match=qe.MatchValue(value)))
     if filters.since or filters.until:
         must.append(qe.FieldCondition(key="created_ts", range=qe.RangeFloat(
-            gte=filters.since.timestamp() if filters.since else None,
-            lte=filters.until.timestamp() if filters.until else None)))
+            gte=_utc_timestamp(filters.since) if filters.since else None,
+            lte=_utc_timestamp(filters.until) if filters.until else None)))
     return qe.Filter(must=must) if must else None
+
+
+def _storable(payload: dict[str, Any]) -> dict[str, Any]:
+    """Booleans as 0/1, the form `_to_filter` matches (a stored bool would match neither value)."""
+    return {key: int(value) if isinstance(value, bool) else value for key, value in payload.items()}
+
+
+def _utc_timestamp(moment: datetime) -> float:
+    """A naive datetime means UTC here, as in the warehouse; `.timestamp()` would read it as local."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
 
 
 def wipe_store(path: Path) -> None:
