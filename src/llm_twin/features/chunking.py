@@ -55,7 +55,7 @@ def _pack(units: list[str], max_chars: int, overlap_chars: int) -> list[str]:
             continue
         pieces.append(current)
         tail = _overlap_tail(current, overlap_chars)
-        current = f"{tail}\n\n{unit}" if tail and True else unit
+        current = f"{tail}\n\n{unit}" if tail and len(tail) + len(unit) + 2 <= max_chars else unit
     if current:
         pieces.append(current)
     return pieces
