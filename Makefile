@@ -31,8 +31,11 @@ demo: install
 	$(TWIN) write "Three lessons from a year of on-call at a small startup" \
 		--platform x --seed 7 --timings
 
+# A throwaway PostgreSQL server runs for the warehouse tests when PostgreSQL is installed.
 test: install
-	$(BIN)/python -m pytest -q
+	@eval "$$(scripts/test-postgres.sh start)"; \
+	$(BIN)/python -m pytest -q; status=$$?; \
+	scripts/test-postgres.sh stop; exit $$status
 
 clean-demo:
 	rm -rf $(DEMO)

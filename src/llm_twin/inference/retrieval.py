@@ -41,14 +41,18 @@ class Retriever:
         self.embedder = embedder
         self.sessions = sessions
 
-    def search(self, query: str, *, k: int = 5,
-               filters: SearchFilters | None = None) -> list[RetrievedChunk]:
+    def search(self, query: str, *, k: int = 5, filters: SearchFilters | None = None,
+               one_per_document: bool = True) -> list[RetrievedChunk]:
+        """The k best chunks; by default only the best chunk of each document, for variety."""
         if k <= 0:
             return []
         normalized = normalize_for_search(query)
         dense = self.embedder.embed([normalized])[0].tolist()
-        hits = self.store.search(dense, normalized, limit=k, filters=filters)
-        return self._hydrate(hits)
+        limit = k * 4 if one_per_document else k
+        hits = self._hydrate(self.store.search(dense, normalized, limit=limit, filters=filters))
+        if one_per_document:
+            hits = _best_per_document(hits)
+        return hits[:k]
 
     def _hydrate(self, hits) -> list[RetrievedChunk]:
         """Join hits with the warehouse: the store holds vectors and filters, SQL holds the text."""
@@ -66,3 +70,13 @@ class Retriever:
                                           doc.platform, doc.kind, doc.title, doc.url,
                                           doc.created_at, path))
         return results
+
+
+def _best_per_document(hits: list[RetrievedChunk]) -> list[RetrievedChunk]:
+    seen: set[int] = set()
+    best = []
+    for hit in hits:  # already ordered best first
+        if hit.document_id not in seen:
+            seen.add(hit.document_id)
+            best.append(hit)
+    return best

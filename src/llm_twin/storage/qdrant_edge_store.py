@@ -62,6 +62,7 @@ class QdrantEdgeStore:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             if meta.get("embedding_model") != self.embedding_model or \
                     meta.get("dimension") != self.dimension:
+                self._release_lock()
                 raise VectorStoreError(
                     f"The vector store at {self.path} was built with embedding model "
                     f"{meta.get('embedding_model')!r} ({meta.get('dimension')}-d), but the "
