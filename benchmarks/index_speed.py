@@ -21,9 +21,9 @@ from sqlalchemy import select  # noqa: E402
 
 from llm_twin.config import load_settings  # noqa: E402
 from llm_twin.features.embeddings import SentenceTransformerEmbedder  # noqa: E402
-from llm_twin.features.indexing import _chunks_of, index_documents  # noqa: E402
+from llm_twin.features.indexing import chunks_of, index_documents  # noqa: E402
 from llm_twin.ingest.base import ImportResult  # noqa: E402
-from llm_twin.ingest.pipeline import _store  # noqa: E402
+from llm_twin.ingest.pipeline import store_import  # noqa: E402
 from llm_twin.ingest.registry import detect_importer  # noqa: E402
 from llm_twin.storage.models import Document  # noqa: E402
 from llm_twin.storage.qdrant_edge_store import QdrantEdgeStore  # noqa: E402
@@ -36,7 +36,7 @@ def fresh_warehouse(corpus: Path, docs: int):
     result = detect_importer(corpus).read(corpus)
     if docs:
         result = ImportResult(result.format_name, result.documents[:docs], result.owner)
-    _store(corpus, "benchmark", result, sessions)
+    store_import(corpus, "benchmark", result, sessions)
     return folder, sessions
 
 
@@ -44,7 +44,7 @@ def chunk_texts(sessions, settings) -> list[str]:
     with sessions() as session:
         documents = session.scalars(select(Document).order_by(Document.id)).all()
         return [c.embedding_text() for d in documents
-                for c in _chunks_of(d, settings.chunk_max_chars, settings.chunk_overlap_chars)]
+                for c in chunks_of(d, settings.chunk_max_chars, settings.chunk_overlap_chars)]
 
 
 def main() -> None:

@@ -21,14 +21,11 @@ from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 
 
 @pytest.fixture(autouse=True)
-def _isolated_twin_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No TWIN_* variable from the developer's shell leaks into a test; caches stay in tmp_path."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("TWIN_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+def _isolated_twin_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No TWIN_<setting> variable from the developer's shell leaks into a test (test-only
+    variables such as TWIN_TEST_POSTGRES_URL are left alone)."""
+    for name in ["workspace", *TwinSettings.model_fields]:
+        monkeypatch.delenv(f"TWIN_{name.upper()}", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,8 @@ def write_toml(workspace: Path, text: str) -> None:
     (workspace / CONFIG_FILE_NAME).write_text(text, encoding="utf-8")
 
 
-def test_defaults_without_toml_or_env(tmp_path: Path) -> None:
+def test_defaults_without_toml_or_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     s = load_settings(tmp_path / "ws")
     assert s.workspace == tmp_path / "ws"
     assert s.embedding_model == DEFAULT_EMBEDDING_MODEL
@@ -27,8 +28,10 @@ def test_defaults_without_toml_or_env(tmp_path: Path) -> None:
     assert (s.chunk_max_chars, s.chunk_overlap_chars) == (1000, 150)
     assert (s.retrieval_k, s.style_examples, s.context_tokens) == (4, 3, 2048)
     assert s.backend == "transformers" and s.device == "auto"
-    assert s.cache_dir == tmp_path / "xdg-cache" / "llm-twin"  # XDG_CACHE_HOME set by conftest
+    assert s.cache_dir == tmp_path / "xdg-cache" / "llm-twin"
     assert s.config_file == tmp_path / "ws" / CONFIG_FILE_NAME
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert load_settings(tmp_path / "ws").cache_dir == Path.home() / ".cache" / "llm-twin"
 
 
 def test_loading_settings_creates_nothing(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from llm_twin.ingest.base import ImportedDocument, ImportResult
-from llm_twin.ingest.pipeline import _store
+from llm_twin.ingest.pipeline import store_import
 from llm_twin.storage.models import Chunk, Document, Source
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 
@@ -37,8 +37,8 @@ def _result(*texts: str) -> ImportResult:
 
 
 def test_store_dedupe_and_types_round_trip(sessions, tmp_path):
-    first = _store(tmp_path, "hash-1", _result("Boring is a feature. 🐘", "Line one\nline two"), sessions)
-    second = _store(tmp_path, "hash-2", _result("Boring is a feature. 🐘", "A new post"), sessions)
+    first = store_import(tmp_path, "hash-1", _result("Boring is a feature. 🐘", "Line one\nline two"), sessions)
+    second = store_import(tmp_path, "hash-2", _result("Boring is a feature. 🐘", "A new post"), sessions)
     assert (first.new_documents, second.new_documents, second.duplicates) == (2, 1, 1)
     with sessions() as session:
         doc = session.scalars(select(Document).where(Document.raw_text.like("Line one%"))).one()
@@ -48,7 +48,7 @@ def test_store_dedupe_and_types_round_trip(sessions, tmp_path):
 
 
 def test_deleting_a_source_cascades_to_documents_and_chunks(sessions, tmp_path):
-    report = _store(tmp_path, "hash-1", _result("One", "Two"), sessions)
+    report = store_import(tmp_path, "hash-1", _result("One", "Two"), sessions)
     with sessions.begin() as session:
         doc = session.scalars(select(Document)).first()
         session.add(Chunk(id="c1", document_id=doc.id, position=0, text="One",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from datetime import datetime, timezone
@@ -164,11 +165,12 @@ def test_boolean_payload_values_are_filterable(open_store) -> None:
                                              filters=SearchFilters(is_owner=False))] == [theirs.chunk_id]
 
 
-def test_naive_since_until_mean_utc(open_store, corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_naive_since_until_mean_utc(open_store, corpus) -> None:
     """The project treats naive datetimes as UTC; the range filter must not use the machine's zone."""
     store = open_store()
     store.upsert([corpus["x-2022"]])  # created 2022-01-01T00:00Z
-    monkeypatch.setenv("TZ", "Asia/Tokyo")  # UTC+9: a local reading would shift the bound by 9 h
+    original_tz = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Tokyo"  # UTC+9: a local reading would shift the bound by 9 h
     time.tzset()
     try:
         assert store.search(axis(2), "rust", limit=5, filters=SearchFilters(
@@ -176,7 +178,10 @@ def test_naive_since_until_mean_utc(open_store, corpus, monkeypatch: pytest.Monk
         assert not store.search(axis(2), "rust", limit=5, filters=SearchFilters(
             since=datetime(2022, 1, 1, 0, 0, 1)))
     finally:
-        monkeypatch.delenv("TZ")
+        if original_tz is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = original_tz
         time.tzset()
 
 

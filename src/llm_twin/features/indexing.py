@@ -53,7 +53,7 @@ def index_documents(sessions: sessionmaker[Session], store: VectorStore, embedde
     with sessions() as session:
         stale = _stale_documents(session, embedder.model_id)
         report.chunks_removed = _drop_stale_chunks(session, store, stale)
-        pending = [chunk for doc in stale for chunk in _chunks_of(doc, max_chars, overlap_chars)]
+        pending = [chunk for doc in stale for chunk in chunks_of(doc, max_chars, overlap_chars)]
         report.documents_indexed = len(stale)
         done = 0
         for batch in _batches(pending, batch_size * 4):
@@ -94,7 +94,7 @@ def _drop_stale_chunks(session: Session, store: VectorStore, documents: list[Doc
     return len(ids)
 
 
-def _chunks_of(doc: Document, max_chars: int, overlap_chars: int) -> list[PendingChunk]:
+def chunks_of(doc: Document, max_chars: int, overlap_chars: int) -> list[PendingChunk]:
     posts = doc.extra.get("posts") if isinstance(doc.extra, dict) else None
     pieces = chunk_document(doc.kind, doc.raw_text, max_chars=max_chars, overlap_chars=overlap_chars,
                             thread_posts=posts if isinstance(posts, list) else None)

@@ -55,11 +55,12 @@ def ingest_path(path: Path, importer: Importer, sessions: sessionmaker[Session])
             return IngestReport(path, importer.format_name, existing.id, 0, 0,
                                 already_imported=True, owner=existing.owner)
     result = importer.read(path)  # raises ImportFormatError before anything is written
-    return _store(path, file_hash, result, sessions)
+    return store_import(path, file_hash, result, sessions)
 
 
-def _store(path: Path, file_hash: str, result: ImportResult,
-           sessions: sessionmaker[Session]) -> IngestReport:
+def store_import(path: Path, file_hash: str, result: ImportResult,
+                 sessions: sessionmaker[Session]) -> IngestReport:
+    """Store a parsed import in one transaction, skipping documents already in the warehouse."""
     rows = [_to_row(doc) for doc in result.documents]
     with sessions.begin() as session:
         known = _existing_hashes(session, [row.content_hash for row in rows])
