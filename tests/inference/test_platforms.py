@@ -423,3 +423,16 @@ def test_formatted_draft_as_text_without_title():
     draft = FormattedDraft("x", ["1/2 a", "2/2 b"])
     assert draft.as_text() == draft.body == "1/2 a\n\n2/2 b"
     assert draft.notes == [] and not draft.truncated
+
+
+@pytest.mark.parametrize("platform", ["x", "linkedin", "instagram"])
+def test_markdown_headings_and_bold_become_plain_text_on_post_platforms(platform):
+    draft = format_draft("### 3. What I learned\n**Boring** is a feature. #postgres #oncall", platform)
+    assert draft.posts == ["3. What I learned\nBoring is a feature. #postgres #oncall"]
+    assert any("Markdown" in note for note in draft.notes)
+
+
+def test_articles_keep_their_markdown():
+    draft = format_draft("# Slow work\n\n## Why\n\n**Boring** is a feature.", "medium")
+    assert draft.title == "Slow work"
+    assert "## Why" in draft.body and "**Boring**" in draft.body

@@ -79,6 +79,11 @@ def format_draft(text: str, platform: str) -> FormattedDraft:
     """Clean a generated draft and fit it to the platform's limits."""
     rules = rules_for(platform)
     cleaned, notes = _clean(text)
+    if not rules.needs_title:
+        plain = _strip_markdown(cleaned)
+        if plain != cleaned:
+            cleaned = plain
+            notes.append("removed Markdown the platform would show literally")
     if rules.is_thread_platform:
         draft = _format_thread(cleaned, rules)
     elif rules.needs_title:
@@ -123,6 +128,15 @@ def _clean(text: str) -> tuple[str, list[str]]:
     if not _WORD.search(cleaned) and _WORD.search(text):
         cleaned = text.strip()  # safety net: every step above keeps the words, this should not run
     return cleaned, notes
+
+
+_MARKDOWN_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.M)  # "## Title", never "#hashtag"
+_MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+
+
+def _strip_markdown(text: str) -> str:
+    """Posts on X, LinkedIn and Instagram are plain text: '### ' and '**' would show as typed."""
+    return _MARKDOWN_EMPHASIS.sub(r"\2", _MARKDOWN_HEADING.sub("", text))
 
 
 def _strip_role_tokens(text: str) -> str:

@@ -7,6 +7,7 @@ loops when it is shown long ones.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ from llm_twin.backends.base import Message
 from llm_twin.inference.platforms import PlatformRules
 from llm_twin.inference.retrieval import RetrievedChunk
 
+_MARKDOWN_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.M)
 EXAMPLE_MAX_CHARS = 360
 NOTE_MAX_CHARS = 420
 
@@ -88,7 +90,8 @@ def _interleave(examples: list[RetrievedChunk], notes: list[RetrievedChunk]):
 
 
 def _shorten(text: str, limit: int) -> str:
-    text = text.strip()
+    # Heading markers from Markdown sources make the small model open every draft with "### ".
+    text = _MARKDOWN_HEADING.sub("", text).strip()
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", 0, limit)
