@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CORPORA = REPO.parent / "shared" / "corpora"
+DEFAULT_CORPORA = Path(os.environ.get("TWIN_CORPORA") or REPO.parent / "shared" / "corpora")
 
 
 def demo_x_archive() -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import zipfile
 from datetime import datetime, timezone
+import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ import pytest
 from llm_twin.ingest.base import ImportFormatError
 from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
 
-CORPUS = Path(__file__).parents[2].parent / "shared" / "corpora" / "skeeto_nullprogram"
+CORPORA = Path(os.environ.get("TWIN_CORPORA") or Path(__file__).parents[2].parent / "shared" / "corpora")
+CORPUS = CORPORA / "skeeto_nullprogram"
 
 FIRST_POST = """---
 title: "On Slow Work"
