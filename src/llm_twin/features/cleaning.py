@@ -32,8 +32,28 @@ def normalize_for_search(text: str) -> str:
     return _WHITESPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
-def content_hash(platform: str, kind: str, normalized_text: str, title: str | None = None) -> str:
-    """Identity of a document's content: the same words on the same platform are one document."""
+def content_hash(platform: str, kind: str, normalized_text: str, title: str | None = None,
+                 identity: str | None = None) -> str:
+    """Identity of a document's content: the same words on the same platform are one document.
+
+    `identity` separates documents whose words may repeat legitimately: two chat messages that
+    both say "ok" are two messages.
+    """
     key = "\x1f".join((platform, kind, normalize_for_search(title or "").casefold(),
-                       normalized_text.casefold()))
+                       normalized_text.casefold(), identity or ""))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+_URL = re.compile(r"https?://\S+")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def crosspost_key(normalized_text: str) -> str | None:
+    """Words only, URLs and punctuation dropped: the same post on LinkedIn and X shares this key.
+
+    Short texts ("thanks!") get no key: equal words there say nothing about being the same post.
+    """
+    words = _NON_WORD.sub(" ", _URL.sub(" ", normalized_text.casefold())).split()
+    if len(words) < 8:
+        return None
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()

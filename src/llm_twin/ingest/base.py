@@ -7,6 +7,7 @@ lands completely or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +56,27 @@ class ImportedDocument:
             raise ValueError(f"unknown document kind {self.kind!r}; expected one of {KINDS}")
 
 
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user told `twin ingest` that importers may need.
+
+    owner_name: the owner's display name (from settings), when known.
+    me: names/handles/emails that identify the owner in chats (`--me`, repeatable); matched
+        case-insensitively against sender names when the export has no account data of its own.
+    allow_private: let the web importer fetch private and loopback addresses (tests, intranets).
+    progress: optional callback (done, total) for long imports; total may be None.
+    """
+
+    owner_name: str | None = None
+    me: tuple[str, ...] = ()
+    allow_private: bool = False
+    progress: Callable[[int, int | None], None] | None = None
+
+    def report(self, done: int, total: int | None = None) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+
+
 @dataclass
 class ImportResult:
     """Everything one importer read from one export."""
@@ -64,6 +86,9 @@ class ImportResult:
     owner: str | None = None
     # Items the importer saw and deliberately left out, by reason (e.g. {"retweet": 12}).
     skipped: dict[str, int] = field(default_factory=dict)
+    # For sources read over the network (a URL), a hash of what was fetched; files are hashed
+    # by the pipeline itself.
+    fingerprint: str | None = None
 
     def skip(self, reason: str, count: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + count

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from llm_twin.features.cleaning import clean_raw, content_hash, normalize_for_search
+from llm_twin.features.cleaning import clean_raw, content_hash, crosspost_key, normalize_for_search
 from llm_twin.ingest.base import ImportedDocument, Importer, ImportResult
 from llm_twin.storage.models import Document, Source
 
@@ -30,6 +30,7 @@ class IngestReport:
     owner: str | None = None
     skipped: dict[str, int] = field(default_factory=dict)
     read_documents: int = 0
+    crossposts: int = 0
 
 
 def fingerprint(path: Path) -> str:
@@ -77,10 +78,30 @@ def store_import(path: Path, file_hash: str, result: ImportResult,
         session.add_all(new_rows)
         source.document_count = len(new_rows)
         session.flush()
+        crossposts = _link_crossposts(session, new_rows)
         source_id = source.id
     return IngestReport(path, result.format_name, source_id, len(new_rows),
                         len(rows) - len(new_rows), owner=result.owner,
-                        skipped=dict(result.skipped), read_documents=len(rows))
+                        skipped=dict(result.skipped), read_documents=len(rows),
+                        crossposts=crossposts)
+
+
+def _link_crossposts(session: Session, rows: list[Document]) -> int:
+    """Point each new document at an earlier one with the same words on another platform."""
+    keyed = [row for row in rows if row.crosspost_key]
+    first_by_key: dict[str, Document] = {}
+    for start in range(0, len(keyed), 500):
+        keys = [row.crosspost_key for row in keyed[start:start + 500]]
+        for doc in session.scalars(select(Document).where(Document.crosspost_key.in_(keys))
+                                   .order_by(Document.id)):
+            first_by_key.setdefault(doc.crosspost_key, doc)
+    linked = 0
+    for row in keyed:
+        first = first_by_key[row.crosspost_key]
+        if first.id != row.id and first.platform != row.platform:
+            row.crosspost_of_id = first.id
+            linked += 1
+    return linked
 
 
 def _existing_hashes(session: Session, hashes: list[str]) -> set[str]:
@@ -95,8 +116,12 @@ def _existing_hashes(session: Session, hashes: list[str]) -> set[str]:
 def _to_row(doc: ImportedDocument) -> Document:
     raw = clean_raw(doc.raw_text)
     normalized = normalize_for_search(raw)
+    # Chat messages repeat ("ok", "thanks"): their identity includes who said it and where.
+    identity = f"{doc.author}\x1f{doc.external_id}" if doc.kind == "message" else None
     return Document(platform=doc.platform, kind=doc.kind, author=doc.author, is_owner=doc.is_owner,
                     title=doc.title, raw_text=raw, normalized_text=normalized,
                     created_at=doc.created_at, url=doc.url, language=doc.language,
-                    content_hash=content_hash(doc.platform, doc.kind, normalized, doc.title),
+                    content_hash=content_hash(doc.platform, doc.kind, normalized, doc.title,
+                                              identity),
+                    crosspost_key=None if doc.kind == "message" else crosspost_key(normalized),
                     external_id=doc.external_id, extra=dict(doc.metadata))

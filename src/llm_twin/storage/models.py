@@ -75,6 +75,10 @@ class Document(Base):
     url: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # Same words on another platform (URLs stripped): the later copy links to the first one.
+    crosspost_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    crosspost_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"))
     external_id: Mapped[str | None] = mapped_column(String(256))
     # `metadata` is reserved by SQLAlchemy's declarative base, hence the attribute name.
     extra: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
