@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                           TimeElapsedColumn)
 from rich.table import Table
 from sqlalchemy import delete, func, select
 
 from llm_twin.cli.common import console, open_workspace, user_errors
-from llm_twin.ingest.base import ImportFormatError
+from llm_twin.ingest.base import ImportFormatError, ImportOptions
 from llm_twin.ingest.pipeline import IngestReport, ingest_path
-from llm_twin.ingest.registry import default_importers, detect_importer
+from llm_twin.ingest.registry import as_location, default_importers, plan_imports
 from llm_twin.storage.models import Document, Source
 
 
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Export zips or folders: an X archive (.zip or "
-                                                    "unzipped), a Markdown blog folder with front matter.")],
-    format_name: Annotated[str | None, typer.Option("--format", "-f", help="Skip detection and use "
-                                                    "this importer (x-archive, markdown-folder).")] = None,
+    locations: Annotated[list[str], typer.Argument(
+        help="Exports to import: zips, folders, files or URLs. A folder holding several exports "
+             "imports each with its own importer.", metavar="PATH_OR_URL...")],
+    format_name: Annotated[str | None, typer.Option(
+        "--format", "-f", help="Skip detection and use this importer (see `twin formats`).")] = None,
+    me: Annotated[list[str] | None, typer.Option(
+        "--me", help="Your name, handle or e-mail as it appears in chats and git (repeatable); "
+                     "needed where an export does not say who you are (WhatsApp).")] = None,
+    allow_private: Annotated[bool, typer.Option(
+        "--allow-private", help="Let URL imports reach private and loopback addresses.")] = False,
 ) -> None:
     """Import your own exports into the workspace. Re-importing the same export adds nothing.
 
@@ -30,30 +37,45 @@ def ingest(
     """
     with user_errors():
         ws = open_workspace()
-        importers = default_importers(owner=ws.settings.owner_name)
         failed = 0
-        for path in paths:
-            importer = _choose(path, importers, format_name)
-            started = time.perf_counter()
-            with console.status(f"Reading {path} as {importer.format_name}…"):
-                try:
-                    report = ingest_path(path, importer, ws.sessions)
-                except ImportFormatError as error:
-                    console.print(f"[red]✗ {path}[/]: {error}\n  Nothing from this export was stored.")
-                    failed += 1
-                    continue
-            _print_report(report, time.perf_counter() - started)
+        with _progress() as progress:
+            task = progress.add_task("Reading", total=None, visible=False)
+            options = ImportOptions(owner_name=ws.settings.owner_name, me=tuple(me or ()),
+                                    allow_private=allow_private,
+                                    progress=lambda done, total: progress.update(
+                                        task, completed=done, total=total, visible=True))
+            importers = default_importers(options=options)
+            for location in locations:
+                for target, importer in _plan(location, importers, format_name):
+                    progress.update(task, description=f"{importer.format_name}: {target}",
+                                    completed=0, total=None, visible=True)
+                    started = time.perf_counter()
+                    try:
+                        report = ingest_path(target, importer, ws.sessions)
+                    except ImportFormatError as error:
+                        progress.console.print(f"[red]✗ {target}[/]: {error}\n  Nothing from this "
+                                               "export was stored.", highlight=False)
+                        failed += 1
+                        continue
+                    finally:
+                        progress.update(task, visible=False)
+                    _print_report(report, time.perf_counter() - started)
         if failed:
             raise typer.Exit(code=2)
         console.print("Next: [bold]twin index[/] to make new documents searchable.")
 
 
-def _choose(path: Path, importers, format_name: str | None):
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                    MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True)
+
+
+def _plan(location: str, importers, format_name: str | None):
     if format_name is None:
-        return detect_importer(path, importers)
+        return plan_imports(as_location(location), importers)
     for importer in importers:
         if importer.format_name == format_name:
-            return importer
+            return [(as_location(location), importer)]
     names = ", ".join(i.format_name for i in importers)
     raise ValueError(f"Unknown format {format_name!r}; available: {names}.")
 
@@ -64,25 +86,32 @@ def _print_report(report: IngestReport, seconds: float) -> None:
                       "0 new documents.")
         return
     skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(report.skipped.items()))
+    linked = f", {report.crossposts} linked as cross-posts" if report.crossposts else ""
     console.print(f"[green]✓[/] {report.path} ({report.format_name}, source #{report.source_id}): "
                   f"[bold]{report.new_documents} new documents[/], {report.duplicates} already "
-                  f"stored{f', skipped {skipped}' if skipped else ''} in {seconds:.1f}s"
+                  f"stored{linked}{f', skipped {skipped}' if skipped else ''} in {seconds:.1f}s"
                   f"{f'; owner: {report.owner}' if report.owner else ''}.")
 
 
 def sources() -> None:
-    """List imported sources with their document counts."""
+    """List imported sources with their document counts by platform and kind."""
     with user_errors():
         ws = open_workspace()
         with ws.sessions() as session:
-            rows = session.execute(select(Source, func.count(Document.id)).outerjoin(Document)
-                                   .group_by(Source.id).order_by(Source.id)).all()
-        table = Table("id", "format", "documents", "imported", "owner", "path")
-        for source, count in rows:
-            table.add_row(str(source.id), source.format_name, str(count),
+            all_sources = session.scalars(select(Source).order_by(Source.id)).all()
+            counts = session.execute(select(Document.source_id, Document.platform, Document.kind,
+                                            func.count()).group_by(Document.source_id,
+                                                                   Document.platform, Document.kind)).all()
+        by_source: dict[int, list[str]] = {}
+        for source_id, platform, kind, count in counts:
+            by_source.setdefault(source_id, []).append(f"{count} {platform} {kind}")
+        table = Table("id", "format", "documents", "imported", "owner", "location")
+        for source in all_sources:
+            table.add_row(str(source.id), source.format_name,
+                          ", ".join(by_source.get(source.id, [])) or "0",
                           source.imported_at.strftime("%Y-%m-%d %H:%M"), source.owner or "",
                           source.path)
-        console.print(table if rows else "No sources yet: [bold]twin ingest PATH[/].")
+        console.print(table if all_sources else "No sources yet: [bold]twin ingest PATH[/].")
 
 
 def forget(

@@ -21,7 +21,7 @@ from llm_twin.storage.models import Document, Source
 
 @dataclass
 class IngestReport:
-    path: Path
+    path: str | Path
     format_name: str
     source_id: int | None
     new_documents: int
@@ -46,26 +46,56 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ingest_path(path: Path, importer: Importer, sessions: sessionmaker[Session]) -> IngestReport:
-    path = Path(path)
-    file_hash = fingerprint(path)
-    with sessions() as session:
-        existing = session.scalar(select(Source).where(Source.file_hash == file_hash,
-                                                       Source.format_name == importer.format_name))
+def ingest_path(location: str | Path, importer: Importer,
+                sessions: sessionmaker[Session]) -> IngestReport:
+    """Import one export unless the same one (same fingerprint) was imported before."""
+    fingerprint_before = _fingerprint_before_reading(location, importer)
+    if fingerprint_before is not None:
+        existing = _existing_source(sessions, fingerprint_before, importer.format_name)
         if existing is not None:
-            return IngestReport(path, importer.format_name, existing.id, 0, 0,
-                                already_imported=True, owner=existing.owner)
-    result = importer.read(path)  # raises ImportFormatError before anything is written
-    return store_import(path, file_hash, result, sessions)
+            return _already_imported(location, importer, existing)
+    result = importer.read(location)  # raises ImportFormatError before anything is written
+    file_hash = fingerprint_before or result.fingerprint or _hash_text(str(location))
+    if fingerprint_before is None:  # fetched sources are known only after reading
+        existing = _existing_source(sessions, file_hash, importer.format_name)
+        if existing is not None:
+            return _already_imported(location, importer, existing)
+    return store_import(location, file_hash, result, sessions)
 
 
-def store_import(path: Path, file_hash: str, result: ImportResult,
+def _fingerprint_before_reading(location: str | Path, importer: Importer) -> str | None:
+    """Local files are hashed here; importers with a cheaper identity (a git HEAD) provide it."""
+    own = getattr(importer, "fingerprint", None)
+    if callable(own):
+        return own(location)
+    if isinstance(location, Path):
+        return fingerprint(location)
+    return None
+
+
+def _existing_source(sessions: sessionmaker[Session], file_hash: str, format_name: str) -> Source | None:
+    with sessions() as session:
+        return session.scalar(select(Source).where(Source.file_hash == file_hash,
+                                                   Source.format_name == format_name))
+
+
+def _already_imported(location, importer: Importer, existing: Source) -> IngestReport:
+    return IngestReport(location, importer.format_name, existing.id, 0, 0,
+                        already_imported=True, owner=existing.owner)
+
+
+def _hash_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def store_import(location: str | Path, file_hash: str, result: ImportResult,
                  sessions: sessionmaker[Session]) -> IngestReport:
     """Store a parsed import in one transaction, skipping documents already in the warehouse."""
     rows = [_to_row(doc) for doc in result.documents]
     with sessions.begin() as session:
         known = _existing_hashes(session, [row.content_hash for row in rows])
-        source = Source(format_name=result.format_name, path=str(path.resolve()),
+        where = str(location.resolve()) if isinstance(location, Path) else location
+        source = Source(format_name=result.format_name, path=where,
                         file_hash=file_hash, owner=result.owner, skipped=dict(result.skipped))
         session.add(source)
         new_rows = []
@@ -80,7 +110,7 @@ def store_import(path: Path, file_hash: str, result: ImportResult,
         session.flush()
         crossposts = _link_crossposts(session, new_rows)
         source_id = source.id
-    return IngestReport(path, result.format_name, source_id, len(new_rows),
+    return IngestReport(location, result.format_name, source_id, len(new_rows),
                         len(rows) - len(new_rows), owner=result.owner,
                         skipped=dict(result.skipped), read_documents=len(rows),
                         crossposts=crossposts)

@@ -1,30 +1,85 @@
-"""Which importer reads a given export: each one is asked in turn, most specific first."""
+"""Which importer reads a given export: each one is asked in turn, most specific first.
+
+A location is a local path or, for the web and git importers, a URL string. A folder that no
+importer claims as a whole is treated as a folder *of* exports: each entry is detected on its own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from llm_twin.ingest.base import Importer, ImportFormatError
+from llm_twin.ingest.base import Importer, ImportFormatError, ImportOptions
 from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
 from llm_twin.ingest.safe_zip import ExportTree
 from llm_twin.ingest.x_archive import XArchiveImporter
 
+Location = str | Path
+REMOTE_PREFIXES = ("http://", "https://", "git@", "ssh://", "file://")
 
-def default_importers(owner: str | None = None) -> list[Importer]:
-    """Every built-in importer; the loosest match (a folder of Markdown) goes last."""
+
+def default_importers(owner: str | None = None, options: ImportOptions | None = None) -> list[Importer]:
+    """Every built-in importer; the loosest matches (a folder of Markdown, any URL) go last."""
+    options = options or ImportOptions(owner_name=owner)
+    owner = owner or options.owner_name
     return [XArchiveImporter(), MarkdownFolderImporter(owner=owner)]
 
 
-def detect_importer(path: str | Path, importers: Sequence[Importer] | None = None) -> Importer:
-    path = Path(path)
-    if not path.exists():
-        raise ImportFormatError(path, "does not exist")
+def is_remote(location: Location) -> bool:
+    return isinstance(location, str) and location.startswith(REMOTE_PREFIXES)
+
+
+def as_location(argument: str | Path) -> Location:
+    """What the user typed: a URL stays a string, anything else is a path."""
+    text = str(argument)
+    return text if is_remote(text) else Path(text).expanduser()
+
+
+def detect_importer(location: Location, importers: Sequence[Importer] | None = None) -> Importer:
+    location = as_location(location) if isinstance(location, str) else location
     candidates = default_importers() if importers is None else importers
-    for importer in candidates:
-        if importer.detect(path):
-            return importer
-    if path.is_file() and path.suffix.casefold() == ".zip":
-        ExportTree(path).close()  # a damaged zip is better reported as such than as unknown
+    found = _first_match(location, candidates)
+    if found is not None:
+        return found
+    if isinstance(location, Path) and location.is_file() and location.suffix.casefold() == ".zip":
+        ExportTree(location).close()  # a damaged zip is better reported as such than as unknown
     supported = ", ".join(importer.format_name for importer in candidates)
-    raise ImportFormatError(path, f"no importer recognises this export; supported: {supported}")
+    raise ImportFormatError(location, f"no importer recognises this export; supported: {supported}")
+
+
+# Importers that claim almost any folder of text; a folder they match may still hold real exports.
+LOOSE_FORMATS = frozenset({"markdown-folder"})
+
+
+def plan_imports(location: Location, importers: Sequence[Importer]) -> list[tuple[Location, Importer]]:
+    """The (location, importer) pairs to run: the export itself, or each export inside a folder.
+
+    A folder is a folder *of* exports when at least one entry is a specific export (an X archive,
+    a LinkedIn zip...); then every entry is imported with its own importer. Otherwise the folder
+    is one export (a blog, whose sub-folders are just sections).
+    """
+    location = as_location(location) if isinstance(location, str) else location
+    whole = _first_match(location, importers)
+    if whole is not None and whole.format_name not in LOOSE_FORMATS:
+        return [(location, whole)]
+    if isinstance(location, Path) and location.is_dir():
+        entries = [(entry, found) for entry in sorted(location.iterdir())
+                   if not entry.name.startswith(".")
+                   and (found := _first_match(entry, importers)) is not None]
+        if any(found.format_name not in LOOSE_FORMATS for _, found in entries):
+            return entries
+    if whole is not None:
+        return [(location, whole)]
+    return [(location, detect_importer(location, importers))]
+
+
+def _first_match(location: Location, importers: Sequence[Importer]) -> Importer | None:
+    if isinstance(location, Path) and not location.exists():
+        raise ImportFormatError(location, "does not exist")
+    for importer in importers:
+        try:
+            if importer.detect(location):
+                return importer
+        except (OSError, ValueError, TypeError):  # detection must never abort the search
+            continue
+    return None
