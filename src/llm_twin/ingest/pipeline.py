@@ -11,8 +11,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from llm_twin.features.cleaning import clean_raw, content_hash, crosspost_key, normalize_for_search
 from llm_twin.ingest.base import ImportedDocument, Importer, ImportResult
@@ -90,25 +90,28 @@ def _hash_text(text: str) -> str:
 
 def store_import(location: str | Path, file_hash: str, result: ImportResult,
                  sessions: sessionmaker[Session]) -> IngestReport:
-    """Store a parsed import in one transaction, skipping documents already in the warehouse."""
+    """Store a parsed import in one transaction, skipping documents already in the warehouse.
+
+    Rows go in through one bulk INSERT (executemany), not the ORM unit of work: an X archive of
+    50,000 posts is stored in a few seconds rather than tens.
+    """
     rows = [_to_row(doc) for doc in result.documents]
     with sessions.begin() as session:
-        known = _existing_hashes(session, [row.content_hash for row in rows])
+        known = _existing_hashes(session, [row["content_hash"] for row in rows])
         where = str(location.resolve()) if isinstance(location, Path) else location
         source = Source(format_name=result.format_name, path=where,
                         file_hash=file_hash, owner=result.owner, skipped=dict(result.skipped))
         session.add(source)
+        session.flush()
         new_rows = []
         for row in rows:
-            if row.content_hash in known:
-                continue
-            known.add(row.content_hash)
-            row.source = source
-            new_rows.append(row)
-        session.add_all(new_rows)
+            if row["content_hash"] not in known:
+                known.add(row["content_hash"])
+                new_rows.append({**row, "source_id": source.id})
+        if new_rows:  # Core executemany: the ORM's bulk path batches into thousands of statements
+            session.connection().execute(insert(Document.__table__), new_rows)
         source.document_count = len(new_rows)
-        session.flush()
-        crossposts = _link_crossposts(session, new_rows)
+        crossposts = _link_crossposts(session, source.id)
         source_id = source.id
     return IngestReport(location, result.format_name, source_id, len(new_rows),
                         len(rows) - len(new_rows), owner=result.owner,
@@ -116,42 +119,46 @@ def store_import(location: str | Path, file_hash: str, result: ImportResult,
                         crossposts=crossposts)
 
 
-def _link_crossposts(session: Session, rows: list[Document]) -> int:
-    """Point each new document at an earlier one with the same words on another platform."""
-    keyed = [row for row in rows if row.crosspost_key]
-    first_by_key: dict[str, Document] = {}
-    for start in range(0, len(keyed), 500):
-        keys = [row.crosspost_key for row in keyed[start:start + 500]]
-        for doc in session.scalars(select(Document).where(Document.crosspost_key.in_(keys))
-                                   .order_by(Document.id)):
-            first_by_key.setdefault(doc.crosspost_key, doc)
-    linked = 0
-    for row in keyed:
-        first = first_by_key[row.crosspost_key]
-        if first.id != row.id and first.platform != row.platform:
-            row.crosspost_of_id = first.id
-            linked += 1
-    return linked
+def _link_crossposts(session: Session, source_id: int) -> int:
+    """Point each new document at the first one with the same words on another platform."""
+    platforms = select(Document.platform).where(Document.source_id == source_id).distinct()
+    other_platform = select(Document.id).where(Document.platform.not_in(platforms)).limit(1)
+    if session.scalar(other_platform) is None:  # nothing to link to: skip the per-row subquery
+        return 0
+    earlier = aliased(Document)
+    first_elsewhere = (select(func.min(earlier.id))
+                       .where(earlier.crosspost_key == Document.crosspost_key,
+                              earlier.platform != Document.platform,
+                              earlier.id < Document.id)
+                       .scalar_subquery())
+    session.execute(update(Document)
+                    .where(Document.source_id == source_id, Document.crosspost_key.is_not(None))
+                    .values(crosspost_of_id=first_elsewhere)
+                    .execution_options(synchronize_session=False))
+    return session.scalar(select(func.count()).select_from(Document)
+                          .where(Document.source_id == source_id,
+                                 Document.crosspost_of_id.is_not(None))) or 0
 
 
 def _existing_hashes(session: Session, hashes: list[str]) -> set[str]:
     found: set[str] = set()
-    for start in range(0, len(hashes), 500):  # stay under SQLite's bound-parameter limit
-        batch = hashes[start:start + 500]
-        found.update(session.scalars(select(Document.content_hash)
-                                     .where(Document.content_hash.in_(batch))))
+    connection = session.connection()
+    for start in range(0, len(hashes), 5000):  # SQLite allows 32,766 bound parameters
+        batch = hashes[start:start + 5000]
+        found.update(connection.execute(select(Document.content_hash)
+                                        .where(Document.content_hash.in_(batch))).scalars())
     return found
 
 
-def _to_row(doc: ImportedDocument) -> Document:
+def _to_row(doc: ImportedDocument) -> dict:
     raw = clean_raw(doc.raw_text)
     normalized = normalize_for_search(raw)
     # Chat messages repeat ("ok", "thanks"): their identity includes who said it and where.
     identity = f"{doc.author}\x1f{doc.external_id}" if doc.kind == "message" else None
-    return Document(platform=doc.platform, kind=doc.kind, author=doc.author, is_owner=doc.is_owner,
-                    title=doc.title, raw_text=raw, normalized_text=normalized,
-                    created_at=doc.created_at, url=doc.url, language=doc.language,
-                    content_hash=content_hash(doc.platform, doc.kind, normalized, doc.title,
-                                              identity),
-                    crosspost_key=None if doc.kind == "message" else crosspost_key(normalized),
-                    external_id=doc.external_id, extra=dict(doc.metadata))
+    return {"platform": doc.platform, "kind": doc.kind, "author": doc.author,
+            "is_owner": doc.is_owner, "title": doc.title, "raw_text": raw,
+            "normalized_text": normalized, "created_at": doc.created_at, "url": doc.url,
+            "language": doc.language,
+            "content_hash": content_hash(doc.platform, doc.kind, normalized, doc.title, identity),
+            "crosspost_key": None if doc.kind == "message" else crosspost_key(normalized),
+            "external_id": doc.external_id, "metadata": dict(doc.metadata)}
