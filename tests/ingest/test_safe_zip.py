@@ -111,3 +111,12 @@ def test_missing_path_and_unknown_member(tmp_path: Path) -> None:
     with ExportTree(make_folder(tmp_path / "export", FILES)) as tree:
         with pytest.raises(ImportFormatError, match="no file named"):
             tree.read_bytes("../outside.txt")
+
+
+def test_a_member_with_an_absurd_compression_ratio_is_refused(tmp_path):
+    bomb = tmp_path / "export.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data/tweets.js", b"\0" * (20 * 1024 * 1024))
+    with pytest.raises(ImportFormatError, match="zip bomb") as error:
+        ExportTree(bomb)
+    assert "tweets.js" in str(error.value)

@@ -18,6 +18,9 @@ from typing import IO, Any, Callable, TypeVar
 from llm_twin.ingest.base import ImportFormatError
 
 DEFAULT_MAX_TOTAL_BYTES = 2 * 1024 ** 3
+# Text compresses ~10x, JSON maybe 30x; a member claiming far more is a zip bomb.
+MAX_COMPRESSION_RATIO = 200
+_RATIO_FLOOR_BYTES = 1 << 20  # tiny members (a repeated-space file) may legitimately compress hard
 MEDIA_SUFFIXES = frozenset({
     ".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif", ".bmp", ".tif", ".tiff",
     ".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".3gp",
@@ -142,6 +145,12 @@ class ExportTree:
         if declared > self.max_total_bytes:
             raise ImportFormatError(self.path, f"declares {declared} bytes uncompressed, over the "
                                                f"limit of {self.max_total_bytes} bytes")
+        for info in self._zip.infolist():
+            if info.file_size > _RATIO_FLOOR_BYTES and \
+                    info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+                raise ImportFormatError(self.path / info.filename,
+                                        f"expands {info.file_size // max(info.compress_size, 1)}x "
+                                        "when decompressed: refusing a likely zip bomb")
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
