@@ -37,6 +37,7 @@ def main_options(
 
 app.command("init")(status_cmd.init)
 app.command("ingest")(ingest_cmd.ingest)
+app.command("formats")(ingest_cmd.formats)
 app.command("sources")(ingest_cmd.sources)
 app.command("forget")(ingest_cmd.forget)
 app.command("index")(index_cmd.index)

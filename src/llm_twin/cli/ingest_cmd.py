@@ -136,3 +136,12 @@ def forget(
         with ws.sessions.begin() as session:
             session.execute(delete(Source).where(Source.id == source_id))
         console.print(f"Forgot source #{source_id}: {count} documents and their vectors.")
+
+
+def formats() -> None:
+    """List the export formats `twin ingest` recognises, in the order they are tried."""
+    table = Table("format", "reads")
+    for importer in default_importers():
+        doc = (type(importer).__doc__ or "").strip().splitlines()
+        table.add_row(importer.format_name, doc[0] if doc else "")
+    console.print(table)
