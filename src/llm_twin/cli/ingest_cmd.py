@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Annotated
 
@@ -142,6 +143,7 @@ def formats() -> None:
     """List the export formats `twin ingest` recognises, in the order they are tried."""
     table = Table("format", "reads")
     for importer in default_importers():
-        doc = (type(importer).__doc__ or "").strip().splitlines()
+        module = sys.modules[type(importer).__module__]
+        doc = (type(importer).__doc__ or module.__doc__ or "").strip().splitlines()
         table.add_row(importer.format_name, doc[0] if doc else "")
     console.print(table)
