@@ -11,6 +11,8 @@ from pathlib import Path
 
 from llm_twin.ingest.base import Importer, ImportFormatError, ImportOptions
 from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
+from llm_twin.ingest.medium import MediumImporter
+from llm_twin.ingest.substack import SubstackImporter
 from llm_twin.ingest.safe_zip import ExportTree
 from llm_twin.ingest.x_archive import XArchiveImporter
 
@@ -22,7 +24,8 @@ def default_importers(owner: str | None = None, options: ImportOptions | None = 
     """Every built-in importer; the loosest matches (a folder of Markdown, any URL) go last."""
     options = options or ImportOptions(owner_name=owner)
     owner = owner or options.owner_name
-    return [XArchiveImporter(), MarkdownFolderImporter(owner=owner)]
+    return [XArchiveImporter(), MediumImporter(options), SubstackImporter(options),
+            MarkdownFolderImporter(owner=owner)]
 
 
 def is_remote(location: Location) -> bool:
