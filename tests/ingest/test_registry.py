@@ -10,7 +10,7 @@ import pytest
 
 from llm_twin.ingest.base import Importer, ImportFormatError
 from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
-from llm_twin.ingest.registry import default_importers, detect_importer
+from llm_twin.ingest.registry import as_location, default_importers, detect_importer, plan_imports
 from llm_twin.ingest.x_archive import XArchiveImporter
 
 TWEETS = [{"tweet": {"id_str": "1790000000000000001", "full_text": "Hello from a fixture",
@@ -33,9 +33,12 @@ def markdown_blog(root: Path) -> Path:
 
 def test_default_importers_put_x_first_and_pass_the_owner() -> None:
     importers = default_importers(owner="Dana")
-    assert [importer.format_name for importer in importers] == ["x-archive", "markdown-folder"]
+    names = [importer.format_name for importer in importers]
+    assert names[0] == "x-archive" and "markdown-folder" in names
+    assert len(names) == len(set(names))
     assert all(isinstance(importer, Importer) for importer in importers)
-    assert importers[1].owner == "Dana"
+    markdown = next(i for i in importers if i.format_name == "markdown-folder")
+    assert markdown.owner == "Dana"
 
 
 def test_detects_an_x_archive_folder_and_zip(tmp_path: Path) -> None:
@@ -56,7 +59,7 @@ def test_detects_a_markdown_folder(tmp_path: Path) -> None:
 def test_unknown_export_lists_the_supported_formats(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("just some text", encoding="utf-8")
     with pytest.raises(ImportFormatError, match="no importer recognises this export; "
-                                                "supported: x-archive, markdown-folder"):
+                                                "supported: x-archive, .*markdown-folder"):
         detect_importer(tmp_path, default_importers())
     with pytest.raises(ImportFormatError, match="no importer recognises"):
         detect_importer(tmp_path / "notes.txt", default_importers())
@@ -72,3 +75,27 @@ def test_corrupt_zip_is_reported_as_corrupt(tmp_path: Path) -> None:
     broken.write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(ImportFormatError, match=r"export\.zip: not a zip archive, or a corrupt"):
         detect_importer(broken, default_importers())
+
+
+def test_a_folder_of_several_exports_imports_each_with_its_own_importer(tmp_path: Path) -> None:
+    downloads = tmp_path / "downloads"
+    x_archive(downloads / "twitter-2024")
+    markdown_blog(downloads / "blog")
+    (downloads / ".DS_Store").write_bytes(b"\0")
+    plan = plan_imports(downloads, default_importers())
+    assert [(location.name, importer.format_name) for location, importer in plan] == [
+        ("blog", "markdown-folder"), ("twitter-2024", "x-archive")]
+
+
+def test_a_blog_with_section_folders_stays_one_export(tmp_path: Path) -> None:
+    markdown_blog(tmp_path / "site" / "posts")
+    markdown_blog(tmp_path / "site" / "notes")
+    plan = plan_imports(tmp_path / "site", default_importers())
+    assert [(location.name, importer.format_name) for location, importer in plan] == [
+        ("site", "markdown-folder")]
+
+
+def test_urls_stay_strings_and_paths_become_paths() -> None:
+    assert as_location("https://example.org/feed.xml") == "https://example.org/feed.xml"
+    assert as_location("git@github.com:me/repo.git") == "git@github.com:me/repo.git"
+    assert as_location("exports/blog") == Path("exports/blog")
