@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_twin.ingest.base import ImportFormatError
+from llm_twin.ingest.base import ImportFormatError, ImportOptions
 from llm_twin.ingest.x_archive import XArchiveImporter
 
 ROOT_ID = "1790000000000000001"
@@ -249,8 +249,174 @@ def test_the_data_folder_itself_can_be_given(archive: Path) -> None:
     assert importer.read(archive / "data").documents == importer.read(archive).documents
 
 
-def test_quote_tweet_link_is_noted(tmp_path: Path) -> None:
-    quote = tweet("1790000000000000700", "So true https://t.co/q1", entities={"urls": [
-        {"url": "https://t.co/q1", "expanded_url": "https://twitter.com/bob/status/1234"}]})
-    result = XArchiveImporter().read(write_archive(tmp_path, standard_files([quote])))
-    assert result.documents[0].metadata["quoted_url"] == "https://twitter.com/bob/status/1234"
+LONG_ID = "1790000000000000800"
+NOTE_TEXT = ("Why I rewrote the onboarding email five times & what each version taught me.\n\n"
+             "1. The first one explained features. Nobody read past line two.\n"
+             "2. The second told a story. Better, but too long for a phone screen.\n"
+             "3. The third asked one question. Replies tripled overnight.\n\n"
+             "The full write-up, with the numbers: https://t.co/note1 \u2014 and yes, "
+             "version five is the one we still send today. #writing #onboarding")
+NOTE_EXPANDED = NOTE_TEXT.replace("https://t.co/note1", "https://example.org/onboarding")
+
+
+def truncated(text: str, cut: int = 275) -> str:
+    """How tweets.js shows a long post: cut short, an ellipsis, then its t.co links."""
+    return text[:cut].replace("&", "&amp;") + "\u2026 https://t.co/more1"
+
+
+def note(note_id: str, text: str, created_at: str = "2024-05-15T10:00:00.000Z",
+         urls: list | None = None, hashtags: list | None = None) -> dict:
+    return {"noteTweet": {
+        "noteTweetId": note_id, "updatedAt": created_at, "createdAt": created_at,
+        "lifecycle": {"value": "1", "name": "Active", "originalName": "Active",
+                      "annotations": {}},
+        "core": {"styletags": [], "urls": urls or [], "text": text, "mentions": [],
+                 "cashtags": [], "hashtags": hashtags or []}}}
+
+
+def long_tweet(id_str: str = LONG_ID, text: str = NOTE_TEXT, **fields: object) -> dict:
+    full_text = truncated(text)
+    return tweet(id_str, full_text, created_at="Wed May 15 10:00:00 +0000 2024",
+                 display_text_range=["0", "276"],
+                 entities={"hashtags": [], "urls": [
+                     {"url": "https://t.co/more1",
+                      "expanded_url": f"https://twitter.com/i/web/status/{id_str}"}]}, **fields)
+
+
+NOTE_URLS = [{"shortUrl": "https://t.co/note1", "expandedUrl": "https://example.org/onboarding",
+              "displayUrl": "example.org/onboarding", "fromIndex": "262", "toIndex": "285"}]
+NOTE_TAGS = [{"text": "writing", "fromIndex": "352", "toIndex": "360"},
+             {"text": "onboarding", "fromIndex": "361", "toIndex": "372"}]
+
+
+def note_files(tweets: list[dict], notes: list[dict]) -> dict[str, str]:
+    return {**standard_files(tweets), "data/note-tweet.js": ytd("note_tweet", notes)}
+
+
+def test_long_post_text_comes_from_note_tweet(tmp_path: Path) -> None:
+    files = note_files([long_tweet()], [note("1790000000000000777", NOTE_TEXT, urls=NOTE_URLS,
+                                             hashtags=NOTE_TAGS)])
+    result = XArchiveImporter().read(write_archive(tmp_path, files))
+    doc = by_id(result)[LONG_ID]
+    assert doc.raw_text == NOTE_EXPANDED  # full text, line breaks and "&" intact, link expanded
+    assert "\u2026" not in doc.raw_text and "t.co" not in doc.raw_text
+    assert doc.metadata["note_tweet_id"] == "1790000000000000777"
+    assert doc.metadata["hashtags"] == ["writing", "onboarding"]
+    assert "quote_of" not in doc.metadata  # the i/web/status link is not a quote
+    assert result.skipped == {}
+
+
+def test_note_is_matched_by_second_and_prefix_not_by_id(tmp_path: Path) -> None:
+    other_text = "A different long post written in the very same second. " * 8
+    notes = [note("1790000000000000901", other_text),
+             note("1790000000000000902", NOTE_TEXT, created_at="2024-05-15T10:00:00.640Z")]
+    twin = long_tweet("1790000000000000810", other_text)
+    result = XArchiveImporter().read(write_archive(tmp_path, note_files([long_tweet(), twin],
+                                                                        notes)))
+    docs = by_id(result)
+    assert docs[LONG_ID].metadata["note_tweet_id"] == "1790000000000000902"
+    assert docs[LONG_ID].raw_text.endswith("#writing #onboarding")
+    assert docs["1790000000000000810"].raw_text == other_text.strip()
+
+
+def test_note_from_another_second_is_not_merged(tmp_path: Path) -> None:
+    notes = [note("1790000000000000777", NOTE_TEXT, created_at="2024-05-15T10:00:01.000Z")]
+    result = XArchiveImporter().read(write_archive(tmp_path, note_files([long_tweet()], notes)))
+    doc = by_id(result)[LONG_ID]
+    assert doc.raw_text.endswith("\u2026 https://twitter.com/i/web/status/" + LONG_ID)
+    assert "note_tweet_id" not in doc.metadata
+    assert result.skipped == {"note_without_tweet": 1}
+
+
+def test_long_reply_drops_the_reply_mentions_from_the_note(tmp_path: Path) -> None:
+    body = "@bob " + NOTE_TEXT
+    reply = long_tweet(text=body, in_reply_to_status_id_str="1700000000000000000",
+                       in_reply_to_user_id_str="12345", in_reply_to_screen_name="bob")
+    reply["tweet"]["display_text_range"] = ["5", "281"]
+    files = note_files([reply], [note("1790000000000000777", body, urls=NOTE_URLS)])
+    doc = by_id(XArchiveImporter().read(write_archive(tmp_path, files)))[LONG_ID]
+    assert doc.raw_text == NOTE_EXPANDED
+
+
+def test_manifest_lists_note_tweet_parts(tmp_path: Path) -> None:
+    files = {**standard_files([long_tweet()]),
+             "data/note-tweet-part1.js": ytd("note_tweet", [note("1790000000000000777",
+                                                                 NOTE_TEXT)])}
+    manifest = {"dataTypes": {
+        "tweets": {"files": [{"fileName": "data/tweets.js", "count": "1"}]},
+        "noteTweet": {"files": [{"fileName": "data/note-tweet-part1.js",
+                                 "globalName": "YTD.note_tweet.part1", "count": "1"}]}}}
+    files["data/manifest.js"] = "window.__THAR_CONFIG = " + json.dumps(manifest)
+    doc = by_id(XArchiveImporter().read(write_archive(tmp_path, files)))[LONG_ID]
+    assert doc.metadata["note_tweet_id"] == "1790000000000000777"
+
+
+def test_note_without_text_names_note_tweet_js_and_field(tmp_path: Path) -> None:
+    broken = note("1790000000000000777", NOTE_TEXT)
+    del broken["noteTweet"]["core"]["text"]
+    with pytest.raises(ImportFormatError, match=r"note-tweet\.js.*'core\.text'") as caught:
+        XArchiveImporter().read(write_archive(tmp_path, note_files([long_tweet()], [broken])))
+    assert caught.value.field_name == "core.text"
+
+
+def test_note_with_a_bad_date_names_the_field(tmp_path: Path) -> None:
+    broken = note("1790000000000000777", NOTE_TEXT, created_at="yesterday")
+    with pytest.raises(ImportFormatError, match=r"note-tweet\.js.*'createdAt'"):
+        XArchiveImporter().read(write_archive(tmp_path, note_files([long_tweet()], [broken])))
+
+
+def quote(id_str: str, full_text: str, short: str = "https://t.co/q1",
+          target: str = "https://twitter.com/bob/status/1234") -> dict:
+    return tweet(id_str, full_text, entities={"hashtags": [], "urls": [
+        {"url": short, "expanded_url": target, "display_url": "twitter.com/bob/status/1234"}]})
+
+
+def test_quote_tweet_keeps_only_the_owner_comment(tmp_path: Path) -> None:
+    quoted = quote("1790000000000000700", "So true. Drafts are cheap &amp; edits are not. "
+                                          "https://t.co/q1")
+    doc = XArchiveImporter().read(write_archive(tmp_path, standard_files([quoted]))).documents[0]
+    assert doc.raw_text == "So true. Drafts are cheap & edits are not."
+    assert doc.metadata["quote_of"] == "https://twitter.com/bob/status/1234"
+    assert doc.is_owner is True
+
+
+def test_quote_on_x_com_before_a_photo_link_is_detected(tmp_path: Path) -> None:
+    quoted = quote("1790000000000000701", "Look at this https://t.co/q2 https://t.co/pic2",
+                   short="https://t.co/q2", target="https://x.com/carol_w/status/99887766")
+    quoted["tweet"]["entities"]["media"] = [{"url": "https://t.co/pic2", "type": "photo"}]
+    doc = XArchiveImporter().read(write_archive(tmp_path, standard_files([quoted]))).documents[0]
+    assert doc.raw_text == "Look at this"
+    assert doc.metadata["quote_of"] == "https://x.com/carol_w/status/99887766"
+
+
+def test_status_link_inside_the_sentence_stays_in_the_text(tmp_path: Path) -> None:
+    quoted = quote("1790000000000000702", "As https://t.co/q1 said: keep it short.")
+    doc = XArchiveImporter().read(write_archive(tmp_path, standard_files([quoted]))).documents[0]
+    assert doc.raw_text == "As https://twitter.com/bob/status/1234 said: keep it short."
+    assert doc.metadata["quote_of"] == "https://twitter.com/bob/status/1234"
+
+
+def test_quote_without_comment_is_skipped(tmp_path: Path) -> None:
+    result = XArchiveImporter().read(write_archive(
+        tmp_path, standard_files([quote("1790000000000000703", "https://t.co/q1")])))
+    assert result.documents == []
+    assert result.skipped == {"empty": 1}
+
+
+def test_progress_is_reported(archive: Path) -> None:
+    calls: list[tuple[int, int | None]] = []
+    options = ImportOptions(progress=lambda done, total: calls.append((done, total)))
+    XArchiveImporter(options).read(archive)
+    assert calls[-1] == (3, 3)  # three documents: the thread, the link post, the reply
+
+
+def test_owner_name_from_options_when_the_archive_has_none(tmp_path: Path) -> None:
+    files = standard_files()
+    del files["data/account.js"]
+    result = XArchiveImporter(ImportOptions(owner_name="Dana")).read(write_archive(tmp_path, files))
+    assert result.owner == "Dana"
+
+
+def test_provenance_names_the_file_inside_the_export(archive: Path) -> None:
+    doc = XArchiveImporter().read(archive).documents[0]
+    assert doc.metadata["file"] == "data/tweets.js"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from llm_twin.ingest.base import Importer, ImportFormatError, ImportOptions
+from llm_twin.ingest.linkedin import LinkedInImporter
 from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
 from llm_twin.ingest.medium import MediumImporter
 from llm_twin.ingest.substack import SubstackImporter
@@ -24,7 +25,8 @@ def default_importers(owner: str | None = None, options: ImportOptions | None = 
     """Every built-in importer; the loosest matches (a folder of Markdown, any URL) go last."""
     options = options or ImportOptions(owner_name=owner)
     owner = owner or options.owner_name
-    return [XArchiveImporter(), MediumImporter(options), SubstackImporter(options),
+    return [XArchiveImporter(options), LinkedInImporter(options), MediumImporter(options),
+            SubstackImporter(options),
             MarkdownFolderImporter(owner=owner)]
 
 
