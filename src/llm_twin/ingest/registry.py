@@ -10,10 +10,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from llm_twin.ingest.base import Importer, ImportFormatError, ImportOptions
+from llm_twin.ingest.bluesky import BlueskyImporter
+from llm_twin.ingest.ghost import GhostImporter
+from llm_twin.ingest.instagram import InstagramImporter
 from llm_twin.ingest.linkedin import LinkedInImporter
+from llm_twin.ingest.mastodon import MastodonImporter
 from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
 from llm_twin.ingest.medium import MediumImporter
+from llm_twin.ingest.messenger import MessengerImporter
 from llm_twin.ingest.substack import SubstackImporter
+from llm_twin.ingest.wordpress import WordPressImporter
 from llm_twin.ingest.safe_zip import ExportTree
 from llm_twin.ingest.x_archive import XArchiveImporter
 
@@ -26,7 +32,9 @@ def default_importers(owner: str | None = None, options: ImportOptions | None = 
     options = options or ImportOptions(owner_name=owner)
     owner = owner or options.owner_name
     return [XArchiveImporter(options), LinkedInImporter(options), MediumImporter(options),
-            SubstackImporter(options),
+            SubstackImporter(options), InstagramImporter(options), MessengerImporter(options),
+            MastodonImporter(options), BlueskyImporter(options), WordPressImporter(options),
+            GhostImporter(options),
             MarkdownFolderImporter(owner=owner)]
 
 

@@ -1,0 +1,381 @@
+"""WordPress WXR export (Tools -> Export), as an .xml file or a zip/folder of them (FORMATS.md §8).
+
+WXR is RSS 2.0 with WordPress namespaces; it is parsed with defusedxml and any DTD is refused,
+so no entity (internal or external) is ever expanded. Posts and pages become articles (pages
+tagged), drafts and private posts are kept with metadata["draft"]; attachments, menu items,
+revisions, reusable blocks, trashed posts and comments are counted as skipped.
+
+Content comes in two shapes. The block editor (Gutenberg) stores real HTML between
+`<!-- wp:... -->` comments. The classic editor stores text whose blank lines are paragraphs and
+single newlines line breaks (WordPress adds the tags when it renders: `wpautop`), so those are
+turned into `<p>`/`<br>` first; otherwise the HTML-to-text step would fold them into spaces.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
+from llm_twin.ingest.html_text import html_to_text
+from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+
+PLATFORM = "blog"
+FALLBACK_AUTHOR = "owner"
+KEPT_TYPES = ("post", "page")
+PUBLISHED = "publish"
+CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
+DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
+WP_NS_PREFIX = "http://wordpress.org/export/"
+DEFAULT_WP_NS = WP_NS_PREFIX + "1.2/"
+_DETECT_HEAD = 8192
+_PROGRESS_EVERY = 1000
+_ZERO_DATE = "0000-00-00 00:00:00"
+_WP_DATE = "%Y-%m-%d %H:%M:%S"
+_PUB_DATE_YEAR = re.compile(r"\s(-?\d{4})\s")
+_FIRST_PLAUSIBLE_YEAR = 1990
+_GUTENBERG_COMMENT = re.compile(r"<!--\s*/?wp:.*?-->", re.DOTALL)
+# Core shortcodes only: a general [word] pattern would also eat "[sic]" and footnote marks.
+_MEDIA_SHORTCODES = "embed|audio|video|playlist"
+_CAPTION = re.compile(r"\[(wp_caption|caption)\b[^\]]*\](.*?)\[/\1\]", re.DOTALL | re.IGNORECASE)
+_ENCLOSED_MEDIA = re.compile(rf"\[({_MEDIA_SHORTCODES})\b[^\]]*\].*?\[/\1\]",
+                             re.DOTALL | re.IGNORECASE)
+_LONE_SHORTCODE = re.compile(rf"\[/?(?:gallery|caption|wp_caption|{_MEDIA_SHORTCODES})\b[^\]]*\]",
+                             re.IGNORECASE)
+# The block-level tags wpautop puts paragraph breaks around.
+_BLOCK_TAGS = (r"(?:table|thead|tfoot|caption|col|colgroup|tbody|tr|td|th|div|dl|dd|dt|ul|ol|li|"
+               r"pre|form|map|area|blockquote|address|math|style|p|h[1-6]|hr|fieldset|legend|"
+               r"section|article|aside|hgroup|header|footer|nav|figure|figcaption|details|menu|"
+               r"summary)")
+_BLOCK_OPEN = re.compile(rf"(<{_BLOCK_TAGS}[\s/>])", re.IGNORECASE)
+_BLOCK_CLOSE = re.compile(rf"(</{_BLOCK_TAGS}>)", re.IGNORECASE)
+_STARTS_WITH_BLOCK = re.compile(rf"</?{_BLOCK_TAGS}[\s/>]", re.IGNORECASE)
+_PRE = re.compile(r"<pre[\s>].*?</pre>", re.DOTALL | re.IGNORECASE)
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+@dataclass(frozen=True)
+class _Author:
+    login: str
+    display_name: str | None
+    full_name: str | None
+
+    def names(self) -> set[str]:
+        return {name.casefold() for name in (self.login, self.display_name, self.full_name)
+                if name}
+
+
+@dataclass
+class _Item:
+    element: ET.Element
+    file: str  # the file inside the export, for metadata
+    where: str  # the full name, for error messages
+    position: int
+    wp: str  # the WordPress namespace of this file (1.0, 1.1 or 1.2)
+    language: str | None
+
+    def wp_field(self, name: str) -> str:
+        return self.field(f"{{{self.wp}}}{name}")
+
+    def field(self, tag: str) -> str:
+        return (self.element.findtext(tag) or "").strip()
+
+    def raw(self, tag: str) -> str:
+        """A field as stored: content keeps its newlines, which are paragraph marks."""
+        return self.element.findtext(tag) or ""
+
+
+class WordPressImporter:
+    format_name = "wordpress"
+
+    def __init__(self, options: ImportOptions | None = None, *,
+                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
+        self.options = options or ImportOptions()
+        self.max_total_bytes = max_total_bytes
+
+    def detect(self, path: Path) -> bool:
+        try:
+            return bool(self._wxr_files(Path(path), head=_DETECT_HEAD))
+        except (ImportFormatError, OSError):
+            return False
+
+    def read(self, path: Path) -> ImportResult:
+        files = self._wxr_files(Path(path))
+        if not files:
+            raise ImportFormatError(path, "no WordPress WXR (.xml) export found")
+        authors: dict[str, _Author] = {}
+        items: list[_Item] = []
+        for file, where, data in files:
+            channel = _channel(_parse(data, where), where)
+            wp = _wp_namespace(channel)
+            authors.update(_authors(channel, wp))
+            language = _primary_language(channel.findtext("language"))
+            items += [_Item(element, file, where, index, wp, language)
+                      for index, element in enumerate(channel.findall("item"))]
+        return self._result(items, authors)
+
+    def _result(self, items: list[_Item], authors: dict[str, _Author]) -> ImportResult:
+        result = ImportResult(self.format_name, [])
+        kept = [item for item in items if _kept(item, result)]
+        owner = _owner_login(kept, authors, self.options.owner_name)
+        if owner is not None:
+            result.owner = authors[owner].display_name if owner in authors else owner
+        for done, item in enumerate(kept, start=1):
+            document = _document(item, authors, owner)
+            if document is None:
+                result.skip("empty")
+            else:
+                result.documents.append(document)
+            if done % _PROGRESS_EVERY == 0:
+                self.options.report(done, len(kept))
+        self.options.report(len(kept), len(kept))
+        return result
+
+    def _wxr_files(self, path: Path, head: int | None = None) -> list[tuple[str, str, bytes]]:
+        """(name inside the export, name for messages, bytes) of each WXR file.
+
+        A zip or folder counts only when every file in it is a WXR export, so a folder holding
+        several kinds of export is left to the registry to split.
+        """
+        if path.is_file() and not zipfile.is_zipfile(path):
+            data = _read_file(path, head, self.max_total_bytes)
+            return [(path.name, str(path), data)] if _is_wxr(data[:_DETECT_HEAD]) else []
+        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
+            names = [name for name in tree.list() if not Path(name).name.startswith(".")]
+            heads = {name: tree.read_head(name, _DETECT_HEAD) for name in names}
+            if not names or not all(_is_wxr(data) for data in heads.values()):
+                return []
+            return [(name, tree.display_name(name),
+                     heads[name] if head else tree.read_bytes(name)) for name in names]
+
+
+def _read_file(path: Path, head: int | None, limit: int) -> bytes:
+    """The first `head` bytes, or the whole file when `head` is None."""
+    with path.open("rb") as stream:
+        if head is not None:
+            return stream.read(head)
+        if path.stat().st_size > limit:
+            raise ImportFormatError(path, f"larger than the limit of {limit} bytes")
+        return stream.read()
+
+
+def _is_wxr(head: bytes) -> bool:
+    text = head.decode("utf-8-sig", errors="ignore")
+    return "<rss" in text and WP_NS_PREFIX in text
+
+
+def _parse(data: bytes, where: str) -> ET.Element:
+    try:
+        return SafeET.fromstring(data, forbid_dtd=True)
+    except DefusedXmlException as error:
+        problem = (f"refused: the XML declares a DTD or entities ({type(error).__name__}); "
+                   "WXR exports have none")
+        raise ImportFormatError(where, problem) from error
+    except ET.ParseError as error:
+        line = error.position[0] if error.position else None
+        raise ImportFormatError(where, _xml_problem(data, error), line=line) from error
+
+
+def _xml_problem(data: bytes, error: ET.ParseError) -> str:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as bad:
+        if b"encoding=" not in data[:200] or b"utf-8" in data[:200].lower():
+            return f"not valid UTF-8 (byte offset {bad.start}); re-export the site as UTF-8"
+    return f"malformed XML: {error}"
+
+
+def _channel(root: ET.Element, where: str) -> ET.Element:
+    channel = root.find("channel") if root.tag == "rss" else None
+    if channel is None:
+        raise ImportFormatError(where, "expected <rss><channel>, as in a WXR export",
+                                field_name="channel")
+    return channel
+
+
+def _wp_namespace(channel: ET.Element) -> str:
+    for element in channel.iter():
+        namespace = element.tag[1:].split("}", 1)[0] if element.tag.startswith("{") else ""
+        if namespace.startswith(WP_NS_PREFIX) and not namespace.endswith("/excerpt/"):
+            return namespace
+    return DEFAULT_WP_NS
+
+
+def _authors(channel: ET.Element, wp: str) -> dict[str, _Author]:
+    authors = {}
+    for element in channel.findall(f"{{{wp}}}author"):
+        login = (element.findtext(f"{{{wp}}}author_login") or "").strip()
+        if not login:
+            continue
+        full_name = " ".join(part for part in (
+            (element.findtext(f"{{{wp}}}author_first_name") or "").strip(),
+            (element.findtext(f"{{{wp}}}author_last_name") or "").strip()) if part)
+        display = (element.findtext(f"{{{wp}}}author_display_name") or "").strip()
+        # The author's e-mail is in the export too; it is never read.
+        authors[login] = _Author(login, display or None, full_name or None)
+    return authors
+
+
+def _primary_language(value: str | None) -> str | None:
+    tag = (value or "").strip()
+    return tag.split("-")[0].casefold() if tag else None
+
+
+def _kept(item: _Item, result: ImportResult) -> bool:
+    comments = len(item.element.findall(f"{{{item.wp}}}comment"))
+    if comments:
+        result.skip("comment", comments)
+    post_type = item.wp_field("post_type") or "unknown_type"
+    if post_type not in KEPT_TYPES:
+        result.skip(post_type)
+        return False
+    if item.wp_field("status") == "trash":
+        result.skip("trash")
+        return False
+    return True
+
+
+def _owner_login(items: list[_Item], authors: dict[str, _Author],
+                 owner_name: str | None) -> str | None:
+    """The owner's login: the one matching the configured name, else the most frequent creator."""
+    if owner_name:
+        wanted = owner_name.strip().casefold()
+        for author in authors.values():
+            if wanted in author.names():
+                return author.login
+    counts = Counter(item.field(DC_CREATOR) for item in items)
+    counts.pop("", None)
+    if not counts:
+        return next(iter(authors), None)
+    order = {login: index for index, login in enumerate(authors)}
+    return min(counts, key=lambda login: (-counts[login], order.get(login, len(order))))
+
+
+def _document(item: _Item, authors: dict[str, _Author],
+              owner: str | None) -> ImportedDocument | None:
+    text = wordpress_html_to_text(item.raw(CONTENT_ENCODED))
+    if not text:
+        return None
+    post_id = item.wp_field("post_id")
+    if not post_id:
+        raise ImportFormatError(item.where, f"item {item.position} has no post id",
+                                field_name="wp:post_id")
+    creator = item.field(DC_CREATOR) or None
+    author = authors.get(creator) if creator else None
+    status = item.wp_field("status")
+    created_at, date_source = _created_at(item)
+    return ImportedDocument(
+        platform=PLATFORM, kind="article",
+        author=(author.display_name if author else None) or creator or FALLBACK_AUTHOR,
+        is_owner=creator is None or creator == owner,
+        raw_text=text, title=item.field("title") or None, created_at=created_at,
+        url=(item.field("link") or None) if status == PUBLISHED else None,
+        language=item.language, external_id=post_id,
+        metadata=_metadata(item, status, date_source),
+    )
+
+
+def _metadata(item: _Item, status: str, date_source: str | None) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"file": item.file, "position": item.position,
+                                "post_type": item.wp_field("post_type"), "status": status,
+                                "slug": item.wp_field("post_name") or None}
+    if status != PUBLISHED:
+        metadata["draft"] = True
+    if date_source is not None:
+        metadata["date_source"] = date_source
+    for domain, key in (("category", "categories"), ("post_tag", "tags")):
+        names = [(element.text or "").strip() for element in item.element.findall("category")
+                 if element.get("domain") == domain]
+        if any(names):
+            metadata[key] = [name for name in names if name]
+    excerpt = item.raw(f"{{{item.wp}excerpt/}}encoded")
+    if excerpt.strip():
+        metadata["excerpt"] = html_to_text(excerpt)
+    if item.wp_field("post_password"):
+        metadata["password_protected"] = True
+    if item.wp_field("is_sticky") == "1":
+        metadata["sticky"] = True
+    return metadata
+
+
+def _created_at(item: _Item) -> tuple[datetime | None, str | None]:
+    """post_date_gmt; drafts have none, so pubDate, else the local post_date read as UTC."""
+    gmt = _wp_date(item.wp_field("post_date_gmt"))
+    if gmt is not None:
+        return gmt, None
+    published = _pub_date(item.field("pubDate"))
+    if published is not None:
+        return published, "pubDate"
+    local = _wp_date(item.wp_field("post_date"))
+    return (local, "post_date_local") if local is not None else (None, None)
+
+
+def _pub_date(value: str) -> datetime | None:
+    """RFC 822 pubDate; drafts carry "Mon, 30 Nov -0001 ...", which email.utils reads as 2000."""
+    year = _PUB_DATE_YEAR.search(value)
+    if year is None or int(year.group(1)) < _FIRST_PLAUSIBLE_YEAR:
+        return None
+    try:
+        return parsedate_to_datetime(value).astimezone(timezone.utc)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _wp_date(value: str) -> datetime | None:
+    if not value or value == _ZERO_DATE:
+        return None
+    try:
+        return datetime.strptime(value, _WP_DATE).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def wordpress_html_to_text(content: str) -> str:
+    """Post content (block editor or classic) as plain text with its paragraphs and line breaks."""
+    content = _strip_shortcodes(content)
+    if _GUTENBERG_COMMENT.search(content):
+        content = _GUTENBERG_COMMENT.sub("", content)
+    else:
+        content = _autop(content)
+    return html_to_text(content) if content.strip() else ""
+
+
+def _strip_shortcodes(content: str) -> str:
+    # A caption's text is the owner's words about an image: it stays, like a <figcaption>.
+    content = _CAPTION.sub(lambda match: f"<figure>{match.group(2)}</figure>", content)
+    content = _ENCLOSED_MEDIA.sub("", content)
+    return _LONE_SHORTCODE.sub("", content)
+
+
+def _autop(content: str) -> str:
+    """A small wpautop: blank lines -> paragraphs, other newlines -> <br>, <pre> untouched."""
+    kept: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        kept.append(match.group(0))
+        return f"\n\n\x00{len(kept) - 1}\x00\n\n"
+
+    text = _PRE.sub(keep, content.replace("\r\n", "\n"))
+    text = _BLOCK_CLOSE.sub(r"\1\n\n", _BLOCK_OPEN.sub(r"\n\n\1", text))
+    paragraphs = []
+    for chunk in _BLANK_LINE.split(text):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        if chunk.startswith("\x00"):
+            paragraphs.append(kept[int(chunk.strip("\x00"))])
+        elif _STARTS_WITH_BLOCK.match(chunk):
+            paragraphs.append(chunk)
+        else:
+            paragraphs.append("<p>" + chunk.replace("\n", "<br>\n") + "</p>")
+    return "\n".join(paragraphs)
