@@ -11,6 +11,7 @@ from pathlib import Path
 
 from llm_twin.ingest.base import Importer, ImportFormatError, ImportOptions
 from llm_twin.ingest.bluesky import BlueskyImporter
+from llm_twin.ingest.feed import FeedImporter
 from llm_twin.ingest.ghost import GhostImporter
 from llm_twin.ingest.instagram import InstagramImporter
 from llm_twin.ingest.linkedin import LinkedInImporter
@@ -19,6 +20,7 @@ from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
 from llm_twin.ingest.medium import MediumImporter
 from llm_twin.ingest.messenger import MessengerImporter
 from llm_twin.ingest.substack import SubstackImporter
+from llm_twin.ingest.web import WebImporter
 from llm_twin.ingest.wordpress import WordPressImporter
 from llm_twin.ingest.safe_zip import ExportTree
 from llm_twin.ingest.x_archive import XArchiveImporter
@@ -34,8 +36,8 @@ def default_importers(owner: str | None = None, options: ImportOptions | None = 
     return [XArchiveImporter(options), LinkedInImporter(options), MediumImporter(options),
             SubstackImporter(options), InstagramImporter(options), MessengerImporter(options),
             MastodonImporter(options), BlueskyImporter(options), WordPressImporter(options),
-            GhostImporter(options),
-            MarkdownFolderImporter(owner=owner)]
+            GhostImporter(options), FeedImporter(options),
+            MarkdownFolderImporter(owner=owner), WebImporter(options)]
 
 
 def is_remote(location: Location) -> bool:
