@@ -31,10 +31,11 @@ def markdown_blog(root: Path) -> Path:
     return root
 
 
-def test_default_importers_put_x_first_and_pass_the_owner() -> None:
+def test_default_importers_order_and_owner() -> None:
     importers = default_importers(owner="Dana")
     names = [importer.format_name for importer in importers]
-    assert names[0] == "x-archive" and "markdown-folder" in names
+    # Git first (it claims clone URLs the web importer would also take); loose matches last.
+    assert names[0] == "git" and names[-2:] == ["markdown-folder", "web"]
     assert len(names) == len(set(names))
     assert all(isinstance(importer, Importer) for importer in importers)
     markdown = next(i for i in importers if i.format_name == "markdown-folder")
@@ -59,7 +60,7 @@ def test_detects_a_markdown_folder(tmp_path: Path) -> None:
 def test_unknown_export_lists_the_supported_formats(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("just some text", encoding="utf-8")
     with pytest.raises(ImportFormatError, match="no importer recognises this export; "
-                                                "supported: x-archive, .*markdown-folder"):
+                                                "supported: git, x-archive, .*markdown-folder"):
         detect_importer(tmp_path, default_importers())
     with pytest.raises(ImportFormatError, match="no importer recognises"):
         detect_importer(tmp_path / "notes.txt", default_importers())

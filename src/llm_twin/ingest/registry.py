@@ -13,11 +13,14 @@ from llm_twin.ingest.base import Importer, ImportFormatError, ImportOptions
 from llm_twin.ingest.bluesky import BlueskyImporter
 from llm_twin.ingest.feed import FeedImporter
 from llm_twin.ingest.ghost import GhostImporter
+from llm_twin.ingest.git_repo import GitRepoImporter, is_clone_url
 from llm_twin.ingest.instagram import InstagramImporter
 from llm_twin.ingest.linkedin import LinkedInImporter
 from llm_twin.ingest.mastodon import MastodonImporter
 from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
 from llm_twin.ingest.medium import MediumImporter
+from llm_twin.ingest.paper_latex import LatexPaperImporter
+from llm_twin.ingest.paper_pdf import PdfPaperImporter
 from llm_twin.ingest.messenger import MessengerImporter
 from llm_twin.ingest.substack import SubstackImporter
 from llm_twin.ingest.web import WebImporter
@@ -33,15 +36,18 @@ def default_importers(owner: str | None = None, options: ImportOptions | None = 
     """Every built-in importer; the loosest matches (a folder of Markdown, any URL) go last."""
     options = options or ImportOptions(owner_name=owner)
     owner = owner or options.owner_name
-    return [XArchiveImporter(options), LinkedInImporter(options), MediumImporter(options),
+    return [GitRepoImporter(options), XArchiveImporter(options), LinkedInImporter(options),
+            MediumImporter(options),
             SubstackImporter(options), InstagramImporter(options), MessengerImporter(options),
             MastodonImporter(options), BlueskyImporter(options), WordPressImporter(options),
-            GhostImporter(options), FeedImporter(options),
+            GhostImporter(options), LatexPaperImporter(options), PdfPaperImporter(options),
+            FeedImporter(options),
             MarkdownFolderImporter(owner=owner), WebImporter(options)]
 
 
 def is_remote(location: Location) -> bool:
-    return isinstance(location, str) and location.startswith(REMOTE_PREFIXES)
+    return isinstance(location, str) and (location.startswith(REMOTE_PREFIXES)
+                                          or (not Path(location).exists() and is_clone_url(location)))
 
 
 def as_location(argument: str | Path) -> Location:
