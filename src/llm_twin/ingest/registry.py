@@ -23,7 +23,9 @@ from llm_twin.ingest.paper_latex import LatexPaperImporter
 from llm_twin.ingest.paper_pdf import PdfPaperImporter
 from llm_twin.ingest.messenger import MessengerImporter
 from llm_twin.ingest.substack import SubstackImporter
+from llm_twin.ingest.telegram import TelegramImporter
 from llm_twin.ingest.web import WebImporter
+from llm_twin.ingest.whatsapp import WhatsAppImporter
 from llm_twin.ingest.wordpress import WordPressImporter
 from llm_twin.ingest.safe_zip import ExportTree
 from llm_twin.ingest.x_archive import XArchiveImporter
@@ -39,6 +41,7 @@ def default_importers(owner: str | None = None, options: ImportOptions | None = 
     return [GitRepoImporter(options), XArchiveImporter(options), LinkedInImporter(options),
             MediumImporter(options),
             SubstackImporter(options), InstagramImporter(options), MessengerImporter(options),
+            TelegramImporter(options), WhatsAppImporter(options),
             MastodonImporter(options), BlueskyImporter(options), WordPressImporter(options),
             GhostImporter(options), LatexPaperImporter(options), PdfPaperImporter(options),
             FeedImporter(options),
