@@ -420,3 +420,18 @@ def test_owner_name_from_options_when_the_archive_has_none(tmp_path: Path) -> No
 def test_provenance_names_the_file_inside_the_export(archive: Path) -> None:
     doc = XArchiveImporter().read(archive).documents[0]
     assert doc.metadata["file"] == "data/tweets.js"
+
+
+@pytest.mark.parametrize("created_at, expected", [
+    ("Wed Jan 03 23:59:59 +0000 2024", datetime(2024, 1, 3, 23, 59, 59, tzinfo=timezone.utc)),
+    ("Wed Jan 03 23:59:59 +0100 2024", datetime(2024, 1, 3, 22, 59, 59, tzinfo=timezone.utc)),
+])
+def test_dates_are_read_as_utc_with_the_fast_and_the_general_parser(tmp_path, created_at, expected):
+    folder = write_archive(tmp_path / "a", standard_files([tweet("11", "hello", created_at=created_at)]))
+    assert XArchiveImporter().read(folder).documents[0].created_at == expected
+
+
+def test_an_unreadable_date_names_the_field(tmp_path):
+    folder = write_archive(tmp_path / "a", standard_files([tweet("11", "hi", created_at="Foo Bar 99")]))
+    with pytest.raises(ImportFormatError, match="created_at"):
+        XArchiveImporter().read(folder)
