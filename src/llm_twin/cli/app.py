@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from llm_twin.cli import index_cmd, ingest_cmd, status_cmd, write_cmd
-from llm_twin.cli.common import console, state
+from llm_twin.cli.common import state
 
 app = typer.Typer(
     name="twin",

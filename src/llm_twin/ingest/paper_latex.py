@@ -413,7 +413,7 @@ def _walk(text: str, where: str) -> list[Any]:
         walker = latexwalker.LatexWalker(text, latex_context=_parse_context(),
                                          tolerant_parsing=True)
         return walker.get_latex_nodes()[0]
-    except Exception as error:  # noqa: BLE001: pylatexenc fails with many error types
+    except Exception as error:  # noqa: BLE001 -- pylatexenc fails with many error types
         raise ImportFormatError(where, f"cannot parse the LaTeX ({error})") from error
 
 
@@ -421,7 +421,7 @@ def _to_text(body: str, where: str) -> str:
     converter = _PaperText(latex_context=_text_context(), math_mode="text")
     try:
         text = converter.nodelist_to_text(_walk(_SPACE_BEFORE_REFERENCE.sub("", body), where))
-    except Exception as error:  # noqa: BLE001: as in _walk
+    except Exception as error:  # noqa: BLE001 -- as in _walk
         raise ImportFormatError(where, f"cannot convert the LaTeX to text ({error})") from error
     return _rebuild_paragraphs(text.replace("\xa0", " "))
 

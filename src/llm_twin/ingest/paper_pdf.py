@@ -173,14 +173,14 @@ def _open_pdf(data: bytes, where: str) -> PdfReader:
 def _info(reader: PdfReader) -> dict[str, Any]:
     try:
         return dict(reader.metadata or {})
-    except Exception:  # noqa: BLE001: a broken info dictionary only costs the title and authors
+    except Exception:  # noqa: BLE001 -- a broken info dictionary only costs the title and authors
         return {}
 
 
 def _creation_date(reader: PdfReader) -> datetime | None:
     try:
         moment = reader.metadata.creation_date if reader.metadata else None
-    except Exception:  # noqa: BLE001: malformed D:... strings raise from pypdf
+    except Exception:  # noqa: BLE001 -- malformed D:... strings raise from pypdf
         return None
     if moment is None:
         return None

@@ -209,3 +209,34 @@ def _relative_names(originals: list[str], unwrap: bool) -> dict[str, str]:
     if wrapped:
         return {name.split("/", 1)[1]: name for name in kept}
     return {name: name for name in kept}
+
+
+def files_of_one_format(path: Path, looks_right: Callable[[bytes], bool], *, head: int | None,
+                        detect_bytes: int, max_total_bytes: int) -> list[tuple[str, str, bytes]]:
+    """(name inside the export, name for messages, bytes) of each file of a one-format export.
+
+    The export is a single file, or a zip/folder in which every visible file passes
+    `looks_right` on its first `detect_bytes` (a split WordPress or Ghost export). With `head`
+    set only that many bytes of each file are returned (for detection); else whole files.
+    """
+    path = Path(path)
+    if path.is_file() and not zipfile.is_zipfile(path):
+        data = _read_plain_file(path, head, max_total_bytes)
+        return [(path.name, str(path), data)] if looks_right(data[:detect_bytes]) else []
+    with ExportTree(path, max_total_bytes=max_total_bytes) as tree:
+        names = [name for name in tree.list() if not PurePosixPath(name).name.startswith(".")]
+        heads = {name: tree.read_head(name, detect_bytes) for name in names}
+        if not names or not all(looks_right(data) for data in heads.values()):
+            return []
+        return [(name, tree.display_name(name),
+                 heads[name] if head else tree.read_bytes(name)) for name in names]
+
+
+def _read_plain_file(path: Path, head: int | None, limit: int) -> bytes:
+    """The first `head` bytes, or the whole file when `head` is None."""
+    with path.open("rb") as stream:
+        if head is not None:
+            return stream.read(head)
+        if path.stat().st_size > limit:
+            raise ImportFormatError(path, f"larger than the limit of {limit} bytes")
+        return stream.read()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -28,7 +27,7 @@ from defusedxml import DefusedXmlException
 
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
 from llm_twin.ingest.html_text import html_to_text
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, files_of_one_format
 
 PLATFORM = "blog"
 FALLBACK_AUTHOR = "owner"
@@ -147,26 +146,9 @@ class WordPressImporter:
         A zip or folder counts only when every file in it is a WXR export, so a folder holding
         several kinds of export is left to the registry to split.
         """
-        if path.is_file() and not zipfile.is_zipfile(path):
-            data = _read_file(path, head, self.max_total_bytes)
-            return [(path.name, str(path), data)] if _is_wxr(data[:_DETECT_HEAD]) else []
-        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
-            names = [name for name in tree.list() if not Path(name).name.startswith(".")]
-            heads = {name: tree.read_head(name, _DETECT_HEAD) for name in names}
-            if not names or not all(_is_wxr(data) for data in heads.values()):
-                return []
-            return [(name, tree.display_name(name),
-                     heads[name] if head else tree.read_bytes(name)) for name in names]
+        return files_of_one_format(path, _is_wxr, head=head, detect_bytes=_DETECT_HEAD,
+                                   max_total_bytes=self.max_total_bytes)
 
-
-def _read_file(path: Path, head: int | None, limit: int) -> bytes:
-    """The first `head` bytes, or the whole file when `head` is None."""
-    with path.open("rb") as stream:
-        if head is not None:
-            return stream.read(head)
-        if path.stat().st_size > limit:
-            raise ImportFormatError(path, f"larger than the limit of {limit} bytes")
-        return stream.read()
 
 
 def _is_wxr(head: bytes) -> bool:
