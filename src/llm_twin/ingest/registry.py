@@ -78,23 +78,32 @@ LOOSE_FORMATS = frozenset({"markdown-folder"})
 def plan_imports(location: Location, importers: Sequence[Importer]) -> list[tuple[Location, Importer]]:
     """The (location, importer) pairs to run: the export itself, or each export inside a folder.
 
-    A folder is a folder *of* exports when at least one entry is a specific export (an X archive,
-    a LinkedIn zip...); then every entry is imported with its own importer. Otherwise the folder
-    is one export (a blog, whose sub-folders are just sections).
+    A folder is a folder *of* exports (a Downloads folder) when two or more of its entries are
+    specific exports (an X archive, a LinkedIn zip...), or when one is and the folder as a whole
+    is only a loose match (Markdown); then every recognised entry is imported with its own
+    importer. Otherwise the folder is one export (an unzipped archive, a blog with sections).
     """
     location = as_location(location) if isinstance(location, str) else location
     whole = _first_match(location, importers)
-    if whole is not None and whole.format_name not in LOOSE_FORMATS:
-        return [(location, whole)]
     if isinstance(location, Path) and location.is_dir():
-        entries = [(entry, found) for entry in sorted(location.iterdir())
-                   if not entry.name.startswith(".")
-                   and (found := _first_match(entry, importers)) is not None]
-        if any(found.format_name not in LOOSE_FORMATS for _, found in entries):
+        entries = _recognised_entries(location, importers)
+        specific = sum(found.format_name not in LOOSE_FORMATS for _, found in entries)
+        whole_is_loose = whole is None or whole.format_name in LOOSE_FORMATS
+        if specific >= 2 or (specific == 1 and whole_is_loose):
             return entries
     if whole is not None:
         return [(location, whole)]
     return [(location, detect_importer(location, importers))]
+
+
+# A single Markdown file is never an export of its own; skipping them keeps planning a big blog fast.
+_NEVER_AN_EXPORT = frozenset({".md", ".markdown"})
+
+
+def _recognised_entries(folder: Path, importers: Sequence[Importer]) -> list[tuple[Path, Importer]]:
+    return [(entry, found) for entry in sorted(folder.iterdir())
+            if not entry.name.startswith(".") and entry.suffix.casefold() not in _NEVER_AN_EXPORT
+            and (found := _first_match(entry, importers)) is not None]
 
 
 def _first_match(location: Location, importers: Sequence[Importer]) -> Importer | None:
