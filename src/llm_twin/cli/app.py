@@ -16,7 +16,7 @@ app = typer.Typer(
     help="LLM Twin: learns your writing voice from your own exports and drafts posts in it.\n\n"
          "Typical session:\n\n"
          "  twin init --owner 'Your Name'\n\n"
-         "  twin ingest ~/Downloads/twitter-2024-05-01.zip   # or a Markdown blog folder\n\n"
+         "  twin ingest ~/Downloads   # X, LinkedIn, Medium, WhatsApp... (see twin formats)\n\n"
          "  twin index\n\n"
          "  twin write 'why we kept Postgres' --platform linkedin\n\n"
          "Everything runs locally; nothing is ever posted for you.",
