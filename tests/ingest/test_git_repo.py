@@ -232,7 +232,7 @@ def test_file_url_clone_needs_allow_private(repo: Path, tmp_path: Path) -> None:
     bare = tmp_path / "tiny-tool.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(repo), str(bare)], check=True)
     url = bare.as_uri()
-    with pytest.raises(ImportFormatError, match="allow_private"):
+    with pytest.raises(ImportFormatError, match="--allow-private"):
         read(url)
     result = read(url, allow_private=True, me=("ada@example.org",))
     assert result.fingerprint == f"{git(repo, 'rev-parse', 'HEAD')}:{url}"

@@ -178,7 +178,7 @@ class GitRepoImporter:
         scheme = parts.scheme.casefold()
         if scheme == "file":
             if not self.options.allow_private:
-                raise ImportFormatError(public_url(url), "file:// clone URLs need allow_private "
+                raise ImportFormatError(public_url(url), "file:// clone URLs need --allow-private "
                                                          "(they read this machine's files)")
             return "file"
         if scheme not in ("https", "ssh"):
@@ -188,7 +188,7 @@ class GitRepoImporter:
             raise ImportFormatError(public_url(url), "the clone URL has no valid host name")
         if not self.options.allow_private and _is_private_host(parts.hostname or ""):
             raise ImportFormatError(public_url(url), "refusing a private or loopback address "
-                                                     "(use allow_private to permit it)")
+                                                     "(pass --allow-private to permit it)")
         return scheme
 
     def _read_repo(self, repo: _Repo) -> ImportResult:

@@ -206,7 +206,7 @@ class SafeFetcher:
         for address in addresses:
             if _is_non_public(address):
                 raise ImportFormatError(url, f"refusing to fetch from non-public address {address} "
-                                             f"(host {host}); allow_private permits it")
+                                             f"(host {host}); pass --allow-private to permit it")
 
     def _resolve(self, url: str, host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
         try:
