@@ -62,12 +62,22 @@ def test_index_is_incremental(indexed):
 
 
 def test_search_finds_the_relevant_posts_with_provenance(indexed):
-    hits = json.loads(indexed("search", "moving our job queue into Postgres", "-k", "3", "--json").output)
+    hits = json.loads(indexed("search", "moving our job queue into Postgres", "-k", "3",
+                              "--json").output)["hits"]
     assert len(hits) == 3
     assert "postgres" in (hits[0]["title"] or hits[0]["text"]).lower()
     assert all(hit["date"] and hit["source"] for hit in hits)
-    only_x = json.loads(indexed("search", "on-call", "--platform", "x", "--json").output)
+    only_x = json.loads(indexed("search", "on-call", "--platform", "x", "--json").output)["hits"]
     assert only_x and {hit["platform"] for hit in only_x} == {"x"}
+
+
+def test_search_filters_by_date_and_explains_its_ranks(indexed):
+    found = json.loads(indexed("search", "job queue in Postgres", "--since", "2022-01-01",
+                               "--until", "2022-12-31", "--mine", "--explain", "--json").output)
+    assert found["filters"] == {"is_owner": "True", "since": "2022-01-01", "until": "2022-12-31"}
+    assert found["hits"] and all(hit["date"].startswith("2022") for hit in found["hits"])
+    assert [hit["fused_rank"] for hit in found["hits"]] == list(range(1, len(found["hits"]) + 1))
+    assert set(found["hits"][0]["ranks"]) <= {"dense", "sparse"} and found["hits"][0]["ranks"]
 
 
 def test_status_shows_what_the_workspace_holds(indexed):
@@ -117,6 +127,6 @@ def test_forgetting_a_source_removes_it_from_search(indexed):
     sources = indexed("sources").output
     assert "x-archive" in sources
     indexed("forget", "1", "--yes")
-    hits = json.loads(indexed("search", "on-call", "-k", "10", "--json").output)
+    hits = json.loads(indexed("search", "on-call", "-k", "10", "--json").output)["hits"]
     assert hits and all(hit["platform"] != "x" for hit in hits)
     assert "documents: 24" in indexed("status").output

@@ -179,3 +179,23 @@ def test_label_for_untitled_and_undated_text() -> None:
     chunk = RetrievedChunk("id", 1.0, first_line + "\nsecond line", 1, 1, "x", "post", None, None,
                            None, "/p")
     assert chunk.label == "x undated · " + first_line[:60]
+
+
+def test_explain_gives_the_fused_rank_and_each_methods_rank(shared):
+    retriever, doc_ids, _ = shared
+    hits = retriever.explain("Rust borrow checker lifetimes", retriever.search(
+        "Rust borrow checker lifetimes", k=3))
+    assert [hit.fused_rank for hit in hits] == [1, 2, 3]
+    top = hits[0]
+    assert names([top], doc_ids) in (["rust"], ["guest-rust"])
+    assert set(top.ranks) == {"dense", "sparse"}
+    assert top.ranks["sparse"][0] <= 2 and top.ranks["dense"][0] <= 2  # both methods agree
+
+
+def test_explain_respects_filters(shared):
+    retriever, doc_ids, _ = shared
+    filters = SearchFilters(platform="x")
+    hits = retriever.explain("marathon", retriever.search("marathon", k=2, filters=filters),
+                             filters=filters)
+    assert names(hits, doc_ids)[0] == "marathon"
+    assert hits[0].ranks["dense"][0] == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from typing import Annotated
 
 import typer
@@ -55,6 +56,14 @@ def search(
     k: Annotated[int, typer.Option("-k", help="Number of hits.")] = 5,
     platform: Annotated[str | None, typer.Option(help="Only this platform (x, blog, linkedin, …).")] = None,
     kind: Annotated[str | None, typer.Option(help="Only this kind (post, thread, article, …).")] = None,
+    since: Annotated[datetime | None, typer.Option(help="Only written on or after this date.",
+                                                   formats=["%Y-%m-%d"])] = None,
+    until: Annotated[datetime | None, typer.Option(help="Only written on or before this date.",
+                                                   formats=["%Y-%m-%d"])] = None,
+    mine: Annotated[bool, typer.Option("--mine", help="Only your own words (no chat context).")] = False,
+    source: Annotated[int | None, typer.Option(help="Only this source id (see `twin sources`).")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Show each hit's rank and score in "
+                                          "the dense and BM25 searches behind the fused rank.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Search what you wrote (dense + BM25 hybrid) and show where each hit came from."""
@@ -63,23 +72,70 @@ def search(
         ws = open_workspace()
         from llm_twin.inference.retrieval import Retriever
 
+        filters = SearchFilters(platform=platform, kind=kind, is_owner=True if mine else None,
+                                source_id=source, since=_utc(since), until=_end_of_day(until))
         with ws.vector_store() as store:
-            hits = Retriever(store, ws.embedder, ws.sessions).search(
-                query, k=k, filters=SearchFilters(platform=platform, kind=kind))
+            retriever = Retriever(store, ws.embedder, ws.sessions)
+            hits = retriever.search(query, k=k, filters=filters)
+            if explain:
+                retriever.explain(query, hits, filters=filters)
+        applied = _describe(filters)
         if as_json:
-            print(json.dumps([{"score": h.score, "platform": h.platform, "kind": h.kind,
-                               "title": h.title, "date": h.created_at.isoformat() if h.created_at else None,
-                               "url": h.url, "source": h.source_path, "text": h.text} for h in hits],
+            print(json.dumps({"query": query, "filters": applied,
+                              "hits": [_hit_dict(h, explain) for h in hits]},
                              ensure_ascii=False, indent=2))
             return
         if not hits:
             console.print("No hits. Did you run [bold]twin index[/] after importing?")
             return
-        table = Table("score", "platform", "date", "title / text", "source", show_lines=True)
-        for hit in hits:
-            snippet = hit.text.replace("\n", " ")[:160]
-            heading = f"[bold]{hit.title}[/]\n{snippet}" if hit.title else snippet
-            table.add_row(f"{hit.score:.3f}", hit.platform,
-                          hit.created_at.date().isoformat() if hit.created_at else "—",
-                          heading, hit.url or hit.source_path)
-        console.print(table)
+        _print_hits(hits, explain)
+        if applied:
+            console.print("[dim]filters: " + ", ".join(f"{k}={v}" for k, v in applied.items()) + "[/]")
+
+
+def _print_hits(hits, explain: bool) -> None:
+    columns = ["score", "platform", "date", "title / text", "source"] + (["why"] if explain else [])
+    table = Table(*columns, show_lines=True)
+    for hit in hits:
+        snippet = hit.text.replace("\n", " ")[:160]
+        heading = f"[bold]{hit.title}[/]\n{snippet}" if hit.title else snippet
+        row = [f"{hit.score:.3f}", hit.platform,
+               hit.created_at.date().isoformat() if hit.created_at else "—",
+               heading, hit.url or hit.source_path]
+        if explain:
+            row.append(_why(hit))
+        table.add_row(*row)
+    console.print(table)
+
+
+def _why(hit) -> str:
+    parts = [f"fused #{hit.fused_rank}"]
+    for name, label in (("dense", "dense"), ("sparse", "bm25")):
+        rank_score = hit.ranks.get(name)
+        parts.append(f"{label} #{rank_score[0]} ({rank_score[1]:.3f})" if rank_score
+                     else f"{label}: not in top 100")
+    return "\n".join(parts)
+
+
+def _hit_dict(hit, explain: bool) -> dict:
+    data = {"score": hit.score, "platform": hit.platform, "kind": hit.kind, "title": hit.title,
+            "date": hit.created_at.isoformat() if hit.created_at else None, "url": hit.url,
+            "source": hit.source_path, "source_id": hit.source_id, "text": hit.text}
+    if explain:
+        data["fused_rank"] = hit.fused_rank
+        data["ranks"] = {name: {"rank": rank, "score": score}
+                         for name, (rank, score) in hit.ranks.items()}
+    return data
+
+
+def _describe(filters: SearchFilters) -> dict[str, str]:
+    return {name: (value.date().isoformat() if isinstance(value, datetime) else str(value))
+            for name, value in vars(filters).items() if value is not None}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=timezone.utc) if moment else None
+
+
+def _end_of_day(moment: datetime | None) -> datetime | None:
+    return _utc(moment.replace(hour=23, minute=59, second=59)) if moment else None

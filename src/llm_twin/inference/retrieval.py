@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -27,6 +27,9 @@ class RetrievedChunk:
     url: str | None
     created_at: datetime | None
     source_path: str
+    # Filled by `explain`: where this chunk ranked in each method the fusion combined.
+    fused_rank: int | None = None
+    ranks: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -53,6 +56,20 @@ class Retriever:
         if one_per_document:
             hits = _best_per_document(hits)
         return hits[:k]
+
+    def explain(self, query: str, hits: list[RetrievedChunk], *,
+                filters: SearchFilters | None = None, depth: int = 100) -> list[RetrievedChunk]:
+        """Annotate hits with their fused rank and their rank and score in each single method."""
+        normalized = normalize_for_search(query)
+        dense = self.embedder.embed([normalized])[0].tolist()
+        rankings = self.store.search_each(dense, normalized, limit=depth, filters=filters)
+        positions = {name: {hit.chunk_id: (rank, hit.score) for rank, hit in enumerate(ranked, 1)}
+                     for name, ranked in rankings.items()}
+        for fused_rank, hit in enumerate(hits, 1):
+            hit.fused_rank = fused_rank
+            hit.ranks = {name: found[hit.chunk_id] for name, found in positions.items()
+                         if hit.chunk_id in found}
+        return hits
 
     def _hydrate(self, hits) -> list[RetrievedChunk]:
         """Join hits with the warehouse: the store holds vectors and filters, SQL holds the text."""

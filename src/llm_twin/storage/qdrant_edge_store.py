@@ -118,6 +118,19 @@ class QdrantEdgeStore:
         return [SearchHit(str(p.id), float(p.score), dict(p.payload or {}))
                 for p in self._shard.query(request)]
 
+    def search_each(self, dense: list[float], sparse_text: str, *, limit: int,
+                    filters: SearchFilters | None = None) -> dict[str, list[SearchHit]]:
+        """The dense and the BM25 rankings on their own, as fed into the fusion (for --explain)."""
+        qfilter = _to_filter(filters)
+        queries = {"dense": qe.Query.Nearest(dense, using=DENSE)}
+        sparse = self._bm25.embed_query(sparse_text)
+        if sparse.indices:
+            queries["sparse"] = qe.Query.Nearest(sparse, using=SPARSE)
+        return {name: [SearchHit(str(p.id), float(p.score))
+                       for p in self._shard.query(qe.QueryRequest(limit=limit, query=query,
+                                                                  filter=qfilter))]
+                for name, query in queries.items()}
+
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
         offset = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from llm_twin.storage.models import Base, Chunk, Document, Source
@@ -18,7 +18,31 @@ def create_warehouse_engine(database_url: str) -> Engine:
     if is_sqlite:
         event.listen(engine, "connect", _configure_sqlite)
     Base.metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Bring a workspace made by an older version up to date by adding new nullable columns.
+
+    Only additive changes happen this way (the schema so far has grown by columns alone); a change
+    that rewrites data would need a real migration tool (Alembic) and is refused here.
+    """
+    inspector = inspect(engine)
+    added = []
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            present = {column["name"] for column in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                if not column.nullable:
+                    raise RuntimeError(f"The warehouse table {table.name!r} lacks the required "
+                                       f"column {column.name!r}; re-create the workspace.")
+                kind = column.type.compile(dialect=engine.dialect)
+                connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+                added.append(f"{table.name}.{column.name}")
+    return added
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:

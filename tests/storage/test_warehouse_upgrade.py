@@ -1,0 +1,42 @@
+"""A workspace made by an older version gains the columns added since, keeping its data."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import select
+
+from llm_twin.storage.models import Document
+from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
+
+
+def test_new_nullable_columns_are_added_to_an_old_database(tmp_path):
+    database = tmp_path / "twin.db"
+    create_warehouse_engine(f"sqlite:///{database}").dispose()
+    with sqlite3.connect(database) as connection:  # turn it into the first release's schema
+        old_columns = [row[1] for row in connection.execute("PRAGMA table_info(documents)")
+                       if not row[1].startswith("crosspost")]
+        connection.execute(f"CREATE TABLE documents_v1 AS SELECT {', '.join(old_columns)} "
+                           "FROM documents")
+        connection.execute("DROP TABLE documents")
+        connection.execute("ALTER TABLE documents_v1 RENAME TO documents")
+        connection.execute("INSERT INTO sources (format_name, path, file_hash, imported_at, "
+                           "document_count, skipped) VALUES ('x-archive', 'p', 'h', "
+                           "'2024-01-01 00:00:00', 1, '{}')")
+        connection.execute("INSERT INTO documents (id, source_id, platform, kind, author, is_owner, "
+                           "raw_text, normalized_text, content_hash, metadata) VALUES "
+                           "(1, 1, 'x', 'post', 'me', 1, 'old post', 'old post', 'c', '{}')")
+    sessions = session_factory(create_warehouse_engine(f"sqlite:///{database}"))
+    with sessions() as session:
+        document = session.scalars(select(Document)).one()
+    assert document.raw_text == "old post" and document.crosspost_key is None
+
+
+def test_a_missing_required_column_is_a_clear_error(tmp_path):
+    database = tmp_path / "twin.db"
+    create_warehouse_engine(f"sqlite:///{database}").dispose()
+    with sqlite3.connect(database) as connection:
+        connection.execute("ALTER TABLE chunks DROP COLUMN embedding_model")
+    with pytest.raises(RuntimeError, match="embedding_model"):
+        create_warehouse_engine(f"sqlite:///{database}")
