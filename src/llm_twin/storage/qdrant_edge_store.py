@@ -115,8 +115,9 @@ class QdrantEdgeStore:
                                           filter=qfilter))
         request = qe.QueryRequest(limit=limit, query=qe.Fusion.Rrf(k=RRF_K),
                                   prefetches=prefetches, with_payload=True, filter=qfilter)
-        return [SearchHit(str(p.id), float(p.score), dict(p.payload or {}))
-                for p in self._shard.query(request)]
+        # Equal RRF scores are common (rank 2+5 vs 5+2); order ties by id so results repeat.
+        points = sorted(self._shard.query(request), key=lambda p: (-p.score, str(p.id)))
+        return [SearchHit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
 
     def search_each(self, dense: list[float], sparse_text: str, *, limit: int,
                     filters: SearchFilters | None = None) -> dict[str, list[SearchHit]]:
@@ -126,9 +127,10 @@ class QdrantEdgeStore:
         sparse = self._bm25.embed_query(sparse_text)
         if sparse.indices:
             queries["sparse"] = qe.Query.Nearest(sparse, using=SPARSE)
-        return {name: [SearchHit(str(p.id), float(p.score))
+        return {name: [SearchHit(str(p.id), float(p.score), dict(p.payload or {}))
                        for p in self._shard.query(qe.QueryRequest(limit=limit, query=query,
-                                                                  filter=qfilter))]
+                                                                  filter=qfilter,
+                                                                  with_payload=True))]
                 for name, query in queries.items()}
 
     def all_ids(self) -> set[str]:
