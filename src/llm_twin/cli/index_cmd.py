@@ -14,7 +14,6 @@ from sqlalchemy import delete
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
 from llm_twin.features.indexing import index_documents
 from llm_twin.storage.models import Chunk
-from llm_twin.storage.qdrant_edge_store import wipe_store
 from llm_twin.storage.vector_store import SearchFilters
 
 
@@ -27,7 +26,7 @@ def index(
     with user_errors():
         ws = open_workspace()
         if rebuild:
-            wipe_store(ws.settings.resolved_vector_store_path)
+            ws.wipe_vector_store()
             with ws.sessions.begin() as session:
                 session.execute(delete(Chunk))
         with console.status(f"Loading embedding model {ws.settings.embedding_model}…"):

@@ -14,7 +14,8 @@ from llm_twin.config import TwinSettings, ensure_workspace
 from llm_twin.features.embeddings import SentenceTransformerEmbedder
 from llm_twin.inference.retrieval import Retriever
 from llm_twin.inference.writer import DraftWriter, WriterOptions
-from llm_twin.storage.qdrant_edge_store import META_FILE, QdrantEdgeStore
+from llm_twin.storage.qdrant_edge_store import META_FILE, QdrantEdgeStore, wipe_store
+from llm_twin.storage.vector_store import VectorStore
 from llm_twin.storage.warehouse import create_warehouse_engine, most_common_owner, session_factory
 
 
@@ -33,18 +34,41 @@ class Workspace:
         return SentenceTransformerEmbedder(self.settings.embedding_model, device=device)
 
     @contextmanager
-    def vector_store(self) -> Iterator[QdrantEdgeStore]:
-        store = QdrantEdgeStore(self.settings.resolved_vector_store_path,
-                                embedding_model=self.settings.embedding_model,
-                                dimension=self.embedder.dimension)
+    def vector_store(self) -> Iterator[VectorStore]:
+        """The embedded Qdrant Edge shard, or a Qdrant server when vector_store_url is set."""
+        store = self._open_store(self.settings.embedding_model, self.embedder.dimension)
         try:
             yield store
         finally:
             store.close()
 
+    def _open_store(self, embedding_model: str, dimension: int) -> VectorStore:
+        s = self.settings
+        if s.vector_store_url:
+            from llm_twin.storage.qdrant_server_store import QdrantServerStore
+
+            return QdrantServerStore(s.vector_store_url, collection=s.vector_store_collection,
+                                     embedding_model=embedding_model, dimension=dimension,
+                                     api_key=s.vector_store_api_key)
+        return QdrantEdgeStore(s.resolved_vector_store_path, embedding_model=embedding_model,
+                               dimension=dimension)
+
+    def wipe_vector_store(self) -> None:
+        s = self.settings
+        if s.vector_store_url:
+            from llm_twin.storage.qdrant_server_store import wipe_collection
+
+            wipe_collection(s.vector_store_url, s.vector_store_collection, s.vector_store_api_key)
+        else:
+            wipe_store(s.resolved_vector_store_path)
+
     @contextmanager
-    def existing_vector_store(self) -> Iterator[QdrantEdgeStore | None]:
+    def existing_vector_store(self) -> Iterator[VectorStore | None]:
         """The store as built, without loading the embedding model; None if never built."""
+        if self.settings.vector_store_url:  # the server keeps the model id; open with the current one
+            with self.vector_store() as store:
+                yield store
+            return
         path = self.settings.resolved_vector_store_path
         meta_path = path / META_FILE
         if not meta_path.exists():
@@ -80,7 +104,7 @@ class Workspace:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return GenerationParams(**values)
 
-    def writer(self, store: QdrantEdgeStore, backend: Backend, **generation_overrides) -> DraftWriter:
+    def writer(self, store: VectorStore, backend: Backend, **generation_overrides) -> DraftWriter:
         s = self.settings
         options = WriterOptions(owner=self.owner_name(), retrieval_k=s.retrieval_k,
                                 style_examples=s.style_examples, context_tokens=s.context_tokens,
