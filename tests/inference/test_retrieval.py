@@ -199,3 +199,23 @@ def test_explain_respects_filters(shared):
                              filters=filters)
     assert names(hits, doc_ids)[0] == "marathon"
     assert hits[0].ranks["dense"][0] == 1
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("baking bread with a fermented starter", "sourdough"),
+    ("how should we interview engineering candidates", "hiring"),
+    ("increasing subscription prices without losing customers", "pricing"),
+])
+def test_query_rewrites_are_searched_and_fused(shared, query, expected):
+    retriever, doc_ids, _ = shared
+    expanded = Retriever(retriever.store, retriever.embedder, retriever.sessions, expansions=3)
+    results = expanded.search(query, k=4)
+    assert names(results, doc_ids)[0] == expected
+    assert len({r.document_id for r in results}) == len(results)
+
+
+def test_rewrites_keep_the_filters(shared):
+    retriever, doc_ids, _ = shared
+    expanded = Retriever(retriever.store, retriever.embedder, retriever.sessions, expansions=3)
+    results = expanded.search("running a race", k=5, filters=SearchFilters(platform="x"))
+    assert results and {r.platform for r in results} == {"x"}

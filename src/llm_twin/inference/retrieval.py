@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from llm_twin.backends.base import Backend
 from llm_twin.features.cleaning import normalize_for_search
 from llm_twin.features.embeddings import Embedder
+from llm_twin.inference.query_expansion import expand_query, fuse_rankings
 from llm_twin.storage.models import Chunk, Document
-from llm_twin.storage.vector_store import SearchFilters, VectorStore
+from llm_twin.storage.vector_store import SearchFilters, SearchHit, VectorStore
+
+
+if TYPE_CHECKING:  # rerank.py imports RetrievedChunk from here
+    from llm_twin.inference.rerank import Reranker
 
 
 @dataclass
@@ -39,23 +46,49 @@ class RetrievedChunk:
 
 
 class Retriever:
-    def __init__(self, store: VectorStore, embedder: Embedder, sessions: sessionmaker[Session]):
+    """Hybrid search over the owner's writing, with optional query rewrites and a reranker.
+
+    Pipeline: the query and its rewrites are each searched (dense + BM25, fused in the store),
+    their rankings fused again by reciprocal rank, hydrated from the warehouse, reduced to the
+    best chunk per document, then reranked (MMR for diversity, or a cross-encoder).
+    """
+
+    def __init__(self, store: VectorStore, embedder: Embedder, sessions: sessionmaker[Session], *,
+                 expansions: int = 0, rewriter: Backend | None = None,
+                 reranker: Reranker | None = None):
         self.store = store
         self.embedder = embedder
         self.sessions = sessions
+        self.expansions = expansions
+        self.rewriter = rewriter
+        self.reranker = reranker
 
     def search(self, query: str, *, k: int = 5, filters: SearchFilters | None = None,
                one_per_document: bool = True) -> list[RetrievedChunk]:
         """The k best chunks; by default only the best chunk of each document, for variety."""
         if k <= 0:
             return []
-        normalized = normalize_for_search(query)
-        dense = self.embedder.embed([normalized])[0].tolist()
-        limit = k * 4 if one_per_document else k
-        hits = self._hydrate(self.store.search(dense, normalized, limit=limit, filters=filters))
+        depth = k * 4 if one_per_document or self.reranker else k
+        variants = expand_query(query, self.expansions, self.rewriter) if self.expansions else [query]
+        hits = self._hydrate(self._fused_hits(variants, depth, filters))
         if one_per_document:
             hits = _best_per_document(hits)
+        if self.reranker is not None and hits:
+            hits = self.reranker.rerank(query, hits, k)
         return hits[:k]
+
+    def _fused_hits(self, variants: list[str], depth: int,
+                    filters: SearchFilters | None) -> list[SearchHit]:
+        normalized = [normalize_for_search(v) for v in variants]
+        vectors = self.embedder.embed(normalized)
+        rankings = [self.store.search(vector.tolist(), text, limit=depth, filters=filters)
+                    for vector, text in zip(vectors, normalized)]
+        if len(rankings) == 1:
+            return rankings[0]
+        first_seen = {hit.chunk_id: hit for ranking in rankings for hit in reversed(ranking)}
+        fused = fuse_rankings([[hit.chunk_id for hit in ranking] for ranking in rankings])
+        return [SearchHit(chunk_id, score, first_seen[chunk_id].payload)
+                for chunk_id, score in fused[:depth]]
 
     def explain(self, query: str, hits: list[RetrievedChunk], *,
                 filters: SearchFilters | None = None, depth: int = 100) -> list[RetrievedChunk]:
