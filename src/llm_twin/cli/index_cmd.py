@@ -13,6 +13,7 @@ from sqlalchemy import delete
 
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
 from llm_twin.features.indexing import index_documents
+from llm_twin.inference.self_query import parse_query_rules
 from llm_twin.storage.models import Chunk
 from llm_twin.storage.vector_store import SearchFilters
 
@@ -38,6 +39,9 @@ def index(
                 overlap_chars=ws.settings.chunk_overlap_chars,
                 batch_size=ws.settings.embedding_batch_size,
                 on_progress=lambda done, total: progress.update(task, completed=done, total=total))
+            if report.chunks_added or report.chunks_removed:
+                progress.update(task, description="Optimising the index")
+                store.optimize()
             total_points = store.count()
         rate = report.chunks_added / report.seconds_total if report.seconds_total else 0.0
         console.print(f"Indexed {report.documents_indexed} documents: {report.chunks_added} chunks "
@@ -63,24 +67,29 @@ def search(
     source: Annotated[int | None, typer.Option(help="Only this source id (see `twin sources`).")] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Show each hit's rank and score in "
                                           "the dense and BM25 searches behind the fused rank.")] = False,
+    expand: Annotated[int | None, typer.Option("--expand", min=0, max=8, help="Rewrites of the "
+                                               "query to search and fuse (default: settings).")] = None,
+    rerank: Annotated[bool | None, typer.Option("--rerank/--no-rerank", help="Rerank hits (MMR, "
+                                                "or the configured cross-encoder).")] = None,
+    literal: Annotated[bool, typer.Option("--literal", help="Do not read filters out of the "
+                                          "query (\"my LinkedIn posts from 2023 about …\").")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Search what you wrote (dense + BM25 hybrid) and show where each hit came from."""
     quiet_libraries()
     with user_errors():
         ws = open_workspace()
-        from llm_twin.inference.retrieval import Retriever
-
-        filters = SearchFilters(platform=platform, kind=kind, is_owner=True if mine else None,
-                                source_id=source, since=_utc(since), until=_end_of_day(until))
+        explicit = SearchFilters(platform=platform, kind=kind, is_owner=True if mine else None,
+                                 source_id=source, since=_utc(since), until=_end_of_day(until))
+        topic, filters = (query, explicit) if literal else _self_query(query, explicit)
         with ws.vector_store() as store:
-            retriever = Retriever(store, ws.embedder, ws.sessions)
-            hits = retriever.search(query, k=k, filters=filters)
+            retriever = ws.retriever(store, expansions=expand, rerank=rerank)
+            hits = retriever.search(topic, k=k, filters=filters)
             if explain:
-                retriever.explain(query, hits, filters=filters)
+                retriever.explain(topic, hits, filters=filters)
         applied = _describe(filters)
         if as_json:
-            print(json.dumps({"query": query, "filters": applied,
+            print(json.dumps({"query": query, "topic": topic, "filters": applied,
                               "hits": [_hit_dict(h, explain) for h in hits]},
                              ensure_ascii=False, indent=2))
             return
@@ -88,8 +97,18 @@ def search(
             console.print("No hits. Did you run [bold]twin index[/] after importing?")
             return
         _print_hits(hits, explain)
-        if applied:
-            console.print("[dim]filters: " + ", ".join(f"{k}={v}" for k, v in applied.items()) + "[/]")
+        if applied or topic != query:
+            console.print(f"[dim]searched for: {topic!r}; filters: "
+                          + (", ".join(f"{k}={v}" for k, v in applied.items()) or "none") + "[/]")
+
+
+def _self_query(query: str, explicit: SearchFilters) -> tuple[str, SearchFilters]:
+    """Filters read out of the request ("my LinkedIn posts from 2023 about hiring"); flags win."""
+    parsed = parse_query_rules(query)
+    found = parsed.to_filters()
+    merged = SearchFilters(**{name: getattr(explicit, name) if getattr(explicit, name) is not None
+                              else getattr(found, name) for name in vars(explicit)})
+    return parsed.topic, merged
 
 
 def _print_hits(hits, explain: bool) -> None:
@@ -113,6 +132,9 @@ def _why(hit) -> str:
         rank_score = hit.ranks.get(name)
         parts.append(f"{label} #{rank_score[0]} ({rank_score[1]:.3f})" if rank_score
                      else f"{label}: not in top 100")
+    for name in ("mmr", "cross_encoder"):
+        if name in hit.ranks:
+            parts.append(f"{name} #{hit.ranks[name][0]} ({hit.ranks[name][1]:.3f})")
     return "\n".join(parts)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from llm_twin.backends.base import Backend, GenerationParams
 from llm_twin.config import TwinSettings, ensure_workspace
 from llm_twin.features.embeddings import SentenceTransformerEmbedder
+from llm_twin.inference.rerank import build_reranker
 from llm_twin.inference.retrieval import Retriever
 from llm_twin.inference.writer import DraftWriter, WriterOptions
 from llm_twin.storage.qdrant_edge_store import META_FILE, QdrantEdgeStore, wipe_store
@@ -104,9 +105,20 @@ class Workspace:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return GenerationParams(**values)
 
+    def retriever(self, store: VectorStore, *, expansions: int | None = None,
+                  rerank: bool | None = None, backend: Backend | None = None) -> Retriever:
+        """Hybrid search with the configured rewrites and reranker. The generation model writes
+        the rewrites only when llm_query_tools is on (the 135M default is not good at it)."""
+        s = self.settings
+        use_rerank = s.rerank if rerank is None else rerank
+        return Retriever(store, self.embedder, self.sessions,
+                         expansions=s.query_expansions if expansions is None else expansions,
+                         rewriter=backend if s.llm_query_tools else None,
+                         reranker=build_reranker(s.cross_encoder, self.embedder) if use_rerank else None)
+
     def writer(self, store: VectorStore, backend: Backend, **generation_overrides) -> DraftWriter:
         s = self.settings
         options = WriterOptions(owner=self.owner_name(), retrieval_k=s.retrieval_k,
                                 style_examples=s.style_examples, context_tokens=s.context_tokens,
                                 generation=self.generation_params(**generation_overrides))
-        return DraftWriter(Retriever(store, self.embedder, self.sessions), backend, options)
+        return DraftWriter(self.retriever(store, backend=backend), backend, options)

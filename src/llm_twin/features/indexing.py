@@ -1,5 +1,8 @@
 """`twin index`: chunk and embed only what is new or changed, and drop what was forgotten.
 
+Chat messages are embedded as windows: each of the owner's messages with the few messages before
+it in its conversation. Other people's messages are context only and get no chunk of their own.
+
 Order of writes: vectors first, then the chunk rows that record them. If a run dies between the
 two, the next run sees the document as unindexed (re-embeds it) and removes the orphan points.
 """
@@ -8,13 +11,16 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from llm_twin.features.chunking import chunk_document
+from llm_twin.features.chunking import chat_window, chunk_document
 from llm_twin.features.cleaning import normalize_for_search
 from llm_twin.features.embeddings import Embedder
 from llm_twin.storage.models import Chunk, Document
@@ -43,6 +49,10 @@ class PendingChunk:
 
 
 ProgressCallback = Callable[[int, int], None]  # (done, total) in chunks
+ConversationKey = tuple[Any, ...]
+# Message document id -> its conversation's (author, text) lines in order, and its place there.
+Conversations = dict[int, tuple[list[tuple[str, str]], int]]
+CHAT_WINDOW = 6  # messages before each of the owner's messages
 
 
 def index_documents(sessions: sessionmaker[Session], store: VectorStore, embedder: Embedder, *,
@@ -51,9 +61,13 @@ def index_documents(sessions: sessionmaker[Session], store: VectorStore, embedde
     started = time.perf_counter()
     report = IndexReport()
     with sessions() as session:
-        stale = _stale_documents(session, embedder.model_id)
+        documents = _all_documents(session)
+        stale = [doc for doc in documents if _is_stale(doc, embedder.model_id)]
+        # Read before the drop below expires every loaded row (a reload would cost a query each).
+        conversations = _conversations(documents) if any(map(_is_owner_message, stale)) else {}
         report.chunks_removed = _drop_stale_chunks(session, store, stale)
-        pending = [chunk for doc in stale for chunk in chunks_of(doc, max_chars, overlap_chars)]
+        pending = [chunk for doc in stale
+                   for chunk in _pending_chunks(doc, conversations, max_chars, overlap_chars)]
         report.documents_indexed = len(stale)
         done = 0
         for batch in _batches(pending, batch_size * 4):
@@ -73,13 +87,47 @@ def index_documents(sessions: sessionmaker[Session], store: VectorStore, embedde
     return report
 
 
-def _stale_documents(session: Session, model_id: str) -> list[Document]:
-    """Documents with no chunks, chunks of an older text, or chunks from another embedding model."""
-    documents = session.scalars(select(Document).options(selectinload(Document.chunks))
-                                .order_by(Document.id)).all()
-    return [doc for doc in documents
-            if not doc.chunks or any(c.document_hash != doc.content_hash
-                                     or c.embedding_model != model_id for c in doc.chunks)]
+def _all_documents(session: Session) -> list[Document]:
+    return list(session.scalars(select(Document).options(selectinload(Document.chunks))
+                                .order_by(Document.id)))
+
+
+def _is_stale(doc: Document, model_id: str) -> bool:
+    """No chunks, chunks of an older text, or chunks from another embedding model. Other people's
+    messages are up to date with no chunks (any they have date from before chat windows)."""
+    if _is_context_only(doc):
+        return bool(doc.chunks)
+    return not doc.chunks or any(c.document_hash != doc.content_hash
+                                 or c.embedding_model != model_id for c in doc.chunks)
+
+
+def _is_context_only(doc: Document) -> bool:
+    return doc.kind == "message" and not doc.is_owner
+
+
+def _is_owner_message(doc: Document) -> bool:
+    return doc.kind == "message" and doc.is_owner
+
+
+def _conversation_key(doc: Document) -> ConversationKey:
+    conversation = doc.extra.get("conversation") if isinstance(doc.extra, dict) else None
+    return ("source", doc.source_id, conversation) if conversation else ("alone", doc.id)
+
+
+def _conversations(documents: list[Document]) -> Conversations:
+    """Every message's conversation, in the order it was written."""
+    grouped: dict[ConversationKey, list[tuple[int, int, str, str]]] = defaultdict(list)
+    for doc in documents:
+        if doc.kind == "message":
+            position = doc.extra.get("position") if isinstance(doc.extra, dict) else None
+            order = position if isinstance(position, int) else doc.id
+            grouped[_conversation_key(doc)].append((order, doc.id, doc.author, doc.raw_text))
+    places: Conversations = {}
+    for messages in grouped.values():
+        messages.sort()
+        lines = [(author, text) for _, _, author, text in messages]
+        places.update((doc_id, (lines, i)) for i, (_, doc_id, _, _) in enumerate(messages))
+    return places
 
 
 def _drop_stale_chunks(session: Session, store: VectorStore, documents: list[Document]) -> int:
@@ -94,11 +142,38 @@ def _drop_stale_chunks(session: Session, store: VectorStore, documents: list[Doc
     return len(ids)
 
 
+def _pending_chunks(doc: Document, conversations: Conversations, max_chars: int,
+                    overlap_chars: int) -> list[PendingChunk]:
+    if _is_context_only(doc):
+        return []
+    if doc.kind == "message":
+        return [PendingChunk(doc, 0, _window_of(doc, conversations, max_chars))]
+    return chunks_of(doc, max_chars, overlap_chars)
+
+
+def _window_of(doc: Document, conversations: Conversations, max_chars: int) -> str:
+    lines, index = conversations.get(doc.id, ([], 0))
+    before = lines[max(0, index - CHAT_WINDOW):index]
+    return chat_window([*before, (doc.author, doc.raw_text)], max_chars, size=CHAT_WINDOW)
+
+
 def chunks_of(doc: Document, max_chars: int, overlap_chars: int) -> list[PendingChunk]:
-    posts = doc.extra.get("posts") if isinstance(doc.extra, dict) else None
+    """The chunks of one document on its own (a message without its conversation stays whole)."""
+    extra = doc.extra if isinstance(doc.extra, dict) else {}
+    posts = extra.get("posts")
     pieces = chunk_document(doc.kind, doc.raw_text, max_chars=max_chars, overlap_chars=overlap_chars,
-                            thread_posts=posts if isinstance(posts, list) else None)
+                            thread_posts=posts if isinstance(posts, list) else None,
+                            language=_code_language(extra) if doc.kind == "code" else None)
     return [PendingChunk(doc, piece.position, piece.text) for piece in pieces]
+
+
+def _code_language(extra: dict[str, Any]) -> str | None:
+    language, path = extra.get("language"), extra.get("path")
+    if isinstance(language, str) and language:
+        return language
+    if isinstance(path, str):
+        return PurePosixPath(path).suffix or None
+    return None
 
 
 def _chunk_row(chunk: PendingChunk, model_id: str) -> Chunk:

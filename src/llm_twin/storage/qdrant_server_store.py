@@ -165,6 +165,9 @@ class QdrantServerStore:
             rankings[name] = [SearchHit(str(p.id), float(p.score)) for p in points]
         return rankings
 
+    def optimize(self) -> None:
+        """The server optimises in the background; nothing to do."""
+
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
         offset = None
