@@ -141,3 +141,18 @@ def test_build_reranker_prefers_configured_cross_encoder(embedder, tmp_path):
     assert chosen.model_id == str(tmp_path / "model")
     assert isinstance(build_reranker(None, embedder), MmrReranker)
     assert isinstance(build_reranker("", embedder), MmrReranker)
+
+
+def test_fused_relevance_keeps_the_hybrid_best_first_and_still_diversifies(embedder):
+    texts = ["Make Python faster: profile first, then optimise the hot loop.",
+             "Make Python faster: profile first, then optimise the hot loop!",
+             "Make python faster - profile first and optimise hot loops.",
+             "Cython compiles Python to C for speed.",
+             "Use multiprocessing to use every core."]
+    candidates = [RetrievedChunk(str(i), 1.0 / (60 + i), text, i, 1, "blog", "article", None, None,
+                                 None, "p") for i, text in enumerate(texts)]
+    picked = MmrReranker(embedder, relevance="fused").rerank("speed up python", candidates, 3)
+    assert picked[0].chunk_id == "0"
+    assert sum(c.chunk_id in {"0", "1", "2"} for c in picked) <= 2
+    with pytest.raises(ValueError, match="relevance"):
+        MmrReranker(embedder, relevance="bm25")

@@ -219,3 +219,15 @@ def test_rewrites_keep_the_filters(shared):
     expanded = Retriever(retriever.store, retriever.embedder, retriever.sessions, expansions=3)
     results = expanded.search("running a race", k=5, filters=SearchFilters(platform="x"))
     assert results and {r.platform for r in results} == {"x"}
+
+
+def test_mmr_rerank_uses_stored_vectors_and_keeps_the_best_first(shared):
+    from llm_twin.inference.rerank import MmrReranker
+
+    retriever, doc_ids, _ = shared
+    reranked = Retriever(retriever.store, retriever.embedder, retriever.sessions,
+                         reranker=MmrReranker(retriever.embedder))
+    results = reranked.search("baking bread with a fermented starter", k=3)
+    assert names(results, doc_ids)[0] == "sourdough"
+    assert [r.ranks["mmr"][0] for r in results] == [1, 2, 3]
+    assert all(r.vector is not None and len(r.vector) == 384 for r in results)

@@ -261,3 +261,17 @@ def test_wipe_store_allows_a_rebuild_with_another_model(open_store, path: Path) 
     assert rebuilt.count() == 0
     rebuilt.upsert([chunk(0, "new", vector=axis(0, 4))])
     assert rebuilt.count() == 1
+
+
+def test_stored_dense_vectors_can_be_read_back(tmp_path):
+    store = QdrantEdgeStore(tmp_path / "v", embedding_model="m", dimension=3)
+    try:
+        store.upsert([IndexedChunk("11111111-1111-1111-1111-111111111111", [1.0, 0.0, 0.0],
+                                   "text", {"platform": "x"})])
+        found = store.vectors(["11111111-1111-1111-1111-111111111111",
+                               "22222222-2222-2222-2222-222222222222"])
+        assert list(found) == ["11111111-1111-1111-1111-111111111111"]
+        assert found["11111111-1111-1111-1111-111111111111"] == pytest.approx([1.0, 0.0, 0.0])
+        assert store.vectors([]) == {}
+    finally:
+        store.close()

@@ -27,18 +27,26 @@ class MmrReranker:
     """Maximal marginal relevance: each pick trades relevance to the query against similarity to
     what was already picked, so near-duplicate chunks do not crowd out the rest."""
 
-    def __init__(self, embedder: Embedder, lambda_: float = 0.7):
+    def __init__(self, embedder: Embedder, lambda_: float = 0.7, relevance: str = "cosine"):
+        """relevance: "cosine" (query-chunk similarity) or "fused" (the hybrid search's own score,
+        scaled to [0, 1]): with "fused" the first pick stays the hybrid's best hit and MMR only
+        diversifies what follows, which keeps hybrid precision while avoiding repeats."""
         if not 0.0 <= lambda_ <= 1.0:
             raise ValueError(f"lambda_ must be within [0, 1], got {lambda_}")
+        if relevance not in ("cosine", "fused"):
+            raise ValueError(f"relevance must be 'cosine' or 'fused', got {relevance!r}")
         self.embedder = embedder
         self.lambda_ = lambda_
+        self.relevance = relevance
 
     def rerank(self, query: str, candidates: list[RetrievedChunk], k: int) -> list[RetrievedChunk]:
         if k <= 0 or not candidates:
             return []
-        vectors = _unit_rows(self.embedder.embed(
-            [normalize_for_search(query)] + [c.text for c in candidates]))
+        vectors = _unit_rows(self._vectors(query, candidates))
         relevance = vectors[1:] @ vectors[0]
+        if self.relevance == "fused":
+            fused = np.asarray([c.score for c in candidates], dtype=np.float64)
+            relevance = fused / fused.max() if fused.max() > 0 else relevance
         similarity = vectors[1:] @ vectors[1:].T
         picked: list[RetrievedChunk] = []
         for position, (index, score) in enumerate(self._greedy(relevance, similarity, k), 1):
@@ -46,6 +54,14 @@ class MmrReranker:
             chunk.ranks[MMR] = (position, score)
             picked.append(chunk)
         return picked
+
+    def _vectors(self, query: str, candidates: list[RetrievedChunk]) -> np.ndarray:
+        """Query first, then candidates; stored vectors are reused (re-embedding 40 chunk texts
+        per query would cost seconds on a CPU)."""
+        query_vector = self.embedder.embed([normalize_for_search(query)])
+        if all(c.vector is not None for c in candidates):
+            return np.vstack([query_vector, np.asarray([c.vector for c in candidates], dtype=np.float32)])
+        return np.vstack([query_vector, self.embedder.embed([c.text for c in candidates])])
 
     def _greedy(self, relevance: np.ndarray, similarity: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(candidate index, MMR score) in pick order."""
@@ -100,7 +116,7 @@ def build_reranker(cross_encoder: str | None, embedder: Embedder) -> Reranker:
     """The cross-encoder when one is configured, else MMR over the retrieval embedder."""
     if cross_encoder:
         return CrossEncoderReranker(cross_encoder)
-    return MmrReranker(embedder)
+    return MmrReranker(embedder, relevance="fused")
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ class RetrievedChunk:
     # Filled by `explain`: where this chunk ranked in each method the fusion combined.
     fused_rank: int | None = None
     ranks: dict[str, tuple[int, float]] = field(default_factory=dict)
+    vector: list[float] | None = field(default=None, repr=False)  # the stored dense vector
 
     @property
     def label(self) -> str:
@@ -74,6 +75,9 @@ class Retriever:
         if one_per_document:
             hits = _best_per_document(hits)
         if self.reranker is not None and hits:
+            stored = self.store.vectors([hit.chunk_id for hit in hits])
+            for hit in hits:
+                hit.vector = stored.get(hit.chunk_id)
             hits = self.reranker.rerank(query, hits, k)
         return hits[:k]
 

@@ -147,6 +147,13 @@ class QdrantEdgeStore:
                                                                   with_payload=True))]
                 for name, query in queries.items()}
 
+    def vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]:
+        if not chunk_ids:
+            return {}
+        records = self._shard.retrieve(list(chunk_ids), with_payload=False, with_vector=[DENSE])
+        return {str(r.id): list(r.vector[DENSE]) for r in records
+                if isinstance(r.vector, dict) and DENSE in r.vector}
+
     def optimize(self) -> None:
         """Merge segments and build the HNSW index (after a large `twin index`: 4x faster search)."""
         self._shard.optimize()

@@ -165,6 +165,14 @@ class QdrantServerStore:
             rankings[name] = [SearchHit(str(p.id), float(p.score)) for p in points]
         return rankings
 
+    def vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]:
+        if not chunk_ids:
+            return {}
+        records = self._client.retrieve(self.collection, ids=list(chunk_ids), with_payload=False,
+                                        with_vectors=[DENSE])
+        return {str(r.id): list(r.vector[DENSE]) for r in records
+                if isinstance(r.vector, dict) and DENSE in r.vector}
+
     def optimize(self) -> None:
         """The server optimises in the background; nothing to do."""
 

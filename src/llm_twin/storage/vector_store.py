@@ -53,6 +53,10 @@ class VectorStore(Protocol):
         """Each ranking that `search` fuses, on its own ("dense", "sparse"), for explanations."""
         ...
 
+    def vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]:
+        """The stored dense vectors of these chunks (for reranking without re-embedding)."""
+        ...
+
     def optimize(self) -> None:
         """Make searches fast after a bulk load (a no-op where the engine does it by itself)."""
         ...
