@@ -26,6 +26,10 @@ def index(
     quiet_libraries()
     with user_errors():
         ws = open_workspace()
+        if not rebuild and (previous := _model_change(ws)):
+            console.print(f"The embedding model changed ({previous} → {ws.settings.embedding_model}): "
+                          "re-embedding everything.")
+            rebuild = True
         if rebuild:
             ws.wipe_vector_store()
             with ws.sessions.begin() as session:
@@ -47,6 +51,12 @@ def index(
         console.print(f"Indexed {report.documents_indexed} documents: {report.chunks_added} chunks "
                       f"added, {report.chunks_removed + report.orphans_removed} removed "
                       f"({rate:.0f} chunks/s). The store holds {total_points} chunks.")
+
+
+def _model_change(ws) -> str | None:
+    """The model the store was built with, when it differs from the configured one."""
+    built = ws.built_embedding_model()
+    return built if built is not None and built != ws.settings.embedding_model else None
 
 
 def _progress() -> Progress:

@@ -16,7 +16,7 @@ from llm_twin.inference.rerank import build_reranker
 from llm_twin.inference.retrieval import Retriever
 from llm_twin.inference.writer import DraftWriter, WriterOptions
 from llm_twin.storage.qdrant_edge_store import META_FILE, QdrantEdgeStore, wipe_store
-from llm_twin.storage.vector_store import VectorStore
+from llm_twin.storage.vector_store import EmbeddingModelMismatch, VectorStore
 from llm_twin.storage.warehouse import create_warehouse_engine, most_common_owner, session_factory
 
 
@@ -62,6 +62,19 @@ class Workspace:
             wipe_collection(s.vector_store_url, s.vector_store_collection, s.vector_store_api_key)
         else:
             wipe_store(s.resolved_vector_store_path)
+
+    def built_embedding_model(self) -> str | None:
+        """The embedding model the vector store was built with; None when not built yet."""
+        if self.settings.vector_store_url:
+            try:
+                with self.vector_store():
+                    return self.settings.embedding_model
+            except EmbeddingModelMismatch as mismatch:
+                return mismatch.built_with or "another model"
+        meta_path = self.settings.resolved_vector_store_path / META_FILE
+        if not meta_path.exists():
+            return None
+        return json.loads(meta_path.read_text(encoding="utf-8")).get("embedding_model")
 
     @contextmanager
     def existing_vector_store(self) -> Iterator[VectorStore | None]:

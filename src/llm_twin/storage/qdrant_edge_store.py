@@ -17,7 +17,8 @@ from typing import Any
 
 import qdrant_edge as qe
 
-from llm_twin.storage.vector_store import IndexedChunk, SearchFilters, SearchHit, VectorStoreError
+from llm_twin.storage.vector_store import (EmbeddingModelMismatch, IndexedChunk, SearchFilters,
+                                           SearchHit, VectorStoreError)
 
 DENSE = "dense"
 SPARSE = "bm25"
@@ -69,11 +70,12 @@ class QdrantEdgeStore:
             if meta.get("embedding_model") != self.embedding_model or \
                     meta.get("dimension") != self.dimension:
                 self._release_lock()
-                raise VectorStoreError(
+                raise EmbeddingModelMismatch(
                     f"The vector store at {self.path} was built with embedding model "
                     f"{meta.get('embedding_model')!r} ({meta.get('dimension')}-d), but the "
                     f"configured model is {self.embedding_model!r} ({self.dimension}-d). "
-                    "Run `twin index --rebuild` to re-embed everything with the new model.")
+                    "Run `twin index --rebuild` to re-embed everything with the new model.",
+                    built_with=meta.get("embedding_model"))
             return
         meta_path.write_text(json.dumps({"embedding_model": self.embedding_model,
                                          "dimension": self.dimension}), encoding="utf-8")

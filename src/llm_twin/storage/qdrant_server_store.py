@@ -20,7 +20,8 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ApiException, ResponseHandlingException
 
 from llm_twin.storage.qdrant_edge_store import DENSE, RRF_K, SPARSE, _storable, _utc_timestamp
-from llm_twin.storage.vector_store import IndexedChunk, SearchFilters, SearchHit, VectorStoreError
+from llm_twin.storage.vector_store import (EmbeddingModelMismatch, IndexedChunk, SearchFilters,
+                                           SearchHit, VectorStoreError)
 
 UPSERT_BATCH = 256  # keeps each request well under the server's default 32 MiB body limit
 SCROLL_PAGE = 1024
@@ -104,11 +105,12 @@ class QdrantServerStore:
         if meta.get("embedding_model") == self.embedding_model and \
                 meta.get("dimension") == self.dimension:
             return
-        raise VectorStoreError(
+        raise EmbeddingModelMismatch(
             f"The vector store at {self.where} was built with embedding model "
             f"{meta.get('embedding_model')!r} ({meta.get('dimension')}-d), but the "
             f"configured model is {self.embedding_model!r} ({self.dimension}-d). "
-            "Run `twin index --rebuild` to re-embed everything with the new model.")
+            "Run `twin index --rebuild` to re-embed everything with the new model.",
+            built_with=meta.get("embedding_model"))
 
     # -- writing -------------------------------------------------------------------------
     def upsert(self, chunks: list[IndexedChunk]) -> None:

@@ -8,7 +8,15 @@ from typing import Any, Protocol
 
 
 class VectorStoreError(RuntimeError):
-    """The vector store cannot be used as asked (busy, or built with another embedding model)."""
+    """The vector store cannot be used as asked (busy, unreachable, or another embedding model)."""
+
+
+class EmbeddingModelMismatch(VectorStoreError):
+    """The store holds vectors of another embedding model; `twin index` rebuilds it."""
+
+    def __init__(self, message: str, *, built_with: str | None):
+        super().__init__(message)
+        self.built_with = built_with
 
 
 @dataclass(frozen=True)
