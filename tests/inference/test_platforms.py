@@ -436,3 +436,10 @@ def test_articles_keep_their_markdown():
     draft = format_draft("# Slow work\n\n## Why\n\n**Boring** is a feature.", "medium")
     assert draft.title == "Slow work"
     assert "## Why" in draft.body and "**Boring**" in draft.body
+
+
+@pytest.mark.parametrize("preamble", ["Here's a sample of your work:",
+                                      "Sure! Here is a short message for the team, with the text below:"])
+def test_small_model_preambles_are_removed(preamble):
+    draft = format_draft(f"{preamble}\nBoring is a feature. We kept Postgres.", "linkedin")
+    assert draft.posts == ["Boring is a feature. We kept Postgres."]

@@ -106,7 +106,9 @@ _STRAY_TOKEN = re.compile(
     r"<\|start_header_id\|>\s*\w*\s*<\|end_header_id\|>|<\|im_start\|>[ \t]*(?:system|user)?"
     r"|<\|[a-z_]+\|>|</?s>|\[/?INST\]", re.I)
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
-_PREAMBLE_NOUN = re.compile(r"\b(?:post|tweet|thread|caption|article|draft)s?\b", re.I)
+_PREAMBLE_NOUN = re.compile(
+    r"\b(?:post|tweet|thread|caption|article|draft|sample|example|version|message|text|content)s?\b",
+    re.I)
 _PREAMBLE_OPENER = re.compile(
     r"^\W*(?:sure|certainly|of course|absolutely|okay|ok|alright|great|here|below|happy to)\b",
     re.I)
