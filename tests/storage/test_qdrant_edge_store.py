@@ -275,3 +275,18 @@ def test_stored_dense_vectors_can_be_read_back(tmp_path):
         assert store.vectors([]) == {}
     finally:
         store.close()
+
+
+def test_excluded_kinds_never_come_back(tmp_path):
+    store = QdrantEdgeStore(tmp_path / "v", embedding_model="m", dimension=2)
+    try:
+        store.upsert([IndexedChunk(str(uuid.uuid4()), [1.0, 0.0], "ok see you", {"kind": "message"}),
+                      IndexedChunk(str(uuid.uuid4()), [0.9, 0.1], "see you at the talk", {"kind": "post"})])
+        hits = store.search([1.0, 0.0], "see you", limit=5,
+                            filters=SearchFilters(exclude_kinds=("message",)))
+        assert [hit.payload["kind"] for hit in hits] == ["post"]
+        each = store.search_each([1.0, 0.0], "see you", limit=5,
+                                 filters=SearchFilters(exclude_kinds=("message", "thread")))
+        assert all(hit.payload["kind"] == "post" for ranking in each.values() for hit in ranking)
+    finally:
+        store.close()

@@ -328,3 +328,10 @@ def test_an_unreachable_server_names_its_url() -> None:
 def test_a_url_or_a_client_is_required() -> None:
     with pytest.raises(ValueError):
         QdrantServerStore(None, embedding_model=MODEL, dimension=DIM)
+
+
+def test_excluded_kinds_never_come_back(open_store: OpenStore) -> None:
+    store = open_store()
+    store.upsert([chunk(0, "see you at the talk", kind="message"), chunk(1, "see you at the talk")])
+    hits = store.search(axis(0), "see you", limit=5, filters=SearchFilters(exclude_kinds=("message",)))
+    assert [hit.payload["kind"] for hit in hits] == ["post"]

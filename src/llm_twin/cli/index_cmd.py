@@ -161,7 +161,7 @@ def _hit_dict(hit, explain: bool) -> dict:
 
 def _describe(filters: SearchFilters) -> dict[str, str]:
     return {name: (value.date().isoformat() if isinstance(value, datetime) else str(value))
-            for name, value in vars(filters).items() if value is not None}
+            for name, value in vars(filters).items() if value not in (None, ())}
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -13,6 +13,9 @@ from llm_twin.inference.retrieval import RetrievedChunk, Retriever
 from llm_twin.storage.vector_store import SearchFilters
 
 LONG_FORM = ("medium", "substack")
+# Chat windows hold other people's (redacted) lines and a conversational register: never used as
+# notes or style examples for a post.
+CHATS = ("message",)
 _SENTENCE_END = re.compile(r"[.!?…](?:[\"')\]]*)(?=\s|$)|\n")
 
 
@@ -89,7 +92,7 @@ class DraftWriter:
 
         started = time.perf_counter()
         notes = self.retriever.search(idea, k=self.options.retrieval_k,
-                                      filters=SearchFilters(is_owner=True))
+                                      filters=SearchFilters(is_owner=True, exclude_kinds=CHATS))
         examples = self._style_examples(idea, rules)
         timings.retrieval = time.perf_counter() - started
 
@@ -114,8 +117,8 @@ class DraftWriter:
         wanted = self.options.style_examples
         if wanted <= 0:
             return []
-        found = self.retriever.search(idea, k=wanted,
-                                      filters=SearchFilters(platform=rules.name, is_owner=True))
+        found = self.retriever.search(idea, k=wanted, filters=SearchFilters(
+            platform=rules.name, is_owner=True, exclude_kinds=CHATS))
         kinds = ("article",) if rules.name in LONG_FORM else ("post", "thread")
         for kind in kinds:
             if len(found) >= wanted:

@@ -225,7 +225,10 @@ def _to_filter(filters: SearchFilters | None) -> models.Filter | None:
         must.append(models.FieldCondition(key="created_ts", range=models.Range(
             gte=_utc_timestamp(filters.since) if filters.since else None,
             lte=_utc_timestamp(filters.until) if filters.until else None)))
-    return models.Filter(must=must) if must else None
+    must_not: list[models.Condition] = [models.FieldCondition(
+        key="kind", match=models.MatchAny(any=list(filters.exclude_kinds)))] \
+        if filters.exclude_kinds else []
+    return models.Filter(must=must, must_not=must_not) if must or must_not else None
 
 
 def wipe_collection(url: str | None, collection: str, api_key: str | None = None, *,

@@ -37,6 +37,7 @@ class SearchFilters:
     source_id: int | None = None
     since: datetime | None = None
     until: datetime | None = None
+    exclude_kinds: tuple[str, ...] = ()
 
 
 @dataclass
