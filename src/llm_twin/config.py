@@ -45,7 +45,7 @@ class TwinSettings(BaseSettings):
     chunk_max_chars: int = Field(1000, ge=200, description="Longest chunk; MiniLM reads about 256 word pieces.")
     chunk_overlap_chars: int = Field(150, ge=0)
 
-    backend: str = Field("transformers", description="Generation backend.")
+    backend: str = Field("transformers", description="Generation backend: 'transformers', 'llamacpp' (pip install '.[fast]') or 'openai' (any OpenAI-compatible server).")
     generation_model: str = Field(DEFAULT_GENERATION_MODEL, description="'smollm2' (bundled GGUF), a Hugging Face id or a local path.")
     gguf_file: str | None = Field(None, description="GGUF file name inside generation_model, when it is a GGUF repo or folder.")
     device: str = Field("auto", description="'auto', 'cpu' or 'cuda'.")
@@ -62,6 +62,17 @@ class TwinSettings(BaseSettings):
     llm_query_tools: bool = Field(False, description="Let the generation model parse filters and write query rewrites (else rules).")
     style_examples: int = Field(3, ge=0, description="Your own posts on the platform shown as style examples.")
     seed: int | None = Field(None, description="Set for reproducible drafts.")
+
+    openai_base_url: str | None = Field(None, description="OpenAI-compatible server for backend 'openai', e.g. http://localhost:8000/v1 (vLLM, TGI, Ollama, llama.cpp server).")
+    openai_model: str | None = Field(None, description="Model (or LoRA adapter) name on that server.")
+    openai_api_key: str | None = Field(None, description="API key for that server; falls back to OPENAI_API_KEY.")
+    llamacpp_model_path: Path | None = Field(None, description="GGUF file for backend 'llamacpp'; default: the selected model's exported GGUF, else the bundled SmolLM2 GGUF.")
+    llamacpp_threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp; default: all cores.")
+
+    dataset_test_share: float = Field(0.1, gt=0.0, lt=0.9, description="Newest share of each platform's documents held out as the test split.")
+    dataset_languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes kept in training data; default: your most common language.")
+    dataset_near_duplicate_threshold: float = Field(0.8, gt=0.0, le=1.0, description="Jaccard similarity (word 5-gram MinHash) above which two texts count as near-duplicates.")
+    instruction_overlap_threshold: float = Field(0.5, gt=0.0, le=1.0, description="A generated instruction sharing more than this share of its word 3-grams with the answer is rejected.")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],
