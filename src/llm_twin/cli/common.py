@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import typer
 from rich.console import Console
 
+from llm_twin.backends.base import BackendError
 from llm_twin.backends.model_source import ModelNotFoundError
 from llm_twin.config import load_settings
 from llm_twin.ingest.base import ImportFormatError
@@ -22,7 +23,9 @@ console = Console()
 errors = Console(stderr=True)
 
 # Failures a user can act on: shown as one clear line, never as a traceback.
-USER_ERRORS = (ImportFormatError, VectorStoreError, ModelNotFoundError, ValueError, FileNotFoundError)
+USER_ERRORS = (ImportFormatError, VectorStoreError, ModelNotFoundError, BackendError, ValueError,
+               FileNotFoundError,
+               FileExistsError)
 
 
 @dataclass

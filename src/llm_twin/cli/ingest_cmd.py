@@ -17,6 +17,7 @@ from llm_twin.ingest.base import ImportFormatError, ImportOptions
 from llm_twin.ingest.pipeline import IngestReport, ingest_path
 from llm_twin.ingest.registry import as_location, default_importers, plan_imports
 from llm_twin.storage.models import Document, Source
+from llm_twin.training_data.store import forget_sources as forget_dataset_builds
 
 
 def ingest(
@@ -136,7 +137,12 @@ def forget(
                 store.delete_source(source_id)
         with ws.sessions.begin() as session:
             session.execute(delete(Source).where(Source.id == source_id))
+        removed = forget_dataset_builds(ws.settings.workspace, [source_id])
         console.print(f"Forgot source #{source_id}: {count} documents and their vectors.")
+        if removed:
+            console.print(f"Deleted {len(removed)} dataset build(s) holding its text: "
+                          f"{', '.join(removed)}. Models trained on them still carry it; retrain "
+                          "or delete them (`twin models`).")
 
 
 def formats() -> None:

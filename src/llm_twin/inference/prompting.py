@@ -96,3 +96,19 @@ def _shorten(text: str, limit: int) -> str:
         return text
     cut = text.rfind(" ", 0, limit)
     return text[:cut if cut > limit // 2 else limit].rstrip() + " …"
+
+
+def reply_system_message(owner: str) -> str:
+    return (f"You are {owner}'s writing twin. You reply to messages the way {owner} does in chats: "
+            f"the same tone, length, punctuation and emoji. Write as {owner}, in the first person. "
+            "Reply with the message only.")
+
+
+def code_request(idea: str, language: str | None = None, path: str | None = None) -> str:
+    """The user turn asking for code in the owner's style (training and `twin code` alike)."""
+    where = f" for `{path}`" if path else ""
+    return f"Write {language or 'source'} code in my style{where}: {idea.strip()}"
+
+
+def commit_message_request(idea: str) -> str:
+    return f"Write my commit message for this change: {idea.strip()}"

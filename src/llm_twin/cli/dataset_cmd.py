@@ -1,0 +1,184 @@
+"""`twin dataset`: training data from your own words (build, list, show, export)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markdown import Markdown
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
+from llm_twin.training_data.store import (EXPORT_FORMATS, export_build, latest_id, list_builds,
+                                          resolve_build)
+
+INSTRUCTION_WRITERS = ("model", "extractive")
+
+dataset_app = typer.Typer(
+    help="Training data from your own words: instruction, conversation and preference datasets.\n\n"
+         "Answers are always your real texts; a model only writes the instruction that could have "
+         "produced each one. Builds are versioned by content in <workspace>/datasets/.\n\n"
+         "  twin dataset build                       # model-written instructions + DPO pairs\n\n"
+         "  twin dataset build --instructions extractive --no-preferences   # fast, deterministic\n\n"
+         "  twin dataset show\n\n"
+         "  twin dataset export --out ./my-data",
+    no_args_is_help=True)
+
+
+@dataset_app.command("build")
+def build(
+    instructions: Annotated[str, typer.Option(
+        help="Who writes each instruction: 'model' (the configured generation backend; rejected "
+             "ones fall back to extractive) or 'extractive' (opening idea + key phrases, "
+             "deterministic and fast).")] = "model",
+    preferences: Annotated[bool, typer.Option(
+        "--preferences/--no-preferences",
+        help="Make DPO pairs: your real text (chosen) vs the base model's try (rejected).")] = True,
+    max_pairs: Annotated[int, typer.Option(min=1, help="Most preference pairs to generate.")] = 200,
+    test_share: Annotated[float | None, typer.Option(
+        min=0.01, max=0.5, help="Newest share per platform held out as test (default 0.1).")] = None,
+    language: Annotated[list[str] | None, typer.Option(
+        "--language", help="Keep texts in this language (ISO code, repeatable); default: your "
+                           "most common language.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for model-written instructions and pairs.")] = 0,
+) -> None:
+    """Build the datasets from everything you imported; prints the dataset card's summary."""
+    quiet_libraries()
+    if instructions not in INSTRUCTION_WRITERS:
+        console.print(f"[red]Error:[/] --instructions must be one of {', '.join(INSTRUCTION_WRITERS)}.")
+        raise typer.Exit(code=2)
+    from llm_twin.training_data.builder import BuildOptions, build_dataset
+    from llm_twin.training_data.instructions import (ExtractiveInstructionWriter,
+                                                     ModelInstructionWriter)
+    from llm_twin.training_data.preferences import BaseModelRejections
+    from llm_twin.training_data.store import save_build
+
+    with user_errors():
+        ws = open_workspace()
+        s = ws.settings
+        options = BuildOptions(owner=ws.owner_name(),
+                               test_share=test_share if test_share is not None else s.dataset_test_share,
+                               languages=tuple(language or s.dataset_languages),
+                               near_duplicate_threshold=s.dataset_near_duplicate_threshold)
+        backend = ws.backend()
+        with console.status(f"Loading {backend.model_id}…"):
+            backend.load()
+        with _progress() as progress:
+            task = progress.add_task("instructions", total=None)
+
+            def advance(count: int) -> None:
+                progress.advance(task, count)
+
+            def stage(name: str, _done: int, total: int | None) -> None:
+                progress.update(task, description=name, total=total, completed=0)
+
+            writer = ExtractiveInstructionWriter()
+            if instructions == "model":
+                writer = ModelInstructionWriter(backend, ExtractiveInstructionWriter(),
+                                                overlap_threshold=s.instruction_overlap_threshold,
+                                                seed=seed, progress=advance)
+            sources = [BaseModelRejections(backend, ws.generation_params(seed=seed),
+                                           max_pairs=max_pairs, progress=advance)] if preferences else []
+            with ws.sessions() as session:
+                built = build_dataset(session, options, writer, preference_sources=sources,
+                                      progress=stage)
+        if not built.sft:
+            raise ValueError("No training samples: import your own writing first (`twin ingest`), "
+                             "or check the filters in the card of an earlier build.")
+        stored, created = save_build(built, s.workspace, tokenizer_name=backend.model_id,
+                                     count_tokens=backend.count_tokens)
+    _print_summary(stored.card, stored.path, created)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=True)
+
+
+def _print_summary(card: dict, path: Path, created: bool) -> None:
+    counts = card["counts"]
+    table = Table("", "train", "test", title=f"Dataset {card['id']}", title_justify="left")
+    table.add_row("SFT samples", str(counts["sft"]["train"]), str(counts["sft"]["test"]))
+    for name, row in counts["by_source"].items():
+        table.add_row(f"  {name}", str(row["train"]), str(row["test"]))
+    table.add_row("preference pairs", str(counts["preference"]["train"]),
+                  str(counts["preference"]["test"]))
+    console.print(table)
+    for part, report in card["filters"].items():
+        dropped = ", ".join(f"{k} {v}" for k, v in report["dropped"].items()) or "nothing"
+        console.print(f"Filtered ({part}): {dropped}")
+    stats = card["instructions"]
+    if stats["generated"]:
+        console.print(f"Instructions by {stats['writer']}: {stats['generated']} generated, "
+                      f"{stats['rejected_share']:.0%} rejected (overlap {stats['rejected_overlap']}, "
+                      f"shape {stats['rejected_shape']}) and written extractively instead.")
+    state = "Saved" if created else "Unchanged since the last identical build:"
+    console.print(f"{state} {path}  (card: twin dataset show {card['id']})")
+
+
+@dataset_app.command("list")
+def list_command() -> None:
+    """Every build in the workspace, newest first."""
+    with user_errors():
+        ws = open_workspace()
+        builds = list_builds(ws.settings.workspace)
+        latest = latest_id(ws.settings.workspace)
+    if not builds:
+        console.print("No dataset builds yet; run `twin dataset build`.")
+        return
+    table = Table("id", "built", "train", "test", "pairs", "instructions by")
+    for b in builds:
+        counts = b.card["counts"]
+        pairs = counts["preference"]["train"] + counts["preference"]["test"]
+        table.add_row(b.id + (" (latest)" if b.id == latest else ""), b.card["created_at"],
+                      str(counts["sft"]["train"]), str(counts["sft"]["test"]), str(pairs),
+                      b.card["instructions"]["writer"])
+    console.print(table)
+
+
+@dataset_app.command("show")
+def show(
+    dataset_id: Annotated[str | None, typer.Argument(help="Build id or prefix; default: latest.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The card as JSON.")] = False,
+    samples: Annotated[int, typer.Option(help="Also print this many training samples.")] = 0,
+) -> None:
+    """The dataset card: counts by platform and kind, tokens, filters, split dates."""
+    from llm_twin.training_data.store import read_jsonl
+
+    with user_errors():
+        ws = open_workspace()
+        stored = resolve_build(ws.settings.workspace, dataset_id)
+        if as_json:
+            print(json.dumps(stored.card, indent=2, ensure_ascii=False))
+            return
+        console.print(Markdown((stored.path / "README.md").read_text(encoding="utf-8")))
+        console.print(f"[dim]{stored.path}[/]")
+        for record in read_jsonl(stored.path / "train.jsonl")[:samples]:
+            for message in record["messages"][1:]:
+                console.print(f"[bold]{message['role']}:[/] {message['content']}", highlight=False)
+            console.print()
+
+
+@dataset_app.command("export")
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write.")],
+    dataset_id: Annotated[str | None, typer.Argument(help="Build id or prefix; default: latest.")] = None,
+    formats: Annotated[str, typer.Option(
+        "--format", help="Comma-separated: jsonl (chat 'messages' JSONL for TRL, Axolotl, "
+                         "LLaMA-Factory) and/or hf (datasets.load_from_disk).")] = "jsonl,hf",
+    force: Annotated[bool, typer.Option("--force", help="Replace a non-empty --out.")] = False,
+) -> None:
+    """Copy a build (with its card) out of the workspace for other training tools."""
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    with user_errors():
+        unknown = sorted(set(chosen) - set(EXPORT_FORMATS))
+        if unknown or not chosen:
+            raise ValueError(f"--format: unknown {', '.join(unknown) or '(empty)'}; "
+                             f"use {', '.join(EXPORT_FORMATS)}.")
+        ws = open_workspace()
+        stored = resolve_build(ws.settings.workspace, dataset_id)
+        written = export_build(stored, out, chosen, force=force)
+    console.print(f"Exported dataset {stored.id} to {out} ({len(written)} files).")

@@ -1,0 +1,132 @@
+"""One dataset build, top to bottom: owner texts -> filters -> instructions -> conversations ->
+time split -> leak removal -> preference pairs. Nothing here writes files (see `store`)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from llm_twin.training_data import quality
+from llm_twin.training_data.conversations import conversation_samples, load_conversations
+from llm_twin.training_data.instructions import (InstructionStats, InstructionWriter,
+                                                 instruction_messages)
+from llm_twin.training_data.owner_texts import OwnerText, load_owner_documents, owner_texts
+from llm_twin.training_data.preferences import PreferenceSource
+from llm_twin.training_data.quality import QualityReport
+from llm_twin.training_data.samples import INSTRUCTION, PreferencePair, SftSample
+from llm_twin.training_data.splits import SplitInfo, remove_test_leaks, split_by_time
+
+Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    owner: str
+    test_share: float = 0.1
+    languages: Sequence[str] = ()
+    near_duplicate_threshold: float = 0.8
+
+
+@dataclass
+class DatasetBuild:
+    sft: list[SftSample]
+    preferences: list[PreferencePair]
+    options: BuildOptions
+    instruction_writer: str
+    languages: list[str]
+    split_info: SplitInfo
+    instruction_report: QualityReport = field(default_factory=QualityReport)
+    conversation_report: QualityReport = field(default_factory=QualityReport)
+    instruction_stats: InstructionStats | None = None
+    preference_sources: list[str] = field(default_factory=list)
+    owner_documents: int = 0
+    source_ids: set[int] = field(default_factory=set)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def split(self, name: str) -> list[SftSample]:
+        return [s for s in self.sft if s.split == name]
+
+    def preference_split(self, name: str) -> list[PreferencePair]:
+        return [p for p in self.preferences if p.sample.split == name]
+
+
+def select_answers(session: Session, options: BuildOptions,
+                   report: QualityReport) -> tuple[list[OwnerText], list[str], int]:
+    """The owner's texts that pass every filter, the languages kept, and the document count."""
+    documents = load_owner_documents(session)
+    units: list[OwnerText] = []
+    for document in documents:
+        pieces, too_long = owner_texts(document)
+        units.extend(pieces)
+        report.drop("too_long_section", too_long)
+    units = quality.drop_drafts(units, report)
+    units = quality.drop_templated(units, report)
+    units = quality.strip_boilerplate(units, report)
+    units = quality.apply_length_limits(units, report)
+    languages = list(options.languages) or quality.main_languages(units)
+    units = quality.filter_languages(units, languages, report)
+    units = quality.drop_exact_duplicates(units, report)
+    units = quality.drop_near_duplicates(units, options.near_duplicate_threshold, report)
+    return units, languages, len(documents)
+
+
+def build_dataset(session: Session, options: BuildOptions, writer: InstructionWriter, *,
+                  preference_sources: Sequence[PreferenceSource] = (),
+                  progress: Progress | None = None) -> DatasetBuild:
+    clock = _Clock()
+    instruction_report = QualityReport()
+    units, languages, documents = select_answers(session, options, instruction_report)
+    clock.lap("select")
+    if progress:
+        progress("instructions", 0, len(units))
+    ideas = writer.ideas(units)
+    instruction_samples = [_instruction_sample(unit, idea, options.owner)
+                           for unit, idea in zip(units, ideas)]
+    clock.lap("instructions")
+    conversation_report = QualityReport()
+    chats = conversation_samples(load_conversations(session), options.owner, conversation_report)
+    samples = instruction_samples + chats
+    split_info = split_by_time(samples, options.test_share)
+    leak_report = instruction_report  # leaks are counted where most samples come from
+    samples = remove_test_leaks(samples, leak_report)
+    clock.lap("split")
+    pairs: list[PreferencePair] = []
+    for source in preference_sources:
+        if progress:
+            progress(f"preferences ({source.name})", 0,
+                     min(len(samples), getattr(source, "max_pairs", len(samples))))
+        pairs.extend(source.pairs([s for s in samples if s.source == INSTRUCTION]))
+    clock.lap("preferences")
+    return DatasetBuild(
+        sft=samples, preferences=pairs, options=options, instruction_writer=writer.name,
+        languages=languages, split_info=split_info, instruction_report=instruction_report,
+        conversation_report=conversation_report,
+        instruction_stats=getattr(writer, "stats", None),
+        preference_sources=[source.name for source in preference_sources],
+        owner_documents=documents,
+        source_ids={s.source_id for s in samples if s.source_id is not None},
+        seconds=clock.laps)
+
+
+def _instruction_sample(unit: OwnerText, idea: str, owner: str) -> SftSample:
+    messages = [*instruction_messages(unit, idea, owner),
+                {"role": "assistant", "content": unit.text}]
+    extra = {"section": unit.section} if unit.section is not None else {}
+    return SftSample(messages=messages, source=INSTRUCTION, platform=unit.platform,
+                     kind="commit" if unit.tag == "commit_message" else unit.kind,
+                     document_id=unit.document_id, created_at=unit.created_at,
+                     source_id=unit.source_id, extra=extra)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now

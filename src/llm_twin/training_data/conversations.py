@@ -1,0 +1,120 @@
+"""Conversation samples from chats: prior messages as context -> the owner's reply as the target.
+
+Only the owner's own messages are ever targets. Other people's lines are context at most: they were
+pseudonymised and redacted at import, and are redacted again here in case an import predates that
+(or a rule improved since). Consecutive messages by one person form one turn, so a reply sent as
+three quick messages is learned as one reply.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from llm_twin.backends.base import Message
+from llm_twin.inference.prompting import reply_system_message
+from llm_twin.ingest.redaction import redact_personal_data
+from llm_twin.storage.models import Document
+from llm_twin.training_data.owner_texts import MESSAGE_LIMITS
+from llm_twin.training_data.quality import QualityReport, drop_exact_duplicates
+from llm_twin.training_data.samples import CONVERSATION, SftSample
+
+CONTEXT_TURNS = 6
+CONTEXT_MAX_CHARS = 2000
+
+
+@dataclass
+class Turn:
+    author: str
+    is_owner: bool
+    texts: list[str]
+    document_ids: list[int]
+    created_at: datetime | None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.texts)
+
+
+def load_conversations(session: Session) -> list[tuple[Document, list[Document]]]:
+    """Each chat conversation's messages in the order written, keyed by its first message."""
+    query = select(Document).where(Document.kind == "message").order_by(
+        Document.created_at, Document.id)
+    grouped: dict[tuple, list[Document]] = defaultdict(list)
+    for doc in session.scalars(query):
+        conversation = doc.extra.get("conversation") if isinstance(doc.extra, dict) else None
+        grouped[(doc.source_id, conversation) if conversation else ("alone", doc.id)].append(doc)
+    return [(messages[0], messages) for messages in grouped.values()]
+
+
+def conversation_samples(conversations: list[tuple[Document, list[Document]]], owner: str,
+                         report: QualityReport) -> list[SftSample]:
+    samples: list[SftSample] = []
+    for _first, messages in conversations:
+        turns = _turns(messages)
+        group_chat = len({t.author for t in turns if not t.is_owner}) > 1
+        for index, turn in enumerate(turns):
+            if not turn.is_owner:
+                continue
+            sample = _sample(turns, index, owner, group_chat, messages[0], report)
+            if sample is not None:
+                samples.append(sample)
+    return drop_exact_duplicates(samples, report, key=lambda s: repr(s.messages[1:]))
+
+
+def _turns(messages: list[Document]) -> list[Turn]:
+    turns: list[Turn] = []
+    for doc in messages:
+        if turns and turns[-1].author == doc.author and turns[-1].is_owner == doc.is_owner:
+            turns[-1].texts.append(doc.raw_text.strip())
+            turns[-1].document_ids.append(doc.id)
+            turns[-1].created_at = doc.created_at or turns[-1].created_at
+            continue
+        turns.append(Turn(doc.author, bool(doc.is_owner), [doc.raw_text.strip()], [doc.id],
+                          doc.created_at))
+    return turns
+
+
+def _sample(turns: list[Turn], index: int, owner: str, group_chat: bool, first: Document,
+            report: QualityReport) -> SftSample | None:
+    target = turns[index]
+    length = len(target.text)
+    if length < MESSAGE_LIMITS.min_chars:
+        report.drop("too_short")
+        return None
+    if length > MESSAGE_LIMITS.max_chars:
+        report.drop("too_long")
+        return None
+    context = _context(turns[max(0, index - CONTEXT_TURNS):index], group_chat)
+    if not context:
+        report.drop("no_context")  # the owner opened the conversation: nothing to reply to
+        return None
+    messages = [{"role": "system", "content": reply_system_message(owner)}, *context,
+                {"role": "assistant", "content": target.text}]
+    return SftSample(messages=messages, source=CONVERSATION, platform=first.platform,
+                     kind="message", document_id=target.document_ids[0],
+                     created_at=target.created_at, source_id=first.source_id)
+
+
+def _context(window: list[Turn], group_chat: bool) -> list[Message]:
+    """Chat turns as user/assistant messages, starting at someone else's turn, oldest dropped
+    first when over the character budget."""
+    while window and window[0].is_owner:
+        window = window[1:]
+    messages = [_as_message(turn, group_chat) for turn in window]
+    while len(messages) > 1 and sum(len(m["content"]) for m in messages) > CONTEXT_MAX_CHARS:
+        messages = messages[1:]
+        while messages and messages[0]["role"] == "assistant":
+            messages = messages[1:]
+    return messages
+
+
+def _as_message(turn: Turn, group_chat: bool) -> Message:
+    if turn.is_owner:
+        return {"role": "assistant", "content": turn.text}
+    text = "\n".join(redact_personal_data(t) for t in turn.texts)
+    return {"role": "user", "content": f"{turn.author}: {text}" if group_chat else text}
