@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +27,35 @@ class Generation:
     finished: bool  # False when cut by max_new_tokens
 
 
+class BackendError(RuntimeError):
+    """A backend cannot serve: server unreachable, key refused, model unknown, library missing."""
+
+
+class GenerationStream(Iterator[str]):
+    """Text pieces as they are generated; once exhausted, `result` holds the whole Generation.
+
+    Wraps a generator that yields the pieces and returns the Generation. Closing it early (a
+    client that went away) stops the backend's work.
+    """
+
+    def __init__(self, pieces: Generator[str, None, Generation]):
+        self._pieces = pieces
+        self.result: Generation | None = None
+
+    def __iter__(self) -> GenerationStream:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self._pieces)
+        except StopIteration as stop:
+            self.result = stop.value
+            raise
+
+    def close(self) -> None:
+        self._pieces.close()
+
+
 class Backend(Protocol):
     model_id: str
 
@@ -44,4 +74,8 @@ class Backend(Protocol):
 
     def generate(self, conversations: list[list[Message]], params: GenerationParams) -> list[Generation]:
         """One completion per conversation, generated as one batch where the backend can."""
+        ...
+
+    def stream(self, messages: list[Message], params: GenerationParams) -> GenerationStream:
+        """One completion for one conversation, as text pieces while they are generated."""
         ...
