@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -118,3 +119,17 @@ def ingest(sessions: sessionmaker[Session], tmp_path: Path):
         return store_result(make_result(*docs, **result_args), sessions, tmp_path / "exports")
 
     return _ingest
+
+
+# Shared by every test run on this machine, so the ~30 s dequantisation happens once.
+MODEL_CACHE = Path(tempfile.gettempdir()) / "llm-twin-test-cache"
+
+
+@pytest.fixture(scope="session")
+def generation_backend():
+    """The real default generation model (SmolLM2-135M), loaded once per test session."""
+    from llm_twin.backends.transformers_backend import TransformersBackend
+
+    backend = TransformersBackend("smollm2", cache_dir=MODEL_CACHE)
+    backend.load()
+    return backend

@@ -39,13 +39,14 @@ class BaseModelRejections:
     name: str = "base_model"
 
     def pairs(self, samples: Sequence[SftSample]) -> Iterator[PreferencePair]:
-        chosen = _spread(samples, self.max_pairs)
+        # Similar lengths share a batch: the token budget fits them all and little is padding.
+        chosen = sorted(_spread(samples, self.max_pairs), key=lambda s: len(s.answer))
         for start in range(0, len(chosen), self.batch_size):
             batch = chosen[start:start + self.batch_size]
             lengths = sorted(self.backend.count_tokens(s.answer) for s in batch)
             budget = max(lengths[len(lengths) // 2], REJECTED_MIN_TOKENS)  # about as long as the real ones
-            params = GenerationParams(**{**self.params.__dict__,
-                                         "max_new_tokens": min(budget, REJECTED_MAX_TOKENS)})
+            budget = min(budget, REJECTED_MAX_TOKENS, self.params.max_new_tokens)
+            params = GenerationParams(**{**self.params.__dict__, "max_new_tokens": budget})
             outputs = self.backend.generate([s.prompt for s in batch], params)
             for sample, output in zip(batch, outputs):
                 rejected = output.text.strip()
