@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from llm_twin.cli import dataset_cmd, index_cmd, ingest_cmd, status_cmd, write_cmd
+from llm_twin.cli import export_cmd
 from llm_twin.cli.common import state
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ app.command("index")(index_cmd.index)
 app.command("search")(index_cmd.search)
 app.command("write")(write_cmd.write)
 app.command("status")(status_cmd.status)
+app.command("export")(export_cmd.export)
 app.add_typer(dataset_cmd.dataset_app, name="dataset")
 
 

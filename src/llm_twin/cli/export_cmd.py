@@ -1,0 +1,74 @@
+"""`twin export`: write a trained model (or the base) as merged weights, GGUF, a Modelfile, adapters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
+
+
+def export(
+    model_id: Annotated[str | None, typer.Argument(
+        metavar="[MODEL_ID|base]",
+        help="A trained model from `twin models`, or 'base'. Default: the model in use.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Export folder. Default: <workspace>/exports/<model id>.")] = None,
+    formats: Annotated[str | None, typer.Option(
+        "--format", help="Comma-separated: merged, gguf, modelfile, adapter. "
+                         "Default: all (all but adapter for the base).")] = None,
+    gguf_types: Annotated[str, typer.Option(
+        "--gguf-type", help="Comma-separated GGUF types: f16, q8_0.")] = "f16,q8_0",
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing export folder.")] = False,
+) -> None:
+    """Export a model for other tools: merged safetensors (transformers, vLLM), GGUF (llama.cpp,
+    Ollama), an Ollama Modelfile, and the LoRA adapter as trained."""
+    from llm_twin.training.export import BASE, FORMATS, export_model
+    from llm_twin.training.registry import BASE_MODEL_NAME, active_run, get_run
+
+    with user_errors():
+        ws = open_workspace()
+        quiet_libraries()
+        with ws.sessions() as session:
+            if model_id in (BASE, BASE_MODEL_NAME):
+                run = BASE
+            elif model_id:
+                run = get_run(session, model_id)
+            else:
+                run = active_run(session) or BASE
+            name = BASE if run == BASE else run.id
+            chosen = formats.split(",") if formats else [f for f in FORMATS
+                                                         if run != BASE or f != "adapter"]
+            target = out or ws.settings.workspace / "exports" / name
+            with console.status(f"Exporting {name} to {target}…"):
+                result = export_model(run, ws.settings, target, formats=chosen,
+                                      gguf_types=gguf_types.split(","), force=force,
+                                      owner=ws.owner_name(), session=session)
+        _print_result(result, is_active=model_id is None and run != BASE)
+
+
+def _print_result(result, *, is_active: bool) -> None:
+    from llm_twin.training.export import describe_size, path_size
+
+    table = Table("written", "size")
+    for path in result.paths:
+        table.add_row(str(path), describe_size(path_size(path)))
+    console.print(f"Exported [bold]{result.model_id}[/] to {result.out_dir}")
+    console.print(table)
+    console.print("[bold]Use it:[/]")
+    hints = []
+    if result.modelfile_path is not None:
+        hints.append(f"ollama create my-twin -f {result.modelfile_path} && ollama run my-twin")
+    if result.preferred_gguf is not None:
+        run_env = "" if is_active else f"TWIN_LLAMACPP_MODEL_PATH={result.preferred_gguf} "
+        hints.append(f"{run_env}twin write 'your idea' --platform x --backend llamacpp")
+    if result.merged_path is not None:
+        hints.append(f"vllm serve {result.merged_path}   (or any transformers loader)")
+    if result.adapter_paths:
+        hints.append("PEFT adapters, applied in this order: "
+                     + ", ".join(str(p) for p in result.adapter_paths))
+    for hint in hints:
+        console.print(f"  {hint}", soft_wrap=True, highlight=False)
