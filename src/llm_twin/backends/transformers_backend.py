@@ -16,8 +16,12 @@ class TransformersBackend:
     """Loads lazily; `load_seconds` tells how long the load took (for `twin write --timings`)."""
 
     def __init__(self, model: str, *, gguf_file: str | None = None, device: str = "auto",
-                 cache_dir: Path | None = None):
-        self.model_id = model
+                 cache_dir: Path | None = None, tuned_run=None):
+        # tuned_run: a registry TrainingRun whose adapters go on top of its own base model.
+        self.tuned_run = tuned_run
+        if tuned_run is not None:
+            model, gguf_file = tuned_run.base_model, tuned_run.gguf_file
+        self.model_id = tuned_run.id if tuned_run is not None else model
         self.location: ModelLocation = locate_model(model, gguf_file)
         self.device = device
         self.cache_dir = cache_dir
@@ -42,6 +46,13 @@ class TransformersBackend:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        if self.tuned_run is not None:
+            from llm_twin.training.loading import LoadOptions, load_tuned_model
+
+            options = LoadOptions(cache_dir=self.cache_dir, device=self.device)
+            self._model, self._tokenizer = load_tuned_model(self.tuned_run, options)
+            self._tokenizer.padding_side = "left"
+            return
         source = self._weights_folder()
         kwargs = {"gguf_file": self.location.gguf_file} if source == self.location else {}
         device = self._resolve_device(torch)
@@ -59,35 +70,7 @@ class TransformersBackend:
         return self.device
 
     def _weights_folder(self) -> ModelLocation:
-        """For a GGUF, the dequantised copy in the cache (made now if missing); else as given."""
-        if not self.location.gguf_file or self.cache_dir is None:
-            return self.location
-        folder = dequantised_cache_dir(self.cache_dir, self.location)
-        if not is_complete_cache(folder):
-            self._write_dequantised_cache(folder)
-        return ModelLocation(str(folder))
-
-    def _write_dequantised_cache(self, folder: Path) -> None:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        args = (self.location.name_or_path,)
-        kwargs = {"gguf_file": self.location.gguf_file}
-        tokenizer = AutoTokenizer.from_pretrained(*args, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(*args, dtype=torch.float32, **kwargs)
-        # The weights are plain floats after loading; drop the GGUF marker so they can be saved.
-        model.hf_quantizer = None
-        if hasattr(model.config, "quantization_config"):
-            del model.config.quantization_config
-        partial = folder.with_name(folder.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        model.save_pretrained(partial)
-        tokenizer.save_pretrained(partial)
-        (partial / "twin-cache.json").write_text(json.dumps({
-            "complete": True, "source": self.location.name_or_path,
-            "gguf_file": self.location.gguf_file}))
-        shutil.rmtree(folder, ignore_errors=True)
-        partial.rename(folder)
+        return local_weights(self.location, self.cache_dir)
 
     @property
     def tokenizer(self):
@@ -143,3 +126,35 @@ class TransformersBackend:
             ids = ids[:ids.index(eos)]
         text = self._tokenizer.decode(ids, skip_special_tokens=True).strip()
         return Generation(text, prompt_tokens, len(ids), finished)
+
+def local_weights(location: ModelLocation, cache_dir: Path | None) -> ModelLocation:
+    """For a GGUF, the dequantised copy in the cache (made now if missing); else as given.
+    Training and export load base weights through this too."""
+    if not location.gguf_file or cache_dir is None:
+        return location
+    folder = dequantised_cache_dir(cache_dir, location)
+    if not is_complete_cache(folder):
+        _write_dequantised_cache(location, folder)
+    return ModelLocation(str(folder))
+
+
+def _write_dequantised_cache(location: ModelLocation, folder: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    args = (location.name_or_path,)
+    kwargs = {"gguf_file": location.gguf_file}
+    tokenizer = AutoTokenizer.from_pretrained(*args, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(*args, dtype=torch.float32, **kwargs)
+    # The weights are plain floats after loading; drop the GGUF marker so they can be saved.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    model.save_pretrained(partial)
+    tokenizer.save_pretrained(partial)
+    (partial / "twin-cache.json").write_text(json.dumps({
+        "complete": True, "source": location.name_or_path, "gguf_file": location.gguf_file}))
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)

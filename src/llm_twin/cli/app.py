@@ -10,6 +10,7 @@ import typer
 
 from llm_twin.cli import dataset_cmd, index_cmd, ingest_cmd, status_cmd, write_cmd
 from llm_twin.cli import export_cmd
+from llm_twin.cli import models_cmd, train_cmd
 from llm_twin.cli.common import state
 
 app = typer.Typer(
@@ -47,6 +48,8 @@ app.command("write")(write_cmd.write)
 app.command("status")(status_cmd.status)
 app.command("export")(export_cmd.export)
 app.add_typer(dataset_cmd.dataset_app, name="dataset")
+app.add_typer(train_cmd.train_app, name="train")
+app.add_typer(models_cmd.models_app, name="models")
 
 
 def main() -> None:

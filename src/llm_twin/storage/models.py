@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, TypeDecorator,
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -103,3 +103,26 @@ class Chunk(Base):
     indexed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     document: Mapped[Document] = relationship(back_populates="chunks")
+
+
+class TrainingRun(Base):
+    """One fine-tuning run (LoRA SFT or DPO): what it started from, how, and what it produced."""
+
+    __tablename__ = "training_runs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. "sft-20261128-130501"
+    kind: Mapped[str] = mapped_column(String(8))  # "sft" | "dpo"
+    parent_id: Mapped[str | None] = mapped_column(String(64))  # a DPO run's SFT run
+    base_model: Mapped[str] = mapped_column(Text)  # "smollm2", a Hugging Face id or a path
+    gguf_file: Mapped[str | None] = mapped_column(Text)
+    dataset_id: Mapped[str] = mapped_column(String(128))
+    hyperparameters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    adapter_path: Mapped[str] = mapped_column(Text)
+    merged_path: Mapped[str | None] = mapped_column(Text)  # set by export
+    gguf_path: Mapped[str | None] = mapped_column(Text)  # set by export
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | finished | failed
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=False)

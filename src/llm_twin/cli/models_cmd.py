@@ -1,0 +1,87 @@
+"""`twin models`: the registry of fine-tuned runs, and which one `twin write` uses."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from llm_twin.cli.common import console, open_workspace, user_errors
+
+models_app = typer.Typer(
+    help="Your fine-tuned models (one per training run) and the one twin write uses.\n\n"
+         "  twin models                 # list runs with their metrics\n\n"
+         "  twin models use ID          # twin write uses this run (`base` = the base model)\n\n"
+         "  twin models show ID         # hyperparameters, metrics, paths",
+    invoke_without_command=True)
+
+
+@models_app.callback()
+def models(ctx: typer.Context) -> None:
+    """List the training runs; the one in use is marked with *."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from llm_twin.training.registry import list_runs
+
+    with user_errors():
+        ws = open_workspace()
+        with ws.sessions() as session:
+            runs = list_runs(session)
+        if not runs:
+            console.print("No fine-tuned model yet: `twin dataset build`, then `twin train sft`.")
+            return
+        table = Table("", "id", "kind", "from", "base", "dataset", "status", "steps", "eval loss",
+                      "ppl yours", "ppl impostor", "started")
+        for run in runs:
+            m = run.metrics or {}
+            table.add_row("*" if run.is_active else "", run.id, run.kind, run.parent_id or "",
+                          run.base_model, run.dataset_id[:12], run.status, str(m.get("steps", "")),
+                          _fmt(m.get("eval_loss")), _change(m, "author"), _change(m, "impostor"),
+                          run.started_at.strftime("%Y-%m-%d %H:%M"))
+        console.print(table)
+        if not any(run.is_active for run in runs):
+            console.print("twin write uses the base model; `twin models use ID` switches.")
+
+
+@models_app.command("use")
+def use(run_id: Annotated[str, typer.Argument(help="A run id from `twin models`, or 'base'.")]) -> None:
+    """Make a finished run the model twin write (and the server) use; 'base' goes back."""
+    from llm_twin.training.registry import use_run
+
+    with user_errors():
+        ws = open_workspace()
+        with ws.sessions() as session:
+            run = use_run(session, run_id)
+        console.print(f"twin write now uses {run.id if run else 'the base model'}.")
+
+
+@models_app.command("show")
+def show(run_id: Annotated[str, typer.Argument(help="A run id from `twin models`.")]) -> None:
+    """Everything recorded about a run: hyperparameters, metrics, paths, timing."""
+    from llm_twin.training.registry import get_run
+
+    with user_errors():
+        ws = open_workspace()
+        with ws.sessions() as session:
+            run = get_run(session, run_id)
+        record = {"id": run.id, "kind": run.kind, "parent_id": run.parent_id, "status": run.status,
+                  "active": run.is_active, "base_model": run.base_model, "gguf_file": run.gguf_file,
+                  "dataset_id": run.dataset_id, "started_at": run.started_at.isoformat(),
+                  "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                  "duration_s": run.duration_s, "adapter_path": run.adapter_path,
+                  "merged_path": run.merged_path, "gguf_path": run.gguf_path,
+                  "hyperparameters": run.hyperparameters, "metrics": run.metrics}
+        console.print_json(json.dumps(record, default=str))
+
+
+def _change(metrics: dict, corpus: str) -> str:
+    base, tuned = metrics.get(f"perplexity_{corpus}_base"), metrics.get(f"perplexity_{corpus}_tuned")
+    if base is None or tuned is None:
+        return ""
+    return f"{base:.1f}→{tuned:.1f}"
+
+
+def _fmt(value) -> str:
+    return "" if value is None else f"{value:.3f}"

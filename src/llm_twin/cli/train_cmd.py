@@ -1,0 +1,188 @@
+"""`twin train sft` and `twin train dpo`: LoRA fine-tuning on your dataset build."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
+
+train_app = typer.Typer(
+    help="Fine-tune the generation model on your own words (LoRA; TRL + PEFT).\n\n"
+         "  twin dataset build            # first: the training data\n\n"
+         "  twin train sft --steps 200    # supervised fine-tuning; the result becomes the model in use\n\n"
+         "  twin train dpo                # then preference tuning on top of it\n\n"
+         "  twin models                   # every run, its metrics, which one twin write uses\n\n"
+         "Interrupted runs continue with --resume. On a CUDA GPU training runs in bf16; --qlora "
+         "loads the base in 4 bits.",
+    no_args_is_help=True)
+
+Steps = Annotated[int | None, typer.Option("--steps", min=1, help="Optimizer steps (overrides --epochs).")]
+Epochs = Annotated[float | None, typer.Option(min=0.01, help="Passes over the training split.")]
+LearningRate = Annotated[float | None, typer.Option("--lr", min=0.0, help="Learning rate.")]
+Rank = Annotated[int, typer.Option(min=1, help="LoRA rank (alpha is twice the rank).")]
+Dataset = Annotated[str | None, typer.Option(help="Dataset build id (default: the newest build).")]
+Resume = Annotated[bool, typer.Option(
+    "--resume", help="Continue the newest unfinished run (or --run ID) from its latest checkpoint.")]
+RunId = Annotated[str | None, typer.Option("--run", help="With --resume: the run to continue.")]
+Seed = Annotated[int, typer.Option(help="Seed for adapter initialisation and data order.")]
+BatchSize = Annotated[int | None, typer.Option(min=1, help="Samples per device and step.")]
+MaxLength = Annotated[int, typer.Option(min=32, help="Longest sample in tokens (longer ones are cut).")]
+EvalSteps = Annotated[int, typer.Option(min=1, help="Evaluate and checkpoint every N steps.")]
+Patience = Annotated[int, typer.Option(min=0, help="Stop after N evaluations without improvement (0 = never).")]
+Impostor = Annotated[Path | None, typer.Option(
+    help="Another author's Markdown folder for the held-out comparison (default: "
+         "../shared/corpora/jbranchaud_til; skipped with a note when absent).")]
+ImpostorDocs = Annotated[int, typer.Option(min=0, help="Impostor documents to score (0 = skip).")]
+Use = Annotated[bool, typer.Option("--use/--no-use", help="Make the new model the one twin write uses.")]
+ReportTo = Annotated[str, typer.Option(
+    help="Experiment tracker: 'auto' (MLflow when installed), 'none', 'mlflow', 'tensorboard'...")]
+
+
+@train_app.command("sft")
+def sft(
+    steps: Steps = None, epochs: Epochs = None, lr: LearningRate = None, rank: Rank = 16,
+    dataset: Dataset = None, resume: Resume = False, run: RunId = None, seed: Seed = 42,
+    base: Annotated[str | None, typer.Option(help="Base model: 'smollm2' (bundled), a Hugging Face id "
+                                                  "or a local path (default: generation_model).")] = None,
+    gguf_file: Annotated[str | None, typer.Option(help="GGUF file inside --base, if any.")] = None,
+    batch_size: BatchSize = None,
+    grad_accum: Annotated[int, typer.Option(min=1, help="Gradient accumulation steps.")] = 1,
+    max_length: MaxLength = 512, eval_steps: EvalSteps = 50, patience: Patience = 3,
+    packing: Annotated[bool, typer.Option(help="Pack several samples into each sequence.")] = False,
+    qlora: Annotated[bool, typer.Option(help="Load the base in 4 bits (CUDA + bitsandbytes).")] = False,
+    impostor: Impostor = None, impostor_docs: ImpostorDocs = 40, use: Use = True,
+    report_to: ReportTo = "auto",
+) -> None:
+    """Supervised LoRA fine-tuning on your dataset build (loss on your own words only)."""
+    quiet_libraries()
+    from llm_twin.training.sft import EvalOptions, SftConfig, resume_sft, train_sft
+
+    evaluation = EvalOptions(impostor, impostor_docs)
+    with user_errors(), _interrupt_hint("sft"):
+        ws = open_workspace()
+        with _progress_bar("SFT") as callback:
+            if resume or run:
+                result = resume_sft(ws.settings, ws.sessions, run, max_steps=steps, epochs=epochs,
+                                    callbacks=[callback], evaluation=evaluation)
+            else:
+                config = SftConfig(
+                    base_model=base or ws.settings.generation_model,
+                    gguf_file=gguf_file if base else (gguf_file or ws.settings.gguf_file),
+                    lora_r=rank, lora_alpha=2 * rank, seed=seed, max_length=max_length,
+                    eval_steps=eval_steps, early_stopping_patience=patience, packing=packing,
+                    qlora=qlora, grad_accumulation=grad_accum, report_to=report_to,
+                    **_given(max_steps=steps, epochs=epochs, learning_rate=lr, batch_size=batch_size))
+                result = train_sft(ws.settings, ws.sessions, config, dataset_id=dataset,
+                                   callbacks=[callback], evaluation=evaluation)
+        _finish(ws, result, use)
+
+
+@train_app.command("dpo")
+def dpo(
+    steps: Steps = None, epochs: Epochs = None, lr: LearningRate = None, rank: Rank = 16,
+    beta: Annotated[float, typer.Option(min=0.0, help="How far DPO may move from the SFT model.")] = 0.1,
+    sft_run: Annotated[str | None, typer.Option(
+        "--from", help="The SFT run to start from (default: the newest finished one).")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        help="Dataset build with the preference pairs (default: the SFT run's).")] = None,
+    resume: Resume = False, run: RunId = None, seed: Seed = 42, batch_size: BatchSize = None,
+    max_length: MaxLength = 512, eval_steps: EvalSteps = 50, patience: Patience = 3,
+    impostor: Impostor = None, impostor_docs: ImpostorDocs = 40, use: Use = True,
+    report_to: ReportTo = "auto",
+) -> None:
+    """Preference tuning (DPO) on top of an SFT run: your real text preferred over base-model drafts."""
+    quiet_libraries()
+    from llm_twin.training.dpo import DpoConfig, resume_dpo, train_dpo
+    from llm_twin.training.sft import EvalOptions
+
+    evaluation = EvalOptions(impostor, impostor_docs)
+    with user_errors(), _interrupt_hint("dpo"):
+        ws = open_workspace()
+        with _progress_bar("DPO") as callback:
+            if resume or run:
+                result = resume_dpo(ws.settings, ws.sessions, run, max_steps=steps, epochs=epochs,
+                                    callbacks=[callback], evaluation=evaluation)
+            else:
+                config = DpoConfig(lora_r=rank, lora_alpha=2 * rank, beta=beta, seed=seed,
+                                   max_length=max_length, eval_steps=eval_steps,
+                                   early_stopping_patience=patience, report_to=report_to,
+                                   **_given(max_steps=steps, epochs=epochs, learning_rate=lr,
+                                            batch_size=batch_size))
+                result = train_dpo(ws.settings, ws.sessions, config, sft_run_id=sft_run,
+                                   dataset_id=dataset, callbacks=[callback], evaluation=evaluation)
+        _finish(ws, result, use)
+
+
+def _given(**values) -> dict:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+@contextmanager
+def _progress_bar(title: str):
+    from llm_twin.training.progress import RichProgressCallback
+
+    callback = RichProgressCallback(console, title)
+    try:
+        yield callback
+    finally:
+        callback.close()
+
+
+@contextmanager
+def _interrupt_hint(kind: str):
+    try:
+        yield
+    except KeyboardInterrupt:
+        console.print(f"[yellow]Interrupted.[/] Continue from the last checkpoint with "
+                      f"`twin train {kind} --resume`.")
+        raise typer.Exit(code=130) from None
+
+
+def _finish(ws, run, use: bool) -> None:
+    from llm_twin.training.registry import use_run
+
+    console.print(summary_table(run))
+    if use:
+        with ws.sessions() as session:
+            use_run(session, run.id)
+        console.print(f"[green]twin write now uses {run.id}[/] (`twin models use base` goes back).")
+    else:
+        console.print(f"Use it with `twin models use {run.id}`.")
+
+
+def summary_table(run) -> Table:
+    m = run.metrics or {}
+    table = Table(title=f"{run.kind.upper()} run {run.id}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    rows = [("steps", m.get("steps")), ("train loss", _num(m.get("train_loss"))),
+            ("eval loss", _num(m.get("eval_loss"))),
+            ("training tokens/s", _num(m.get("tokens_per_s"), 1)),
+            ("duration", f"{run.duration_s:.0f} s" if run.duration_s else None)]
+    if run.kind == "dpo":
+        rows.append(("eval reward accuracy", _num(m.get("eval_reward_accuracy"))))
+    rows += [("perplexity, your test posts", perplexity_change(m, "author")),
+             ("perplexity, impostor corpus", perplexity_change(m, "impostor") or m.get("impostor_note")),
+             ("adapter", run.adapter_path)]
+    for name, value in rows:
+        if value is not None:
+            table.add_row(name, str(value))
+    return table
+
+
+def perplexity_change(metrics: dict, corpus: str) -> str | None:
+    base, tuned = metrics.get(f"perplexity_{corpus}_base"), metrics.get(f"perplexity_{corpus}_tuned")
+    if base is None or tuned is None:
+        return None
+    sft = metrics.get(f"perplexity_{corpus}_sft")
+    middle = f" → {sft:.1f} (SFT)" if sft is not None else ""
+    return f"{base:.1f} (base){middle} → {tuned:.1f} (tuned), {(tuned - base) / base:+.0%}"
+
+
+def _num(value, digits: int = 3) -> str | None:
+    return None if value is None else f"{value:.{digits}f}"

@@ -1,0 +1,170 @@
+"""DPO with TRL's DPOTrainer, on top of an SFT run.
+
+The SFT adapter is merged into the base first; a new LoRA adapter is then trained on the
+preference pairs (chosen = the owner's real text, rejected = a base-model draft). With a LoRA
+adapter, TRL's reference model is the same network with the adapter switched off, which is
+exactly the SFT model. Loading a DPO run merges both adapters in order (`adapter_stack`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from llm_twin.config import TwinSettings
+from llm_twin.storage.models import TrainingRun
+from llm_twin.training import registry
+from llm_twin.training.dataset_build import (load_conversations, load_preferences,
+                                             resolve_build)
+from llm_twin.training.loading import load_base_model, load_tuned_model, resolve_device
+from llm_twin.training.metrics import heldout_metrics
+from llm_twin.training.runs import (ADAPTER, TrainingPlan, early_stopping, execute, lora_config,
+                                    quiet_printer, reopen_run, run_folder, run_to_resume, save_adapter,
+                                    trainer_arguments, training_metrics)
+from llm_twin.training.sft import EvalOptions
+
+PREFERENCE_TRAIN = "preference_train.jsonl"
+PREFERENCE_TEST = "preference_test.jsonl"
+
+
+@dataclass
+class DpoConfig:
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    target_modules: list[str] | str = "all-linear"
+    learning_rate: float = 5e-5
+    beta: float = 0.1  # how far the policy may move from the SFT model
+    epochs: float = 1.0
+    max_steps: int = -1
+    batch_size: int = 2
+    grad_accumulation: int = 2
+    max_length: int = 512
+    eval_steps: int = 50
+    logging_steps: int = 10
+    early_stopping_patience: int = 3
+    seed: int = 42
+    gradient_checkpointing: bool = False
+    warmup: float = 0.1
+    report_to: str = "auto"
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> DpoConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def train_dpo(settings: TwinSettings, sessions: sessionmaker[Session], config: DpoConfig | None = None,
+              *, sft_run_id: str | None = None, dataset_id: str | None = None,
+              callbacks: Sequence = (), evaluation: EvalOptions | None = None) -> TrainingRun:
+    """A DPO adapter on top of `sft_run_id` (default: the newest finished SFT run), trained on the
+    preference pairs of `dataset_id` (default: the SFT run's own build)."""
+    config = config or DpoConfig()
+    with sessions() as session:
+        parent = _parent_run(session, sft_run_id)
+        build = resolve_build(settings.workspace, dataset_id or parent.dataset_id)
+        if not load_preferences(build.path(PREFERENCE_TRAIN)):
+            raise ValueError(f"{build.path(PREFERENCE_TRAIN)} has no preference pairs; build them with "
+                             "`twin dataset build` (see its --help) first.")
+        run_id = registry.new_run_id("dpo", session)
+        adapter = str(run_folder(settings, run_id) / ADAPTER)
+        registry.record_run(
+            session, run_id=run_id, kind="dpo", parent_id=parent.id, base_model=parent.base_model,
+            gguf_file=parent.gguf_file, dataset_id=build.id, adapter_path=adapter,
+            hyperparameters={"config": asdict(config),
+                             "dataset_sha256": build.sha256((PREFERENCE_TRAIN, PREFERENCE_TEST)),
+                             # how to load: merge the SFT adapter(s) into the base, then this one
+                             "adapter_stack": [*_stack(parent), adapter]})
+    plan = TrainingPlan(run_id, run_folder(settings, run_id), build, extra={"parent_id": parent.id})
+    return execute(sessions, plan, lambda: _fit(settings, sessions, config, plan, callbacks,
+                                                 evaluation or EvalOptions()))
+
+
+def resume_dpo(settings: TwinSettings, sessions: sessionmaker[Session], run_id: str | None = None, *,
+               max_steps: int | None = None, epochs: float | None = None, callbacks: Sequence = (),
+               evaluation: EvalOptions | None = None) -> TrainingRun:
+    run, checkpoint = run_to_resume(sessions, "dpo", run_id)
+    config = DpoConfig.from_dict(run.hyperparameters.get("config", {}))
+    if max_steps is not None:
+        config.max_steps = max_steps
+    if epochs is not None:
+        config.epochs = epochs
+    reopen_run(sessions, run.id, asdict(config))
+    plan = TrainingPlan(run.id, Path(run.adapter_path).parent,
+                        resolve_build(settings.workspace, run.dataset_id), resume_from=str(checkpoint),
+                        previous_duration_s=run.duration_s or 0.0, extra={"parent_id": run.parent_id})
+    return execute(sessions, plan, lambda: _fit(settings, sessions, config, plan, callbacks,
+                                                 evaluation or EvalOptions()))
+
+
+def _parent_run(session: Session, sft_run_id: str | None) -> TrainingRun:
+    if sft_run_id is None:
+        parent = registry.latest_run(session, "sft", status="finished")
+        if parent is None:
+            raise ValueError("DPO starts from a fine-tuned model: run `twin train sft` first.")
+        return parent
+    parent = registry.get_run(session, sft_run_id)
+    if parent.kind != "sft" or parent.status != "finished":
+        raise ValueError(f"Run {sft_run_id!r} is a {parent.status} {parent.kind} run; DPO needs a "
+                         "finished SFT run.")
+    return parent
+
+
+def _stack(parent: TrainingRun) -> list[str]:
+    return list(parent.hyperparameters.get("adapter_stack") or [parent.adapter_path])
+
+
+def build_trainer(settings: TwinSettings, parent: TrainingRun, config: DpoConfig, plan: TrainingPlan,
+                  callbacks: Sequence = ()):
+    """The DPOTrainer on the merged SFT model, and its tokenizer."""
+    import datasets
+    from trl import DPOConfig as TrlDpoConfig, DPOTrainer
+
+    device = resolve_device(settings.device)
+    model, tokenizer = load_tuned_model(parent, settings, place=False)
+    model.train()
+    train = load_preferences(plan.build.path(PREFERENCE_TRAIN))
+    test = load_preferences(plan.build.path(PREFERENCE_TEST))
+    args = TrlDpoConfig(output_dir=str(plan.checkpoints), max_length=config.max_length, beta=config.beta,
+                        **trainer_arguments(config, device, has_eval=bool(test)))
+    trainer = DPOTrainer(model=model, args=args, train_dataset=datasets.Dataset.from_list(train),
+                         eval_dataset=datasets.Dataset.from_list(test) if test else None,
+                         processing_class=tokenizer, peft_config=lora_config(config),
+                         callbacks=[*early_stopping(config, bool(test)), *callbacks])
+    quiet_printer(trainer)
+    return trainer, tokenizer
+
+
+def _fit(settings: TwinSettings, sessions: sessionmaker[Session], config: DpoConfig, plan: TrainingPlan,
+         callbacks: Sequence, evaluation: EvalOptions) -> dict[str, Any]:
+    with sessions() as session:
+        parent = registry.get_run(session, plan.extra["parent_id"])
+    trainer, tokenizer = build_trainer(settings, parent, config, plan, callbacks)
+    output = trainer.train(resume_from_checkpoint=plan.resume_from)
+    save_adapter(trainer, plan.adapter)
+    metrics = training_metrics(trainer, output)
+    if trainer.eval_dataset is not None:
+        evaluated = trainer.evaluate()
+        metrics.update(eval_loss=evaluated["eval_loss"],
+                       eval_reward_accuracy=evaluated.get("eval_rewards/accuracies"),
+                       eval_reward_margin=evaluated.get("eval_rewards/margins"))
+    metrics.update(_perplexities(settings, parent, trainer.model, tokenizer, plan, config, evaluation))
+    return {**metrics, "train_pairs": len(trainer.train_dataset), "parent_id": parent.id}
+
+
+def _perplexities(settings, parent, tuned, tokenizer, plan, config, evaluation) -> dict[str, Any]:
+    """The author's SFT test split and the impostor under the base, the SFT model and this one."""
+    test = load_conversations(plan.build.path("test.jsonl"))
+    options = dict(impostor_folder=evaluation.impostor, max_length=config.max_length,
+                   impostor_documents=evaluation.impostor_documents)
+    base, base_tokenizer = load_base_model(settings, model=parent.base_model, gguf_file=parent.gguf_file)
+    metrics = heldout_metrics({"base": (base, base_tokenizer)}, test, **options)
+    del base
+    with tuned.disable_adapter():  # the merged SFT model
+        metrics.update(heldout_metrics({"sft": (tuned, tokenizer)}, test, **options))
+    metrics.update(heldout_metrics({"tuned": (tuned, tokenizer)}, test, **options))
+    return metrics

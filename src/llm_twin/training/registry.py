@@ -1,0 +1,120 @@
+"""The model registry: every fine-tuning run in the warehouse, and which one `twin write` uses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from llm_twin.storage.models import TrainingRun, utcnow
+
+BASE_MODEL_NAME = "base"  # what `twin models use base` and `twin write --model base` call no run
+
+
+class UnknownModel(ValueError):
+    """A run id that is not in the registry (a ValueError, so the CLI prints it as one line)."""
+
+
+def new_run_id(kind: str, session: Session, now: datetime | None = None) -> str:
+    stamp = (now or utcnow()).strftime("%Y%m%d-%H%M%S")
+    run_id, n = f"{kind}-{stamp}", 1
+    while session.get(TrainingRun, run_id) is not None:
+        n += 1
+        run_id = f"{kind}-{stamp}-{n}"
+    return run_id
+
+
+def record_run(session: Session, *, run_id: str, kind: str, base_model: str, dataset_id: str,
+               adapter_path: str, hyperparameters: dict[str, Any], parent_id: str | None = None,
+               gguf_file: str | None = None) -> TrainingRun:
+    """Store a run as "running" now, so an interrupted run is visible and resumable."""
+    if kind not in ("sft", "dpo"):
+        raise ValueError(f"Unknown training run kind {kind!r}; expected 'sft' or 'dpo'.")
+    run = TrainingRun(id=run_id, kind=kind, parent_id=parent_id, base_model=base_model,
+                      gguf_file=gguf_file, dataset_id=dataset_id, hyperparameters=hyperparameters,
+                      metrics={}, adapter_path=adapter_path, status="running", started_at=utcnow(),
+                      is_active=False)
+    session.add(run)
+    session.commit()
+    return run
+
+
+def finish_run(session: Session, run_id: str, *, status: str = "finished",
+               metrics: dict[str, Any] | None = None, duration_s: float | None = None) -> TrainingRun:
+    if status not in ("finished", "failed", "running"):
+        raise ValueError(f"Unknown run status {status!r}.")
+    run = get_run(session, run_id)
+    run.status = status
+    run.finished_at = utcnow() if status != "running" else None
+    if metrics is not None:
+        run.metrics = {**(run.metrics or {}), **metrics}  # a new dict: JSON columns track assignment
+    if duration_s is not None:
+        run.duration_s = duration_s
+    session.commit()
+    return run
+
+
+def update_metrics(session: Session, run_id: str, metrics: dict[str, Any]) -> TrainingRun:
+    run = get_run(session, run_id)
+    run.metrics = {**(run.metrics or {}), **metrics}
+    session.commit()
+    return run
+
+
+def list_runs(session: Session) -> list[TrainingRun]:
+    return list(session.scalars(select(TrainingRun).order_by(TrainingRun.started_at.desc(),
+                                                             TrainingRun.id.desc())))
+
+
+def get_run(session: Session, run_id: str) -> TrainingRun:
+    run = session.get(TrainingRun, run_id)
+    if run is None:
+        known = [r.id for r in list_runs(session)][:5]
+        hint = f" Known runs: {', '.join(known)}." if known else " No model has been trained yet."
+        raise UnknownModel(f"No trained model {run_id!r} in the registry.{hint} `twin models` lists them.")
+    return run
+
+
+def active_run(session: Session) -> TrainingRun | None:
+    return session.scalars(select(TrainingRun).where(TrainingRun.is_active)).first()
+
+
+def use_run(session: Session, run_id: str | None) -> TrainingRun | None:
+    """Make `run_id` the model `twin write` uses; None (or "base") goes back to the base model."""
+    run = None
+    if run_id is not None and run_id != BASE_MODEL_NAME:
+        run = get_run(session, run_id)
+        if run.status != "finished":
+            raise ValueError(f"Run {run_id!r} is {run.status}, not finished; only a finished run can "
+                             "be used (resume it with `twin train sft --resume`).")
+    session.execute(update(TrainingRun).values(is_active=False))
+    if run is not None:
+        run.is_active = True
+    session.commit()
+    return run
+
+
+def latest_run(session: Session, kind: str, *, status: str | None = None) -> TrainingRun | None:
+    query = select(TrainingRun).where(TrainingRun.kind == kind)
+    if status is not None:
+        query = query.where(TrainingRun.status == status)
+    return session.scalars(query.order_by(TrainingRun.started_at.desc(), TrainingRun.id.desc())).first()
+
+
+def latest_unfinished_run(session: Session, kind: str) -> TrainingRun | None:
+    query = (select(TrainingRun).where(TrainingRun.kind == kind, TrainingRun.status != "finished")
+             .order_by(TrainingRun.started_at.desc(), TrainingRun.id.desc()))
+    return session.scalars(query).first()
+
+
+def set_export_paths(session: Session, run_id: str, *, merged_path: str | None = None,
+                     gguf_path: str | None = None) -> TrainingRun:
+    run = get_run(session, run_id)
+    if merged_path is not None:
+        run.merged_path = merged_path
+    if gguf_path is not None:
+        run.gguf_path = gguf_path
+    session.commit()
+    return run

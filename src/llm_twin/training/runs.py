@@ -1,0 +1,166 @@
+"""What SFT and DPO runs share: folders, the run lifecycle in the registry, trainer arguments,
+checkpoints and saving the adapter."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from llm_twin.config import TwinSettings
+from llm_twin.storage.models import TrainingRun
+from llm_twin.training import registry
+from llm_twin.training.dataset_build import DatasetBuild
+
+CHECKPOINTS = "checkpoints"
+ADAPTER = "adapter"
+
+
+@dataclass
+class TrainingPlan:
+    """One run's id, folder, data and (when resuming) the checkpoint to continue from."""
+
+    run_id: str
+    folder: Path
+    build: DatasetBuild
+    resume_from: str | None = None
+    previous_duration_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.folder / CHECKPOINTS
+
+    @property
+    def adapter(self) -> Path:
+        return self.folder / ADAPTER
+
+
+def models_root(settings: TwinSettings) -> Path:
+    return settings.workspace / "models"
+
+
+def run_folder(settings: TwinSettings, run_id: str) -> Path:
+    return (models_root(settings) / run_id).resolve()
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    steps = [(int(p.name.rsplit("-", 1)[-1]), p) for p in Path(folder).glob("checkpoint-*")
+             if p.name.rsplit("-", 1)[-1].isdigit() and (p / "trainer_state.json").exists()]
+    return max(steps)[1] if steps else None
+
+
+def run_to_resume(sessions: sessionmaker[Session], kind: str, run_id: str | None) -> tuple[TrainingRun, Path]:
+    """The run to continue (`run_id`, or the newest unfinished one of `kind`) and its checkpoint."""
+    with sessions() as session:
+        run = registry.get_run(session, run_id) if run_id else registry.latest_unfinished_run(session, kind)
+    if run is None:
+        raise ValueError(f"No unfinished {kind.upper()} run to resume; pass a run id "
+                         "(`twin models` lists them).")
+    if run.kind != kind:
+        raise ValueError(f"Run {run.id!r} is a {run.kind} run; resume it with "
+                         f"`twin train {run.kind} --resume {run.id}`.")
+    checkpoints = Path(run.adapter_path).parent / CHECKPOINTS
+    checkpoint = latest_checkpoint(checkpoints)
+    if checkpoint is None:
+        raise ValueError(f"Run {run.id!r} has no checkpoint in {checkpoints} to resume from; start a "
+                         "new run instead.")
+    return run, checkpoint
+
+
+def reopen_run(sessions: sessionmaker[Session], run_id: str, config: dict[str, Any]) -> None:
+    with sessions() as session:
+        run = registry.finish_run(session, run_id, status="running")
+        run.hyperparameters = {**run.hyperparameters, "config": config}
+        session.commit()
+
+
+def execute(sessions: sessionmaker[Session], plan: TrainingPlan,
+            fit: Callable[[], dict[str, Any]]) -> TrainingRun:
+    """Run `fit` and record the outcome; a failed or interrupted run stays resumable."""
+    started = time.perf_counter()
+    try:
+        metrics = fit()
+    except BaseException:  # KeyboardInterrupt too
+        with sessions() as session:
+            registry.finish_run(session, plan.run_id, status="failed",
+                                duration_s=plan.previous_duration_s + time.perf_counter() - started)
+        raise
+    with sessions() as session:
+        return registry.finish_run(session, plan.run_id, status="finished", metrics=metrics,
+                                   duration_s=plan.previous_duration_s + time.perf_counter() - started)
+
+
+def report_to(choice: str) -> str | list[str]:
+    """"auto": MLflow when it is installed (it reads MLFLOW_TRACKING_URI), else no tracker."""
+    if choice == "auto":
+        return ["mlflow"] if importlib.util.find_spec("mlflow") is not None else "none"
+    return choice
+
+
+def trainer_arguments(config, device: str, *, has_eval: bool) -> dict[str, Any]:
+    """TrainingArguments shared by SFT and DPO: steps, batches, precision, eval and checkpoints."""
+    stop_early = has_eval and config.early_stopping_patience > 0
+    return dict(
+        learning_rate=config.learning_rate, num_train_epochs=config.epochs, max_steps=config.max_steps,
+        per_device_train_batch_size=config.batch_size, per_device_eval_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.grad_accumulation, warmup_steps=config.warmup,
+        gradient_checkpointing=config.gradient_checkpointing, bf16=device == "cuda",
+        use_cpu=device == "cpu", seed=config.seed, data_seed=config.seed,
+        eval_strategy="steps" if has_eval else "no", eval_steps=config.eval_steps,
+        save_strategy="steps", save_steps=config.eval_steps, save_total_limit=2,
+        load_best_model_at_end=stop_early, metric_for_best_model="eval_loss" if stop_early else None,
+        greater_is_better=False if stop_early else None,
+        logging_steps=config.logging_steps, disable_tqdm=True,
+        report_to=report_to(config.report_to), dataloader_num_workers=0,
+    )
+
+
+def early_stopping(config, has_eval: bool) -> list:
+    if not has_eval or config.early_stopping_patience <= 0:
+        return []
+    from transformers import EarlyStoppingCallback
+
+    return [EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)]
+
+
+def quiet_printer(trainer) -> None:
+    """Progress is shown by the caller's callback (the CLI's Rich bar), not as raw log dicts."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+
+
+def save_adapter(trainer, adapter: Path) -> None:
+    """The adapter and its tokenizer (chat template included), written beside and renamed into
+    place, so a crash never leaves half an adapter."""
+    partial = adapter.with_name(adapter.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    trainer.save_model(str(partial))
+    trainer.processing_class.save_pretrained(str(partial))
+    shutil.rmtree(adapter, ignore_errors=True)
+    partial.rename(adapter)
+
+
+def training_metrics(trainer, output) -> dict[str, Any]:
+    runtime = float(output.metrics.get("train_runtime") or 0.0)
+    curve = [[entry["step"], entry["loss"]] for entry in trainer.state.log_history if "loss" in entry]
+    metrics = {"steps": trainer.state.global_step, "train_loss": float(output.training_loss),
+               "loss_curve": curve, "train_runtime_s": runtime}
+    tokens = int(getattr(trainer, "_total_train_tokens", 0) or 0)  # SFTTrainer counts real tokens
+    if tokens:
+        metrics.update(train_tokens=tokens, tokens_per_s=tokens / runtime if runtime else None)
+    return metrics
+
+
+def lora_config(config):
+    from peft import LoraConfig
+
+    return LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      target_modules=config.target_modules, task_type="CAUSAL_LM")
