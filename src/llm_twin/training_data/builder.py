@@ -50,7 +50,7 @@ class DatasetBuild:
         return [s for s in self.sft if s.split == name]
 
     def preference_split(self, name: str) -> list[PreferencePair]:
-        return [p for p in self.preferences if p.sample.split == name]
+        return [p for p in self.preferences if p.split == name]
 
 
 def select_answers(session: Session, options: BuildOptions,

@@ -23,7 +23,8 @@ class PreferenceSource(Protocol):
     name: str
 
     def pairs(self, samples: Sequence[SftSample]) -> Iterator[PreferencePair]:
-        """Pairs for (some of) the given samples; a sample's split carries over to its pair."""
+        """Pairs for (some of) the given samples, plus any the source holds on its own (such as
+        edited drafts); a pair made from a sample takes the sample's split."""
         ...
 
 
@@ -51,7 +52,7 @@ class BaseModelRejections:
             for sample, output in zip(batch, outputs):
                 rejected = output.text.strip()
                 if rejected and words(rejected) != words(sample.answer):
-                    yield PreferencePair(sample.prompt, sample.answer, rejected, self.name, sample)
+                    yield PreferencePair.from_sample(sample, rejected, self.name)
             if self.progress:
                 self.progress(len(batch))
 

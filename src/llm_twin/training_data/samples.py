@@ -43,19 +43,33 @@ class SftSample:
 
 @dataclass
 class PreferencePair:
-    """prompt -> chosen (the owner's real text) over rejected (e.g. the base model's attempt)."""
+    """prompt -> chosen (the owner's real text) over rejected (e.g. the base model's attempt).
+
+    A pair carries its own platform, date and split, so sources that do not start from a training
+    sample (a draft the user edited in the app: chosen = their edit) plug in the same way.
+    """
 
     prompt: list[Message]
     chosen: str
     rejected: str
     origin: str  # which PreferenceSource made it, e.g. "base_model"
-    sample: SftSample
+    platform: str
+    kind: str
+    created_at: datetime | None
+    split: str = "train"
+    source: str = INSTRUCTION
+    document_id: int | None = None
+
+    @classmethod
+    def from_sample(cls, sample: SftSample, rejected: str, origin: str) -> PreferencePair:
+        return cls(prompt=sample.prompt, chosen=sample.answer, rejected=rejected, origin=origin,
+                   platform=sample.platform, kind=sample.kind, created_at=sample.created_at,
+                   split=sample.split, source=sample.source, document_id=sample.document_id)
 
     def to_json(self) -> dict[str, Any]:
         return {"prompt": self.prompt,
                 "chosen": [{"role": "assistant", "content": self.chosen}],
                 "rejected": [{"role": "assistant", "content": self.rejected}],
-                "origin": self.origin, "source": self.sample.source,
-                "platform": self.sample.platform, "kind": self.sample.kind,
-                "document_id": self.sample.document_id,
-                "created_at": self.sample.created_at.isoformat() if self.sample.created_at else None}
+                "origin": self.origin, "source": self.source, "platform": self.platform,
+                "kind": self.kind, "document_id": self.document_id,
+                "created_at": self.created_at.isoformat() if self.created_at else None}
