@@ -11,6 +11,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol, TypeVar
 
 _WORD = re.compile(r"\w+(?:'\w+)?")
@@ -31,6 +32,7 @@ BOILERPLATE_MIN_DOCS = 3
 BOILERPLATE_MIN_SHARE = 0.02
 BOILERPLATE_MIN_LINE_CHARS = 20
 LANGUAGE_MIN_LETTERS = 40
+LANGUAGE_SAMPLE_CHARS = 1500
 MINHASH_PERMUTATIONS = 128
 
 
@@ -95,9 +97,10 @@ def _link_text(link: str) -> str:
     return link[link.index("[") + 1:link.index("]")] if not link.startswith("!") else " "
 
 
+@lru_cache(maxsize=65536)  # the default language and the filter both ask about every text
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code, or None when the text has too few letters to tell."""
-    prose = prose_of(text)
+    prose = prose_of(text)[:LANGUAGE_SAMPLE_CHARS]
     if sum(ch.isalpha() for ch in prose) < LANGUAGE_MIN_LETTERS:
         return None
     import py3langid  # model ships in the wheel; imported late because loading it takes ~0.3 s
