@@ -26,7 +26,7 @@ def test_a_fenced_code_block_with_blank_lines_is_never_cut():
 
 
 def test_long_article_becomes_sections_and_a_too_long_paragraph_is_counted(ingest, sessions):
-    long_paragraph = "word " * 800  # 4000 characters, no break: over the 3000 per section
+    long_paragraph = "word " * 500  # 2500 characters, no break: over the 2000 per section
     article = "\n\n".join([f"Paragraph {i} " + "text " * 100 for i in range(12)] + [long_paragraph])
     ingest(make_doc(article, kind="article", title="Big one",
                     created_at=datetime(2024, 1, 1, tzinfo=timezone.utc)))
@@ -53,5 +53,5 @@ def test_length_limits_follow_platform_and_kind():
     assert length_limits("x", "post").max_chars == 4000
     assert length_limits("instagram", "post").max_chars == 2200
     assert length_limits("linkedin", "post").max_chars == 3000
-    assert length_limits("blog", "article").max_chars == 3000
+    assert length_limits("blog", "article").max_chars == 2000
     assert length_limits("code", "post", "commit_message").min_chars == 15

@@ -36,8 +36,8 @@ _PLATFORM_LIMITS = {
     "linkedin": LengthLimits(20, 3000),   # LinkedIn's own limit
     "instagram": LengthLimits(20, 2200),  # Instagram's own limit
 }
-_ARTICLE_LIMITS = LengthLimits(40, 3000)  # per section: about 800 tokens, fits any training window
-_CODE_LIMITS = LengthLimits(40, 4000)
+_ARTICLE_LIMITS = LengthLimits(40, 2000)  # per section: ~500 tokens, a CPU-sized training window
+_CODE_LIMITS = LengthLimits(40, 3000)
 _COMMIT_LIMITS = LengthLimits(15, 2000)
 _DEFAULT_LIMITS = LengthLimits(20, 3000)
 MESSAGE_LIMITS = LengthLimits(8, 2000)

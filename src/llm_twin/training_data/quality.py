@@ -155,29 +155,36 @@ def drop_templated(items: Sequence[Item], report: QualityReport) -> list[Item]:
 
     A template shows as many posts on one platform opening with the same words and a link in the
     first sentence. An opening habit of the owner ("I've been ...") has no link and is kept: that
-    is voice. Bot-like commit messages ("Bump x from 1 to 2") are templated too.
+    is voice. Bot-like commit messages ("Bump x from 1 to 2") are templated too. The later
+    sections of a templated post go with it.
     """
-    templated = _templated_signatures(items)
+    signatures = _templated_signatures(items)
 
-    def keep(item) -> bool:
+    def is_templated(item) -> bool:
         if getattr(item, "tag", None) == "commit_message" and _COMMIT_TEMPLATE.match(item.text):
-            return False
-        return (item.platform, opening_signature(item.text)) not in templated
+            return True
+        return (item.platform, opening_signature(item.text)) in signatures
 
-    return keep_where(items, keep, "templated", report)
+    documents = {getattr(item, "document_id", None) for item in items
+                 if getattr(item, "section", None) in (None, 0) and is_templated(item)} - {None}
+    return keep_where(items, lambda item: not (is_templated(item) or getattr(
+        item, "document_id", None) in documents), "templated", report)
 
 
 def _templated_signatures(items: Sequence[Item]) -> set[tuple[str, tuple[str, ...]]]:
-    groups: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
-    per_platform = Counter(item.platform for item in items)
+    # Shares are of documents, not of units: a long article cut into many sections is one post.
+    groups: dict[tuple[str, tuple[str, ...]], dict[object, str]] = defaultdict(dict)
+    documents: dict[str, set[object]] = defaultdict(set)
     for item in items:
+        document = getattr(item, "document_id", None) or id(item)
+        documents[item.platform].add(document)
         signature = opening_signature(item.text)
         if len(signature) == 2:
-            groups[(item.platform, signature)].append(item.text)
+            groups[(item.platform, signature)].setdefault(document, item.text)
     templated = set()
     for (platform, signature), texts in groups.items():
-        floor = max(TEMPLATE_MIN_DOCS, TEMPLATE_MIN_SHARE * per_platform[platform])
-        linked = sum(LINK in _linked_first_sentence(text) for text in texts)
+        floor = max(TEMPLATE_MIN_DOCS, TEMPLATE_MIN_SHARE * len(documents[platform]))
+        linked = sum(LINK in _linked_first_sentence(text) for text in texts.values())
         if len(texts) >= floor and linked >= TEMPLATE_LINKED_SHARE * len(texts):
             templated.add((platform, signature))
     return templated
