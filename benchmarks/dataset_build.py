@@ -85,7 +85,7 @@ def main() -> None:
         stats = writer.stats
         print(f"rejected: {stats.rejected} of {stats.generated} ({stats.rejected_share:.1%}): "
               f"{stats.rejected_overlap} for overlap > {writer.overlap_threshold}, "
-              f"{stats.rejected_shape} not shaped like a request")
+              f"{stats.rejected_shape} not shaped like a request, {stats.rejected_off_topic} off topic")
     shutil.rmtree(workspace, ignore_errors=True)
 
 

@@ -90,10 +90,15 @@ def test_accept_falls_back_to_extractive_on_overlap_and_bad_shape():
     writer = ModelInstructionWriter(_FixedOutputs([]), fallback, overlap_threshold=0.5)
     assert writer._accept(post, POST) == fallback.idea(post)          # copies the answer
     assert writer._accept(post, "hm") == fallback.idea(post)          # not a request
-    own_words = "A short upbeat note on replacing our cache with a database-backed queue."
+    chatter = "I'm glad you're happy to help me improve my writing skills today!"
+    assert writer._accept(post, chatter) == fallback.idea(post)       # assistant talk
+    off_topic = "A warm note about a summer holiday with the family by the sea."
+    assert writer._accept(post, off_topic) == fallback.idea(post)     # nothing of the answer's topic
+    own_words = "A short upbeat note on replacing Redis with a Postgres-backed job queue."
     assert writer._accept(post, own_words) == own_words
-    assert writer.stats == InstructionStats(generated=3, rejected_overlap=1, rejected_shape=1)
-    assert writer.stats.rejected_share == pytest.approx(2 / 3)
+    assert writer.stats == InstructionStats(generated=5, rejected_overlap=1, rejected_shape=2,
+                                            rejected_off_topic=1)
+    assert writer.stats.rejected_share == pytest.approx(4 / 5)
 
 
 @pytest.mark.models

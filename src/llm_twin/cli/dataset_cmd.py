@@ -114,7 +114,8 @@ def _print_summary(card: dict, path: Path, created: bool) -> None:
     if stats["generated"]:
         console.print(f"Instructions by {stats['writer']}: {stats['generated']} generated, "
                       f"{stats['rejected_share']:.0%} rejected (overlap {stats['rejected_overlap']}, "
-                      f"shape {stats['rejected_shape']}) and written extractively instead.")
+                      f"shape {stats['rejected_shape']}, off topic {stats['rejected_off_topic']}) and "
+                      "written extractively instead.")
     state = "Saved" if created else "Unchanged since the last identical build:"
     console.print(f"{state} {path}  (card: twin dataset show {card['id']})")
 

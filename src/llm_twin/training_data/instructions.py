@@ -27,7 +27,7 @@ OPENING_WORDS = 12
 KEY_PHRASES = 4
 MODEL_SOURCE_CHARS = 700  # the gist is enough; prompt prefill dominates the time on a CPU
 MODEL_INSTRUCTION_TOKENS = 60
-MAX_INSTRUCTION_WORDS = 60
+MAX_INSTRUCTION_WORDS = 40
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
@@ -35,6 +35,10 @@ _DEFINITION = re.compile(r"^\s*(?:def|class|func|fn|function|pub fn|struct|inter
                          re.M)
 _PREAMBLE = re.compile(r"^(?:here(?:'s| is) (?:the|an|my) (?:instruction|request)[^:]*:|"
                        r"instruction:|request:|sure[,!.]?)\s*", re.I)
+# What a chat assistant says instead of a request ("I'm glad to help", "Here's an example").
+_ASSISTANT_TALK = re.compile(r"^(?:i'm|i am|i'd|i will|i'll|here's|here is|sure|certainly|sorry|"
+                             r"as an ai|thank)|\b(?:assist|help you|your response|placeholder)",
+                             re.I)
 _STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being
 below between both but by can could did do does doing down during each few for from further had has
@@ -59,12 +63,13 @@ class InstructionWriter(Protocol):
 @dataclass
 class InstructionStats:
     generated: int = 0
-    rejected_overlap: int = 0
-    rejected_shape: int = 0
+    rejected_overlap: int = 0   # copies the answer
+    rejected_shape: int = 0     # not a request (empty, rambling, chat-assistant talk, markup)
+    rejected_off_topic: int = 0  # shares no content word with the answer
 
     @property
     def rejected(self) -> int:
-        return self.rejected_overlap + self.rejected_shape
+        return self.rejected_overlap + self.rejected_shape + self.rejected_off_topic
 
     @property
     def rejected_share(self) -> float:
@@ -250,22 +255,38 @@ class ModelInstructionWriter:
         if instruction_overlap(idea, unit.text) > self.overlap_threshold:
             self.stats.rejected_overlap += 1
             return self.fallback.idea(unit)
+        if not set(_content_words(idea)) & set(_content_words(unit.text)):
+            self.stats.rejected_off_topic += 1
+            return self.fallback.idea(unit)
         return idea
 
 
+_EXAMPLE_TEXT = ("We stopped estimating in story points. Every ticket is now either \"a day or less\" "
+                 "or \"split it\". Planning went from two hours to ten minutes, and nobody misses "
+                 "the poker cards.")
+_EXAMPLE_REQUEST = ("A short LinkedIn post on dropping story points for a one-day-or-split rule; "
+                    "practical and a bit cheeky.")
+
+
 def writer_prompt(unit: OwnerText) -> list[Message]:
+    """One worked example first: the small default model copies its shape far better than it
+    follows a description of it."""
     what = {"code": f"{unit.code_language or 'source'} file", "thread": "thread",
             "article": "blog post section" if unit.sections > 1 else "blog post"}.get(
         unit.kind, "commit message" if unit.tag == COMMIT_MESSAGE else f"{unit.platform} post")
-    text = unit.text[:MODEL_SOURCE_CHARS]
     return [
         {"role": "system", "content":
             "You reconstruct the short request a writer gave their assistant before a text was "
             "written. Never copy sentences or phrases from the text. Reply with the request only."},
-        {"role": "user", "content":
-            f"The text ({what}):\n---\n{text}\n---\nIn one or two sentences and under 30 words, "
-            "write the request that produced it: the rough idea as a skeleton, and the tone. Use "
-            "your own words."}]
+        {"role": "user", "content": _writer_request("linkedin post", _EXAMPLE_TEXT)},
+        {"role": "assistant", "content": _EXAMPLE_REQUEST},
+        {"role": "user", "content": _writer_request(what, unit.text[:MODEL_SOURCE_CHARS])}]
+
+
+def _writer_request(what: str, text: str) -> str:
+    return (f"The text ({what}):\n---\n{text}\n---\nIn one sentence of under 30 words, write the "
+            "request that produced it: the topic as a skeleton idea, and the tone. Use your own "
+            "words.")
 
 
 def clean_instruction(generated: str) -> str | None:
@@ -273,7 +294,7 @@ def clean_instruction(generated: str) -> str | None:
     text = generated.strip().strip('"“”').strip()
     text = _PREAMBLE.sub("", text).strip().strip('"“”').strip()
     text = text.split("\n\n")[0].replace("\n", " ").strip()
-    if "<|" in text or "---" in text:
+    if "<|" in text or "---" in text or "```" in text or _ASSISTANT_TALK.search(text):
         return None
     count = len(text.split())
     if count < 4 or count > MAX_INSTRUCTION_WORDS:

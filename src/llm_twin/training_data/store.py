@@ -160,6 +160,7 @@ def dataset_card(build: DatasetBuild, dataset_id: str, tokenizer_name: str,
             "generated": stats.generated if stats else 0,
             "rejected_overlap": stats.rejected_overlap if stats else 0,
             "rejected_shape": stats.rejected_shape if stats else 0,
+            "rejected_off_topic": stats.rejected_off_topic if stats else 0,
             "rejected_share": round(stats.rejected_share, 4) if stats else 0.0},
         "preferences": {"sources": build.preference_sources,
                         "by_origin": _by_origin(build.preferences)},
@@ -229,8 +230,9 @@ def card_markdown(card: dict[str, Any]) -> str:
     instructions = card["instructions"]
     if instructions["generated"]:
         lines += ["", f"Generated instructions: {instructions['generated']}, rejected "
-                      f"{instructions['rejected_overlap']} for overlap with the answer and "
-                      f"{instructions['rejected_shape']} for shape "
+                      f"{instructions['rejected_overlap']} for overlap with the answer, "
+                      f"{instructions['rejected_shape']} for shape and "
+                      f"{instructions['rejected_off_topic']} as off topic "
                       f"({instructions['rejected_share']:.1%}); rejected ones use the extractive "
                       "fallback."]
     return "\n".join(lines) + "\n"
