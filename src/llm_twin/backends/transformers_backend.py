@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from llm_twin.backends.base import Generation, GenerationParams, Message
+from llm_twin.backends.base import Generation, GenerationParams, GenerationStream, Message
 from llm_twin.backends.model_source import (ModelLocation, ModelNotFoundError, dequantised_cache_dir,
                                             is_complete_cache, locate_model)
 
@@ -105,6 +105,51 @@ class TransformersBackend:
         return [self._decode(row[prompt_length:], int(mask.sum()), params)
                 for row, mask in zip(output, inputs["attention_mask"])]
 
+    def stream(self, messages: list[Message], params: GenerationParams) -> GenerationStream:
+        return GenerationStream(self._stream_pieces(messages, params))
+
+    def _stream_pieces(self, messages: list[Message], params: GenerationParams):
+        """model.generate runs in a thread and feeds a TextIteratorStreamer; closing the stream
+        early stops generation at the next token."""
+        import threading
+
+        import torch
+        from transformers import StoppingCriteriaList, TextIteratorStreamer
+
+        self.load()
+        inputs = self._tokenizer(self.render_prompt(messages), return_tensors="pt",
+                                 add_special_tokens=False).to(self._model.device)
+        streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
+        cancelled = threading.Event()
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    outcome["output"] = self._model.generate(
+                        **inputs, streamer=streamer,
+                        stopping_criteria=StoppingCriteriaList([_cancel_criterion(cancelled)]),
+                        **self._sampling_kwargs(params))
+            except Exception as error:  # re-raised in the consumer's thread below
+                outcome["error"] = error
+                streamer.end()
+
+        if params.seed is not None:
+            torch.manual_seed(params.seed)
+        worker = threading.Thread(target=run, name="twin-stream", daemon=True)
+        worker.start()
+        try:
+            for piece in streamer:
+                if piece:
+                    yield piece
+        finally:
+            cancelled.set()
+            worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        prompt_length = inputs["input_ids"].shape[1]
+        return self._decode(outcome["output"][0][prompt_length:], prompt_length, params)
+
     def _sampling_kwargs(self, params: GenerationParams) -> dict:
         kwargs = {"max_new_tokens": params.max_new_tokens,
                   "repetition_penalty": params.repetition_penalty,
@@ -126,6 +171,20 @@ class TransformersBackend:
             ids = ids[:ids.index(eos)]
         text = self._tokenizer.decode(ids, skip_special_tokens=True).strip()
         return Generation(text, prompt_tokens, len(ids), finished)
+
+
+def _cancel_criterion(cancelled):
+    """A stopping criterion that ends generation once `cancelled` (a threading.Event) is set."""
+    import torch
+    from transformers import StoppingCriteria
+
+    class Cancelled(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.full((input_ids.shape[0],), cancelled.is_set(), dtype=torch.bool,
+                              device=input_ids.device)
+
+    return Cancelled()
+
 
 def local_weights(location: ModelLocation, cache_dir: Path | None) -> ModelLocation:
     """For a GGUF, the dequantised copy in the cache (made now if missing); else as given.

@@ -102,13 +102,25 @@ class Workspace:
         with self.sessions() as session:
             return most_common_owner(session) or "the author"
 
-    def backend(self) -> Backend:
-        if self.settings.backend != "transformers":
-            raise ValueError(f"Unknown backend {self.settings.backend!r}; available: transformers.")
-        from llm_twin.backends.transformers_backend import TransformersBackend
+    def backend(self, model: str | None = None) -> Backend:
+        """The configured backend (settings.backend) serving the model in use: the active
+        fine-tuned run from the registry, else the base model. Nothing loads yet.
+        `model` picks another: a run id, or "base"."""
+        from llm_twin.backends.factory import build_backend
 
-        return TransformersBackend(self.settings.generation_model, gguf_file=self.settings.gguf_file,
-                                   device=self.settings.device, cache_dir=self.settings.cache_dir)
+        return build_backend(self.settings, self.tuned_run(model))
+
+    def tuned_run(self, model: str | None = None):
+        """The registry run to generate with: `model` (a run id; "base" = none), else the active one."""
+        from llm_twin.training.registry import BASE_MODEL_NAME, active_run, get_run
+
+        if model == BASE_MODEL_NAME:
+            return None
+        with self.sessions() as session:
+            run = get_run(session, model) if model else active_run(session)
+            if run is not None:
+                session.expunge(run)  # read after the session closes
+        return run
 
     def generation_params(self, **overrides) -> GenerationParams:
         s = self.settings

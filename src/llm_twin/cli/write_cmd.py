@@ -21,6 +21,11 @@ def write(
     max_new_tokens: Annotated[int | None, typer.Option(help="Longest draft in tokens.")] = None,
     temperature: Annotated[float | None, typer.Option(help="0 for greedy decoding.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible drafts.")] = None,
+    backend_name: Annotated[str | None, typer.Option(
+        "--backend", help="Generation backend: transformers, llamacpp or openai (overrides the "
+                          "'backend' setting).")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="A fine-tuned run id from `twin models`, or 'base'; default: the model in use.")] = None,
     timings: Annotated[bool, typer.Option("--timings", help="Show where the time went.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -30,10 +35,11 @@ def write(
         console.print(f"[red]Error:[/] unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}.")
         raise typer.Exit(code=2)
     with user_errors():
-        ws = open_workspace()
-        backend = ws.backend()
-        with console.status(f"Loading {ws.settings.generation_model} (the first load dequantises "
-                            "and caches it, ~30 s)…"):
+        ws = open_workspace(backend=backend_name)
+        backend = ws.backend(model)
+        first_load_hint = (" (the first load dequantises and caches it, ~30 s)"
+                           if ws.settings.backend == "transformers" else "")
+        with console.status(f"Loading {backend.model_id} with {ws.settings.backend}{first_load_hint}…"):
             backend.load()
             _ = ws.embedder.dimension
         with ws.vector_store() as store:

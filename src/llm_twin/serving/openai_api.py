@@ -1,0 +1,318 @@
+"""An OpenAI-compatible HTTP API over one generation backend (FastAPI).
+
+    GET  /v1/models                  the one model served (with vLLM's `max_model_len`)
+    GET  /v1/models/{model}
+    POST /v1/chat/completions        `stream: false` -> a chat.completion with usage;
+                                     `stream: true`  -> server-sent events, `data: [DONE]` last
+    POST /tokenize                   vLLM's token counting endpoint: {"prompt"} or {"messages"}
+
+Honoured request fields: model, messages, max_tokens (or max_completion_tokens), temperature,
+top_p, n, seed, stream, stream_options.include_usage, and the vLLM extras repetition_penalty and
+no_repeat_ngram_size. Other OpenAI fields are accepted and ignored, as vLLM does. Errors use
+OpenAI's `{"error": {"message", "type", "param", "code"}}` shape so OpenAI clients show them.
+
+One model is in memory, so requests reach the backend one at a time (a lock); a stream holds the
+lock until it ends or its client goes away. `prepare_messages` lets a caller rewrite each
+conversation before generation (e.g. to answer as the twin, with retrieved notes).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import Literal
+
+import anyio
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from llm_twin.backends.base import Backend, Generation, GenerationParams, Message
+
+MessagesHook = Callable[[list[Message]], list[Message]]
+
+
+class APIError(Exception):
+    """An error answered in OpenAI's error shape."""
+
+    def __init__(self, status: int, message: str, *, type: str = "invalid_request_error",
+                 param: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.type, self.param, self.code = status, message, type, param, code
+
+    def body(self) -> dict:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param,
+                          "code": self.code}}
+
+
+# -- request schema ----------------------------------------------------------------------------
+class TextPart(BaseModel):
+    type: Literal["text"]
+    text: str
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[TextPart]
+
+    def as_message(self) -> Message:
+        text = self.content if isinstance(self.content, str) else "".join(p.text for p in self.content)
+        return {"role": "system" if self.role == "developer" else self.role, "content": text}
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str
+    messages: list[ChatMessage] = Field(min_length=1)
+    max_tokens: int | None = Field(None, ge=1)
+    max_completion_tokens: int | None = Field(None, ge=1)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    n: int = Field(1, ge=1, le=8)
+    seed: int | None = None
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    repetition_penalty: float | None = Field(None, gt=0.0)
+    no_repeat_ngram_size: int | None = Field(None, ge=0)
+
+
+class TokenizeRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    model: str | None = None
+    prompt: str | None = None
+    messages: list[ChatMessage] | None = None
+
+
+# -- the app -----------------------------------------------------------------------------------
+def create_openai_app(backend: Backend, *, model_name: str, api_key: str | None = None,
+                      default_params: GenerationParams | None = None,
+                      prepare_messages: MessagesHook | None = None) -> FastAPI:
+    """The API for `backend`, answering to `model_name`. With `api_key`, every request needs
+    `Authorization: Bearer <api_key>`. Sampling fields a request leaves out come from
+    `default_params`. The backend loads on the first request unless the caller loaded it."""
+    service = _ChatService(backend, model_name, default_params or GenerationParams(),
+                           prepare_messages)
+    app = FastAPI(title="LLM Twin (OpenAI-compatible)", docs_url=None, redoc_url=None)
+    authorised = Depends(_bearer_check(api_key))
+
+    @app.exception_handler(APIError)
+    async def _api_error(_: Request, error: APIError) -> JSONResponse:
+        return JSONResponse(error.body(), status_code=error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse(_validation_error(error).body(), status_code=400)
+
+    @app.get("/v1/models", dependencies=[authorised])
+    def list_models() -> dict:
+        return {"object": "list", "data": [service.model_card()]}
+
+    @app.get("/v1/models/{model:path}", dependencies=[authorised])
+    def get_model(model: str) -> dict:
+        service.check_model(model)
+        return service.model_card()
+
+    @app.post("/v1/chat/completions", dependencies=[authorised])
+    def chat_completions(request: ChatCompletionRequest):
+        if request.stream:
+            return StreamingResponse(service.stream_events(request), media_type="text/event-stream",
+                                     headers={"Cache-Control": "no-cache"})
+        return service.complete(request)
+
+    @app.post("/tokenize", dependencies=[authorised])
+    def tokenize(request: TokenizeRequest) -> dict:
+        return service.tokenize(request)
+
+    return app
+
+
+def _bearer_check(api_key: str | None) -> Callable[[Request], None]:
+    def check(request: Request) -> None:
+        if api_key is None:
+            return
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), api_key):
+            raise APIError(401, "Invalid or missing API key: send 'Authorization: Bearer <key>'.",
+                           code="invalid_api_key")
+    return check
+
+
+def _validation_error(error: RequestValidationError) -> APIError:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
+        problems.append(f"{where}: {item.get('msg', 'invalid')}")
+    first_param = problems[0].split(":")[0] if problems else None
+    return APIError(400, "Invalid request: " + "; ".join(problems), param=first_param)
+
+
+class _ChatService:
+    """The endpoints' work, with every backend call behind one lock."""
+
+    def __init__(self, backend: Backend, model_name: str, defaults: GenerationParams,
+                 prepare_messages: MessagesHook | None):
+        self.backend = backend
+        self.model_name = model_name
+        self.defaults = defaults
+        self.prepare_messages = prepare_messages
+        self.lock = threading.Lock()
+        self.created = int(time.time())
+
+    def model_card(self) -> dict:
+        with self.lock:
+            window = self.backend.context_window
+        return {"id": self.model_name, "object": "model", "created": self.created,
+                "owned_by": "llm-twin", "max_model_len": window}
+
+    def check_model(self, model: str) -> None:
+        if model != self.model_name:
+            raise APIError(404, f"The model {model!r} does not exist; this server serves "
+                                f"{self.model_name!r}.", param="model", code="model_not_found")
+
+    # -- requests to generation arguments ---------------------------------------------------
+    def _conversation(self, request: ChatCompletionRequest) -> list[Message]:
+        messages = [message.as_message() for message in request.messages]
+        return self.prepare_messages(messages) if self.prepare_messages else messages
+
+    def _params(self, request: ChatCompletionRequest, prompt_tokens: int) -> GenerationParams:
+        """Request fields over the defaults; an unasked-for answer length shrinks to the window."""
+        window = self.backend.context_window
+        room = window - prompt_tokens
+        asked = request.max_completion_tokens or request.max_tokens
+        if room < 1 or (asked is not None and asked > room):
+            raise APIError(400, f"This model's maximum context length is {window} tokens; the "
+                                f"messages take {prompt_tokens} tokens and max_tokens asks for "
+                                f"{asked or 1} more.", param="messages",
+                           code="context_length_exceeded")
+        overrides = {"max_new_tokens": asked or min(self.defaults.max_new_tokens, room),
+                     "temperature": request.temperature, "top_p": request.top_p,
+                     "seed": request.seed, "repetition_penalty": request.repetition_penalty,
+                     "no_repeat_ngram_size": request.no_repeat_ngram_size}
+        return replace(self.defaults, **{k: v for k, v in overrides.items() if v is not None})
+
+    def _prepare(self, request: ChatCompletionRequest) -> tuple[list[Message], GenerationParams]:
+        """Call with the lock held: counting tokens may load the model."""
+        self.check_model(request.model)
+        messages = self._conversation(request)
+        prompt_tokens = self.backend.count_tokens(self.backend.render_prompt(messages))
+        return messages, self._params(request, prompt_tokens)
+
+    # -- non-streaming ------------------------------------------------------------------------
+    def complete(self, request: ChatCompletionRequest) -> dict:
+        with self.lock:
+            messages, params = self._prepare(request)
+            generations = self._generate([messages] * request.n, params)
+        completion_tokens = sum(g.completion_tokens for g in generations)
+        prompt_tokens = generations[0].prompt_tokens
+        return {
+            "id": _completion_id(), "object": "chat.completion", "created": int(time.time()),
+            "model": self.model_name,
+            "choices": [{"index": i, "message": {"role": "assistant", "content": g.text},
+                         "logprobs": None, "finish_reason": _finish_reason(g)}
+                        for i, g in enumerate(generations)],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens},
+        }
+
+    def _generate(self, conversations: list[list[Message]], params: GenerationParams) -> list[Generation]:
+        try:
+            return self.backend.generate(conversations, params)
+        except Exception as error:
+            raise APIError(500, f"Generation failed: {error}", type="server_error") from error
+
+    # -- streaming ---------------------------------------------------------------------------
+    async def stream_events(self, request: ChatCompletionRequest) -> AsyncIterator[str]:
+        """SSE lines. The backend's blocking iteration runs in worker threads; the lock is
+        released in `finally`, also when the client disconnects mid-stream."""
+        if request.n != 1:
+            yield _sse(APIError(400, "n must be 1 when stream is true.", param="n").body())
+            yield "data: [DONE]\n\n"
+            return
+        chunk = _ChunkMaker(self.model_name)
+        state: dict = {}
+
+        def start() -> None:
+            self.lock.acquire()
+            state["locked"] = True
+            messages, params = self._prepare(request)
+            state["stream"] = self.backend.stream(messages, params)
+
+        try:
+            await anyio.to_thread.run_sync(start)
+            yield _sse(chunk({"role": "assistant", "content": ""}))
+            stream = state["stream"]
+            while (piece := await anyio.to_thread.run_sync(next, stream, None)) is not None:
+                yield _sse(chunk({"content": piece}))
+            yield _sse(chunk({}, finish_reason=_finish_reason(stream.result)))
+            if request.stream_options and request.stream_options.include_usage:
+                yield _sse(chunk.usage(stream.result))
+        except APIError as error:
+            yield _sse(error.body())
+        except Exception as error:  # headers are sent: the error goes in the stream
+            yield _sse(APIError(500, f"Generation failed: {error}", type="server_error").body())
+        finally:
+            with anyio.CancelScope(shield=True):
+                if "stream" in state:
+                    await anyio.to_thread.run_sync(state["stream"].close)
+                if state.get("locked"):
+                    self.lock.release()
+        yield "data: [DONE]\n\n"
+
+    # -- token counting ----------------------------------------------------------------------
+    def tokenize(self, request: TokenizeRequest) -> dict:
+        if request.model is not None:
+            self.check_model(request.model)
+        if (request.prompt is None) == (request.messages is None):
+            raise APIError(400, "Send exactly one of 'prompt' or 'messages'.", param="prompt")
+        with self.lock:
+            if request.messages is not None:
+                messages = [message.as_message() for message in request.messages]
+                text = self.backend.render_prompt(messages)
+            else:
+                text = request.prompt
+            return {"count": self.backend.count_tokens(text),
+                    "max_model_len": self.backend.context_window}
+
+
+class _ChunkMaker:
+    """chat.completion.chunk objects sharing one id and timestamp."""
+
+    def __init__(self, model_name: str):
+        self.base = {"id": _completion_id(), "object": "chat.completion.chunk",
+                     "created": int(time.time()), "model": model_name}
+
+    def __call__(self, delta: dict, finish_reason: str | None = None) -> dict:
+        return {**self.base, "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                                          "finish_reason": finish_reason}]}
+
+    def usage(self, generation: Generation) -> dict:
+        return {**self.base, "choices": [], "usage": {
+            "prompt_tokens": generation.prompt_tokens,
+            "completion_tokens": generation.completion_tokens,
+            "total_tokens": generation.prompt_tokens + generation.completion_tokens}}
+
+
+def _finish_reason(generation: Generation) -> str:
+    return "stop" if generation.finished else "length"
+
+
+def _completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def _sse(payload: dict) -> str:
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
