@@ -6,6 +6,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from llm_twin.cli.common import console, open_workspace, user_errors
@@ -32,14 +33,14 @@ def models(ctx: typer.Context) -> None:
         if not runs:
             console.print("No fine-tuned model yet: `twin dataset build`, then `twin train sft`.")
             return
-        table = Table("", "id", "kind", "from", "base", "dataset", "status", "steps", "eval loss",
-                      "ppl yours", "ppl impostor", "started")
+        # The id holds the kind and start time; the rest is in `twin models show ID`.
+        table = Table("id (* = in use)", "status", "steps", "eval loss", "ppl yours", "ppl impostor",
+                      box=box.SIMPLE_HEAD, caption="ppl: perplexity on held-out text, base → tuned")
+        table.columns[0].no_wrap = True
         for run in runs:
             m = run.metrics or {}
-            table.add_row("*" if run.is_active else "", run.id, run.kind, run.parent_id or "",
-                          run.base_model, run.dataset_id[:12], run.status, str(m.get("steps", "")),
-                          _fmt(m.get("eval_loss")), _change(m, "author"), _change(m, "impostor"),
-                          run.started_at.strftime("%Y-%m-%d %H:%M"))
+            table.add_row(run.id + (" *" if run.is_active else ""), run.status, str(m.get("steps", "")),
+                          _fmt(m.get("eval_loss")), _change(m, "author"), _change(m, "impostor"))
         console.print(table)
         if not any(run.is_active for run in runs):
             console.print("twin write uses the base model; `twin models use ID` switches.")
@@ -80,7 +81,7 @@ def _change(metrics: dict, corpus: str) -> str:
     base, tuned = metrics.get(f"perplexity_{corpus}_base"), metrics.get(f"perplexity_{corpus}_tuned")
     if base is None or tuned is None:
         return ""
-    return f"{base:.1f}→{tuned:.1f}"
+    return f"{base:.3g}→{tuned:.3g}"
 
 
 def _fmt(value) -> str:

@@ -146,6 +146,8 @@ def _interrupt_hint(kind: str):
 def _finish(ws, run, use: bool) -> None:
     from llm_twin.training.registry import use_run
 
+    if run is None:  # an extra process of `accelerate launch`: the main one reports
+        return
     console.print(summary_table(run))
     if use:
         with ws.sessions() as session:
@@ -159,9 +161,9 @@ def summary_table(run) -> Table:
     m = run.metrics or {}
     table = Table(title=f"{run.kind.upper()} run {run.id}", show_header=False, title_justify="left")
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")
     rows = [("steps", m.get("steps")), ("train loss", _num(m.get("train_loss"))),
-            ("eval loss", _num(m.get("eval_loss"))),
+            ("eval loss" if run.kind == "sft" else "eval DPO loss", _num(m.get("eval_loss"))),
             ("training tokens/s", _num(m.get("tokens_per_s"), 1)),
             ("duration", f"{run.duration_s:.0f} s" if run.duration_s else None)]
     if run.kind == "dpo":

@@ -22,9 +22,9 @@ from llm_twin.training.dataset_build import (load_conversations, load_preference
                                              resolve_build)
 from llm_twin.training.loading import load_base_model, load_tuned_model, resolve_device
 from llm_twin.training.metrics import heldout_metrics
-from llm_twin.training.runs import (ADAPTER, TrainingPlan, early_stopping, execute, lora_config,
-                                    quiet_printer, reopen_run, run_folder, run_to_resume, save_adapter,
-                                    trainer_arguments, training_metrics)
+from llm_twin.training.runs import (ADAPTER, TrainingPlan, early_stopping, execute, is_main_process,
+                                    lora_config, on_main, quiet_printer, reopen_run, run_folder,
+                                    run_to_resume, save_adapter, trainer_arguments, training_metrics)
 from llm_twin.training.sft import EvalOptions
 
 PREFERENCE_TRAIN = "preference_train.jsonl"
@@ -60,7 +60,7 @@ class DpoConfig:
 
 def train_dpo(settings: TwinSettings, sessions: sessionmaker[Session], config: DpoConfig | None = None,
               *, sft_run_id: str | None = None, dataset_id: str | None = None,
-              callbacks: Sequence = (), evaluation: EvalOptions | None = None) -> TrainingRun:
+              callbacks: Sequence = (), evaluation: EvalOptions | None = None) -> TrainingRun | None:
     """A DPO adapter on top of `sft_run_id` (default: the newest finished SFT run), trained on the
     preference pairs of `dataset_id` (default: the SFT run's own build)."""
     config = config or DpoConfig()
@@ -70,15 +70,21 @@ def train_dpo(settings: TwinSettings, sessions: sessionmaker[Session], config: D
         if not load_preferences(build.path(PREFERENCE_TRAIN)):
             raise ValueError(f"{build.path(PREFERENCE_TRAIN)} has no preference pairs; build them with "
                              "`twin dataset build` (see its --help) first.")
-        run_id = registry.new_run_id("dpo", session)
-        adapter = str(run_folder(settings, run_id) / ADAPTER)
-        registry.record_run(
-            session, run_id=run_id, kind="dpo", parent_id=parent.id, base_model=parent.base_model,
-            gguf_file=parent.gguf_file, dataset_id=build.id, adapter_path=adapter,
-            hyperparameters={"config": asdict(config),
-                             "dataset_sha256": build.sha256((PREFERENCE_TRAIN, PREFERENCE_TEST)),
-                             # how to load: merge the SFT adapter(s) into the base, then this one
-                             "adapter_stack": [*_stack(parent), adapter]})
+
+    def record() -> str:
+        with sessions() as session:
+            run_id = registry.new_run_id("dpo", session)
+            adapter = str(run_folder(settings, run_id) / ADAPTER)
+            registry.record_run(
+                session, run_id=run_id, kind="dpo", parent_id=parent.id, base_model=parent.base_model,
+                gguf_file=parent.gguf_file, dataset_id=build.id, adapter_path=adapter,
+                hyperparameters={"config": asdict(config),
+                                 "dataset_sha256": build.sha256((PREFERENCE_TRAIN, PREFERENCE_TEST)),
+                                 # how to load: merge the SFT adapter(s) into the base, then this one
+                                 "adapter_stack": [*_stack(parent), adapter]})
+        return run_id
+
+    run_id = on_main(record)
     plan = TrainingPlan(run_id, run_folder(settings, run_id), build, extra={"parent_id": parent.id})
     return execute(sessions, plan, lambda: _fit(settings, sessions, config, plan, callbacks,
                                                  evaluation or EvalOptions()))
@@ -86,7 +92,7 @@ def train_dpo(settings: TwinSettings, sessions: sessionmaker[Session], config: D
 
 def resume_dpo(settings: TwinSettings, sessions: sessionmaker[Session], run_id: str | None = None, *,
                max_steps: int | None = None, epochs: float | None = None, callbacks: Sequence = (),
-               evaluation: EvalOptions | None = None) -> TrainingRun:
+               evaluation: EvalOptions | None = None) -> TrainingRun | None:
     run, checkpoint = run_to_resume(sessions, "dpo", run_id)
     config = DpoConfig.from_dict(run.hyperparameters.get("config", {}))
     if max_steps is not None:
@@ -145,14 +151,17 @@ def _fit(settings: TwinSettings, sessions: sessionmaker[Session], config: DpoCon
         parent = registry.get_run(session, plan.extra["parent_id"])
     trainer, tokenizer = build_trainer(settings, parent, config, plan, callbacks)
     output = trainer.train(resume_from_checkpoint=plan.resume_from)
-    save_adapter(trainer, plan.adapter)
     metrics = training_metrics(trainer, output)
     if trainer.eval_dataset is not None:
         evaluated = trainer.evaluate()
         metrics.update(eval_loss=evaluated["eval_loss"],
                        eval_reward_accuracy=evaluated.get("eval_rewards/accuracies"),
                        eval_reward_margin=evaluated.get("eval_rewards/margins"))
-    metrics.update(_perplexities(settings, parent, trainer.model, tokenizer, plan, config, evaluation))
+    if not is_main_process():
+        return metrics
+    save_adapter(trainer, plan.adapter)
+    if evaluation.heldout:
+        metrics.update(_perplexities(settings, parent, trainer.model, tokenizer, plan, config, evaluation))
     return {**metrics, "train_pairs": len(trainer.train_dataset), "parent_id": parent.id}
 
 

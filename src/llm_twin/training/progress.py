@@ -14,7 +14,7 @@ class RichProgressCallback(TrainerCallback):
         self.title = title
         self.progress: Progress | None = None
         self.task = None
-        self.latest = ""
+        self.losses: dict[str, str] = {}
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
@@ -33,10 +33,10 @@ class RichProgressCallback(TrainerCallback):
         if self.progress is None or not logs:
             return
         if "loss" in logs:
-            self.latest = f"loss {logs['loss']:.3f}"
+            self.losses["loss"] = f"loss {logs['loss']:.3f}"
         if "eval_loss" in logs:
-            self.latest = f"{self.latest.split(' · ')[0]} · eval {logs['eval_loss']:.3f}"
-        self.progress.update(self.task, losses=self.latest)
+            self.losses["eval"] = f"eval {logs['eval_loss']:.3f}"
+        self.progress.update(self.task, losses=" · ".join(self.losses.values()))
 
     def on_train_end(self, args, state, control, **kwargs):
         if self.progress is not None:

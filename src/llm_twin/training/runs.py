@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +20,7 @@ from llm_twin.training.dataset_build import DatasetBuild
 
 CHECKPOINTS = "checkpoints"
 ADAPTER = "adapter"
+T = TypeVar("T")
 
 
 @dataclass
@@ -75,23 +76,54 @@ def run_to_resume(sessions: sessionmaker[Session], kind: str, run_id: str | None
 
 
 def reopen_run(sessions: sessionmaker[Session], run_id: str, config: dict[str, Any]) -> None:
-    with sessions() as session:
-        run = registry.finish_run(session, run_id, status="running")
-        run.hyperparameters = {**run.hyperparameters, "config": config}
-        session.commit()
+    def reopen() -> None:
+        with sessions() as session:
+            run = registry.finish_run(session, run_id, status="running")
+            run.hyperparameters = {**run.hyperparameters, "config": config}
+            session.commit()
+
+    on_main(reopen)
+
+
+def is_main_process() -> bool:
+    """False in the extra processes `accelerate launch` starts (one per GPU): only the main one
+    writes to the registry, saves the adapter and measures perplexity."""
+    from accelerate import PartialState
+
+    return PartialState().is_main_process
+
+
+def on_main(make: Callable[[], T]) -> T:
+    """`make()` on the main process only; every process gets its result."""
+    from accelerate import PartialState
+
+    state = PartialState()
+    value = make() if state.is_main_process else None
+    if state.num_processes > 1:
+        from accelerate.utils import broadcast_object_list
+
+        shared = [value]
+        broadcast_object_list(shared, from_process=0)
+        value = shared[0]
+    return value
 
 
 def execute(sessions: sessionmaker[Session], plan: TrainingPlan,
-            fit: Callable[[], dict[str, Any]]) -> TrainingRun:
-    """Run `fit` and record the outcome; a failed or interrupted run stays resumable."""
+            fit: Callable[[], dict[str, Any]]) -> TrainingRun | None:
+    """Run `fit` and record the outcome; a failed or interrupted run stays resumable.
+    None in the extra processes of a multi-GPU run (the main one records it)."""
     started = time.perf_counter()
+    main = is_main_process()
     try:
         metrics = fit()
     except BaseException:  # KeyboardInterrupt too
-        with sessions() as session:
-            registry.finish_run(session, plan.run_id, status="failed",
-                                duration_s=plan.previous_duration_s + time.perf_counter() - started)
+        if main:
+            with sessions() as session:
+                registry.finish_run(session, plan.run_id, status="failed",
+                                    duration_s=plan.previous_duration_s + time.perf_counter() - started)
         raise
+    if not main:
+        return None
     with sessions() as session:
         return registry.finish_run(session, plan.run_id, status="finished", metrics=metrics,
                                    duration_s=plan.previous_duration_s + time.perf_counter() - started)

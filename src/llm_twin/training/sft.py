@@ -9,6 +9,7 @@ On a CUDA GPU training runs in bf16, and `qlora=True` loads the base in 4 bits (
 from __future__ import annotations
 
 import importlib.util
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -22,9 +23,9 @@ from llm_twin.training import registry
 from llm_twin.training.dataset_build import load_conversations, resolve_build
 from llm_twin.training.loading import load_base_model, resolve_device
 from llm_twin.training.metrics import IMPOSTOR_DOCUMENTS, default_impostor_folder, heldout_metrics
-from llm_twin.training.runs import (ADAPTER, TrainingPlan, early_stopping, execute, lora_config,
-                                    quiet_printer, reopen_run, run_folder, run_to_resume, save_adapter,
-                                    trainer_arguments, training_metrics)
+from llm_twin.training.runs import (ADAPTER, TrainingPlan, early_stopping, execute, is_main_process,
+                                    lora_config, on_main, quiet_printer, reopen_run, run_folder,
+                                    run_to_resume, save_adapter, trainer_arguments, training_metrics)
 
 
 @dataclass
@@ -63,6 +64,7 @@ class EvalOptions:
 
     impostor_folder: Path | None = None  # default: ../shared/corpora/jbranchaud_til (TWIN_CORPORA)
     impostor_documents: int = IMPOSTOR_DOCUMENTS
+    heldout: bool = True  # False: no perplexities at all (speed benchmarks)
 
     @property
     def impostor(self) -> Path:
@@ -71,20 +73,25 @@ class EvalOptions:
 
 def train_sft(settings: TwinSettings, sessions: sessionmaker[Session], config: SftConfig | None = None,
               *, dataset_id: str | None = None, callbacks: Sequence = (),
-              evaluation: EvalOptions | None = None) -> TrainingRun:
+              evaluation: EvalOptions | None = None) -> TrainingRun | None:
     """Train a new LoRA adapter on the build's train split; evaluate on its test split."""
     config = config or SftConfig()
     build = resolve_build(settings.workspace, dataset_id)
     if not load_conversations(build.path("train.jsonl")):
         raise ValueError(f"{build.path('train.jsonl')} has no samples; import more of your writing "
                          "and run `twin dataset build` again.")
-    with sessions() as session:
-        run_id = registry.new_run_id("sft", session)
-        adapter = str(run_folder(settings, run_id) / ADAPTER)
-        registry.record_run(session, run_id=run_id, kind="sft", base_model=config.base_model,
-                            gguf_file=config.gguf_file, dataset_id=build.id, adapter_path=adapter,
-                            hyperparameters={"config": asdict(config), "dataset_sha256": build.sha256(),
-                                             "adapter_stack": [adapter]})
+
+    def record() -> str:
+        with sessions() as session:
+            run_id = registry.new_run_id("sft", session)
+            adapter = str(run_folder(settings, run_id) / ADAPTER)
+            registry.record_run(session, run_id=run_id, kind="sft", base_model=config.base_model,
+                                gguf_file=config.gguf_file, dataset_id=build.id, adapter_path=adapter,
+                                hyperparameters={"config": asdict(config), "dataset_sha256": build.sha256(),
+                                                 "adapter_stack": [adapter]})
+        return run_id
+
+    run_id = on_main(record)
     plan = TrainingPlan(run_id, run_folder(settings, run_id), build)
     return execute(sessions, plan, lambda: _fit(settings, config, plan, callbacks,
                                                  evaluation or EvalOptions()))
@@ -92,7 +99,7 @@ def train_sft(settings: TwinSettings, sessions: sessionmaker[Session], config: S
 
 def resume_sft(settings: TwinSettings, sessions: sessionmaker[Session], run_id: str | None = None, *,
                max_steps: int | None = None, epochs: float | None = None, callbacks: Sequence = (),
-               evaluation: EvalOptions | None = None) -> TrainingRun:
+               evaluation: EvalOptions | None = None) -> TrainingRun | None:
     """Continue a run from its latest checkpoint: `run_id`, or the newest unfinished SFT run.
     A larger `max_steps` / `epochs` extends a run that already finished."""
     run, checkpoint = run_to_resume(sessions, "sft", run_id)
@@ -137,17 +144,22 @@ def _fit(settings: TwinSettings, config: SftConfig, plan: TrainingPlan, callback
          evaluation: EvalOptions) -> dict[str, Any]:
     trainer, tokenizer, test = build_trainer(settings, config, plan, callbacks)
     output = trainer.train(resume_from_checkpoint=plan.resume_from)
-    save_adapter(trainer, plan.adapter)
     metrics = training_metrics(trainer, output)
-    if trainer.eval_dataset is not None:
-        metrics["eval_loss"] = trainer.evaluate()["eval_loss"]
+    if not is_main_process():
+        return metrics
+    save_adapter(trainer, plan.adapter)
+    metrics.update(train_samples=len(trainer.train_dataset), test_samples=len(test))
+    if not evaluation.heldout:
+        return metrics
     tuned = trainer.model
     options = dict(impostor_folder=evaluation.impostor, max_length=config.max_length,
                    impostor_documents=evaluation.impostor_documents)
     with tuned.disable_adapter():  # the base model, without loading it again
         metrics.update(heldout_metrics({"base": (tuned, tokenizer)}, test, **options))
     metrics.update(heldout_metrics({"tuned": (tuned, tokenizer)}, test, **options))
-    return {**metrics, "train_samples": len(trainer.train_dataset), "test_samples": len(test)}
+    if test:  # the test split's token-weighted loss under the final model (its perplexity's log)
+        metrics["eval_loss"] = math.log(metrics["perplexity_author_tuned"])
+    return metrics
 
 
 def quantization_config(config: SftConfig, device: str):
