@@ -22,6 +22,10 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+# Both backends run OpenMP threads; the policy is read once per process, so set it before torch
+# or llama.cpp loads. PASSIVE is what the llamacpp backend sets by default (spinning threads are
+# slow on a busy machine); OMP_WAIT_POLICY=ACTIVE in the environment measures the other way.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import timed  # noqa: E402
 
@@ -106,7 +110,8 @@ def main() -> None:
     print(f"Generation speed, {gguf.name}: {len(prompts)} prompts "
           f"({baseline.count_tokens(baseline.render_prompt(prompts[0]))}+ prompt tokens each), "
           f"max {args.max_new_tokens} new tokens, temperature 0.6, seed 7, {args.runs} interleaved "
-          f"rounds, {args.threads} threads each on {os.cpu_count()} CPU cores")
+          f"rounds, {args.threads} threads each on {os.cpu_count()} CPU cores, "
+          f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     print(f"  transformers, one request at a time (baseline): {base.rate:6.1f} tok/s  "
           f"({base.tokens} tokens in {base.seconds:.1f} s; load {baseline.load_seconds:.1f} s)")
     print(f"  transformers, the {len(prompts)} prompts as one batch:      {batch.rate:6.1f} tok/s  "

@@ -123,7 +123,7 @@ def test_without_a_tokenize_endpoint_tokens_are_estimated():
 
 
 def test_twin_write_uses_the_openai_backend(server, tmp_path):
-    """The whole CLI path: ingest + index the demo blog, then write through the server."""
+    """The whole CLI path: ingest + index three demo blog posts, then write through the server."""
     from llm_twin.cli.app import app
 
     env = {"TWIN_CACHE_DIR": str(MODEL_CACHE), "TWIN_OPENAI_BASE_URL": f"{server}/v1",
@@ -134,7 +134,11 @@ def test_twin_write_uses_the_openai_backend(server, tmp_path):
     def twin(*args: str):
         return runner.invoke(app, ["--workspace", str(tmp_path / "ws"), *args], env=env)
 
-    assert twin("ingest", str(REPO / "demo" / "blog")).exit_code == 0
+    blog = tmp_path / "blog"
+    blog.mkdir()
+    for post in sorted((REPO / "demo" / "blog").glob("*.md"))[:3]:  # a small index is enough
+        (blog / post.name).write_text(post.read_text(encoding="utf-8"), encoding="utf-8")
+    assert twin("ingest", str(blog)).exit_code == 0
     assert twin("index").exit_code == 0
     written = twin("write", "Why we kept our job queue in Postgres", "--platform", "x",
                    "--backend", "openai", "--json")
