@@ -1,0 +1,36 @@
+"""`twin code`: code in your style, drawing on your repositories, streamed (or `--json`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from llm_twin.cli.common import open_workspace, quiet_libraries, user_errors
+from llm_twin.cli.reply_cmd import run_mode
+
+
+def code(
+    request: Annotated[str, typer.Argument(help="What to write, e.g. 'a retry decorator with "
+                                                "exponential backoff'.")],
+    language: Annotated[str | None, typer.Option(
+        "--language", "-l", help="Only draw on your code in this language (default: from --path).")] = None,
+    path: Annotated[str | None, typer.Option("--path", help="The file it is for, e.g. src/retry.py.")] = None,
+    max_new_tokens: Annotated[int | None, typer.Option(help="Longest answer in tokens.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="0 for greedy decoding.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for a reproducible answer.")] = None,
+    backend_name: Annotated[str | None, typer.Option("--backend", help="transformers, llamacpp or openai.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="A run id from `twin models`, or 'base'.")] = None,
+    timings: Annotated[bool, typer.Option("--timings", help="Show where the time went.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (no streaming).")] = False,
+) -> None:
+    """Write code the way you write it, drawing on your own repositories."""
+    quiet_libraries()
+    with user_errors():
+        if not request.strip():
+            raise ValueError("The request is empty: say what the code should do.")
+        ws = open_workspace(backend=backend_name)
+        run_mode(ws, model, as_json, timings, {"request": request, "language": language, "path": path},
+                 lambda store, backend: ws.code_writer(
+                     store, backend, max_new_tokens=max_new_tokens, temperature=temperature,
+                     seed=seed).stream(request, language=language, path=path))

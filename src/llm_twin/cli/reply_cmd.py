@@ -1,0 +1,98 @@
+"""`twin reply`: answer a message as you would, streamed to the terminal (or `--json`)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
+from llm_twin.inference.reply import CHAT_PLATFORMS, ModeResult, ModeStream
+
+
+def reply(
+    message: Annotated[str, typer.Argument(help="The message to answer, e.g. 'are you free Friday?'.")],
+    sender: Annotated[str | None, typer.Option("--from", help="Who sent it (named in group chats).")] = None,
+    platform: Annotated[str | None, typer.Option(
+        "--platform", "-p", help=f"Answer as in your chats on: {', '.join(CHAT_PLATFORMS)} (default: all).")] = None,
+    context: Annotated[Path | None, typer.Option(
+        "--context", help="A short transcript of the conversation so far, one 'Name: text' line "
+                          "per message ('me' or your name for yours).")] = None,
+    max_new_tokens: Annotated[int | None, typer.Option(help="Longest reply in tokens.")] = None,
+    temperature: Annotated[float | None, typer.Option(help="0 for greedy decoding.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed for a reproducible reply.")] = None,
+    backend_name: Annotated[str | None, typer.Option("--backend", help="transformers, llamacpp or openai.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="A run id from `twin models`, or 'base'.")] = None,
+    timings: Annotated[bool, typer.Option("--timings", help="Show where the time went.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (no streaming).")] = False,
+) -> None:
+    """Answer a message the way you do in your chats. You send it yourself."""
+    quiet_libraries()
+    with user_errors():
+        from llm_twin.inference.reply import read_transcript
+
+        if not message.strip():
+            raise ValueError("The message is empty: pass the text you want to answer.")
+        if platform is not None and platform not in CHAT_PLATFORMS:
+            raise ValueError(f"unknown chat platform {platform!r}; choose one of {', '.join(CHAT_PLATFORMS)}")
+        ws = open_workspace(backend=backend_name)
+        turns = read_transcript(context, ws.owner_name()) if context else None
+        run_mode(ws, model, as_json, timings, {"message": message},
+                 lambda store, backend: ws.reply_writer(
+                     store, backend, max_new_tokens=max_new_tokens, temperature=temperature,
+                     seed=seed).stream(message, sender=sender, platform=platform, context=turns))
+
+
+def run_mode(ws, model: str | None, as_json: bool, show_timings: bool, request: dict,
+             start: Callable[..., ModeStream]) -> None:
+    """Load the model, then stream the answer to the terminal, or print it all as JSON."""
+    backend = ws.backend(model)
+    with console.status(f"Loading {backend.model_id} with {ws.settings.backend}…"):
+        backend.load()
+        _ = ws.embedder.dimension
+    with ws.vector_store() as store:
+        stream = start(store, backend)
+        if as_json:
+            result = stream.finish()
+        else:
+            for piece in stream:
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+            sys.stdout.write("\n")
+            result = stream.result
+    result.timings.model_load = getattr(backend, "load_seconds", result.timings.model_load)
+    if as_json:
+        print(json.dumps({**request, **as_dict(result)}, ensure_ascii=False, indent=2))
+    else:
+        print_details(result, show_timings=show_timings)
+
+
+def print_details(result: ModeResult, *, show_timings: bool) -> None:
+    for note in result.notes:
+        console.print(f"[dim]note: {note}[/]", highlight=False)
+    if result.sources:
+        console.print("[bold]Drew on:[/]")
+        for source in result.sources:
+            where = source.url or source.source_path
+            console.print(f"  • {source.label}  [dim]{where}[/]", highlight=False)
+    if show_timings:
+        t = result.timings
+        console.print(f"[dim]model load {t.model_load:.2f}s · retrieval {t.retrieval:.2f}s · "
+                      f"prompt {t.prompt_building:.2f}s ({result.prompt_tokens} tokens) · "
+                      f"generation {t.generation:.2f}s[/]")
+
+
+def as_dict(result: ModeResult) -> dict:
+    return {
+        "text": result.text,
+        "sources": [{"label": s.label, "url": s.url, "source": s.source_path,
+                     "document_id": s.document_id, "platform": s.platform} for s in result.sources],
+        "notes": result.notes,
+        "timings": result.timings.as_dict(),
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.generation.completion_tokens if result.generation else 0,
+    }

@@ -1,0 +1,175 @@
+"""`twin code`: code in the owner's style, drawing on their own repositories.
+
+The last user turn is `prompting.code_request(...)` after the twin's system message, exactly as
+the instruction dataset trains code samples. Retrieved pieces of the owner's code (kind "code",
+from `twin ingest <git repo>`) go before it as earlier request/answer turns in that same format.
+The answer is returned as one fenced code block.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Generator, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from sqlalchemy import func, select
+
+from llm_twin.backends.base import Backend, GenerationParams, Message
+from llm_twin.features.chunking import code_family
+from llm_twin.inference.prompting import code_request, system_message
+from llm_twin.inference.reply import ModeResult, ModeStream, ModeTimings
+from llm_twin.inference.retrieval import RetrievedChunk, Retriever
+from llm_twin.ingest.git_repo import CODE_LANGUAGES
+from llm_twin.storage.models import Chunk, Document
+from llm_twin.storage.vector_store import SearchFilters
+
+EXAMPLE_MAX_CHARS = 900
+SEARCH_DEPTH = 4  # candidates per wanted example, so a language filter still finds enough
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
+@dataclass
+class CodeOptions:
+    owner: str
+    retrieval_k: int = 3
+    context_tokens: int = 2048
+    generation: GenerationParams = field(default_factory=GenerationParams)
+
+
+def language_of_path(path: str | None) -> str | None:
+    suffix = PurePosixPath(path).suffix.casefold() if path else ""
+    return CODE_LANGUAGES.get(suffix)
+
+
+def same_language(wanted: str, found: str | None) -> bool:
+    """"python" matches python; "ts" or "typescript" match typescript; families for the rest."""
+    wanted_name, found_name = wanted.casefold().lstrip("."), (found or "").casefold()
+    if wanted_name == found_name or CODE_LANGUAGES.get(f".{wanted_name}") == found_name:
+        return True
+    family = code_family(wanted_name)  # javascript/typescript; "c" and "jvm" mix languages
+    return family not in (None, "c", "jvm") and family == code_family(found_name)
+
+
+def without_fences(pieces: Iterable[str]) -> Iterator[str]:
+    """Stream text with the model's own ``` fence lines removed (we add our own), line by line."""
+    pending = ""
+    for piece in pieces:
+        pending += piece
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            if not _FENCE.match(line):
+                yield line + "\n"
+    if pending and not _FENCE.match(pending):
+        yield pending
+
+
+def fenced(code: str, language: str | None) -> str:
+    return f"```{language or ''}\n{code.strip(chr(10))}\n```"
+
+
+class CodeWriter:
+    def __init__(self, retriever: Retriever, backend: Backend, options: CodeOptions):
+        self.retriever = retriever
+        self.backend = backend
+        self.options = options
+
+    def stream(self, request: str, *, language: str | None = None,
+               path: str | None = None) -> ModeStream:
+        """The code as text pieces (fence lines removed) while it is generated; the result's
+        text is the whole answer as one fenced block."""
+        if not request.strip():
+            raise ValueError("The request is empty: say what the code should do.")
+        language = (language or language_of_path(path) or "").strip().casefold() or None
+        return ModeStream(self._pieces(request, language, path))
+
+    def write(self, request: str, **options) -> ModeResult:
+        return self.stream(request, **options).finish()
+
+    def _pieces(self, request: str, language: str | None,
+                path: str | None) -> Generator[str, None, ModeResult]:
+        timings = ModeTimings()
+        started = time.perf_counter()
+        self._require_code()
+        self.backend.load()
+        timings.model_load = time.perf_counter() - started
+
+        started = time.perf_counter()
+        examples = self._examples(request, language)
+        timings.retrieval = time.perf_counter() - started
+        notes = [] if examples or not language else [
+            f"no {language} code of yours is indexed; wrote without examples of your code"]
+
+        started = time.perf_counter()
+        request_turn = {"role": "user", "content": code_request(request, language, path)}
+        messages, tokens, used = self._fit(request_turn, examples)
+        timings.prompt_building = time.perf_counter() - started
+
+        started = time.perf_counter()
+        stream = self.backend.stream(messages, self.options.generation)
+        try:
+            yield from without_fences(stream)
+        finally:
+            stream.close()
+        timings.generation = time.perf_counter() - started
+        code = "".join(without_fences([stream.result.text]))
+        return ModeResult(fenced(code, language), [chunk for chunk, _ in used], messages, tokens,
+                          stream.result, timings, notes)
+
+    def _require_code(self) -> None:
+        with self.retriever.sessions() as session:
+            files = session.scalar(select(func.count()).select_from(Document).where(
+                Document.kind == "code"))
+            indexed = session.scalar(select(func.count()).select_from(Chunk).join(Document).where(
+                Document.kind == "code"))
+        if not files:
+            raise ValueError("No code of yours is imported. Import a git repository first, e.g. "
+                             "`twin ingest ~/src/project --me you@example.org`, then `twin index`.")
+        if not indexed:
+            raise ValueError(f"{files} code files are imported but not indexed yet: run "
+                             "`twin index` first.")
+
+    def _examples(self, request: str, language: str | None) -> list[tuple[RetrievedChunk, list[Message]]]:
+        k = self.options.retrieval_k
+        hits = self.retriever.search(request, k=k * SEARCH_DEPTH if language else k,
+                                     filters=SearchFilters(kind="code", is_owner=True))
+        languages = self._languages([hit.document_id for hit in hits])
+        if language:
+            hits = [h for h in hits if same_language(language, languages.get(h.document_id))][:k]
+        return [(hit, _example_turns(hit, languages.get(hit.document_id))) for hit in hits]
+
+    def _languages(self, document_ids: list[int]) -> dict[int, str | None]:
+        with self.retriever.sessions() as session:
+            rows = session.execute(select(Document.id, Document.extra)
+                                   .where(Document.id.in_(document_ids))).all()
+        return {doc_id: (extra or {}).get("language") for doc_id, extra in rows}
+
+    def _fit(self, request_turn: Message, examples: list[tuple[RetrievedChunk, list[Message]]]):
+        """Examples before the request, the best nearest it; the lowest ranked are dropped while
+        the prompt is over the token budget."""
+        budget = (min(self.options.context_tokens, self.backend.context_window)
+                  - self.options.generation.max_new_tokens)
+        system = {"role": "system", "content": system_message(self.options.owner)}
+        used = list(examples)
+        while True:
+            messages = [system, *(m for _, turns in reversed(used) for m in turns), request_turn]
+            tokens = self.backend.count_tokens(self.backend.render_prompt(messages))
+            if tokens <= budget:
+                return messages, tokens, used
+            if not used:
+                raise ValueError(f"The request needs {tokens} prompt tokens, over the budget of "
+                                 f"{budget}; shorten it or raise context_tokens.")
+            used.pop()
+
+
+def _example_turns(hit: RetrievedChunk, language: str | None) -> list[Message]:
+    """A piece of the owner's code as the answer to a request in the training format."""
+    code = hit.text
+    if len(code) > EXAMPLE_MAX_CHARS:
+        cut = code.rfind("\n", 0, EXAMPLE_MAX_CHARS)
+        code = code[:cut if cut > EXAMPLE_MAX_CHARS // 2 else EXAMPLE_MAX_CHARS]
+    first_line = next((line.strip() for line in code.splitlines() if line.strip()), "")
+    idea = f"the part that starts with `{first_line[:80]}`"
+    return [{"role": "user", "content": code_request(idea, language, hit.title)},
+            {"role": "assistant", "content": code.rstrip()}]
