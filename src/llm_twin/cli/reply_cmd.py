@@ -51,11 +51,10 @@ def run_mode(ws, model: str | None, as_json: bool, show_timings: bool, request: 
              start: Callable[..., ModeStream]) -> None:
     """Load the model, then stream the answer to the terminal, or print it all as JSON."""
     backend = ws.backend(model)
-    with console.status(f"Loading {backend.model_id} with {ws.settings.backend}…"):
-        backend.load()
-        _ = ws.embedder.dimension
     with ws.vector_store() as store:
-        stream = start(store, backend)
+        stream = start(store, backend)  # checks the workspace has what it needs: no model loaded yet
+        with console.status(f"Loading {backend.model_id} with {ws.settings.backend}…"):
+            backend.load()
         if as_json:
             result = stream.finish()
         else:

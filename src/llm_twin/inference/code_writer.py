@@ -82,6 +82,7 @@ class CodeWriter:
         if not request.strip():
             raise ValueError("The request is empty: say what the code should do.")
         language = (language or language_of_path(path) or "").strip().casefold() or None
+        self._require_code()
         return ModeStream(self._pieces(request, language, path))
 
     def write(self, request: str, **options) -> ModeResult:
@@ -91,7 +92,6 @@ class CodeWriter:
                 path: str | None) -> Generator[str, None, ModeResult]:
         timings = ModeTimings()
         started = time.perf_counter()
-        self._require_code()
         self.backend.load()
         timings.model_load = time.perf_counter() - started
 

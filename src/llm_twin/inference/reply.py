@@ -152,6 +152,7 @@ class ReplyWriter:
         if platform is not None and platform not in CHAT_PLATFORMS:
             raise ValueError(f"unknown chat platform {platform!r}; choose one of "
                              f"{', '.join(CHAT_PLATFORMS)}")
+        self._require_chats()
         return ModeStream(self._pieces(message, sender, platform, context or []))
 
     def reply(self, message: str, **options) -> ModeResult:
@@ -161,7 +162,6 @@ class ReplyWriter:
                 context: list[Turn]) -> Generator[str, None, ModeResult]:
         timings = ModeTimings()
         started = time.perf_counter()
-        self._require_chats()
         self.backend.load()
         timings.model_load = time.perf_counter() - started
 
