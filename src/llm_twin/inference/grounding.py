@@ -39,6 +39,7 @@ _NAME = re.compile(r"(?<![#@\w'’])[A-Z][\w&'’.-]*(?:\s+(?:of\s+|de\s+|&\s+)?
 _NOT_NAMES = frozenset("""
 i i'm i've i'd i'll we my our me us a an the this that these those it its he she they you your
 and but or so if then when while after before because once here there what why how who which
+at in on for with from to by of as about into over under since during until
 monday tuesday wednesday thursday friday saturday sunday january february march april may june
 july august september october november december today tomorrow yesterday ok okay yes no hi hey
 thanks thank please also just still even every each all some many most one two three
@@ -170,9 +171,9 @@ def owner_evidence(sessions: sessionmaker[Session]) -> Evidence:
 
     def load() -> Evidence:
         with sessions() as session:
-            owned = select(Document).where(Document.is_owner.is_(True))
             key = (str(session.get_bind().url), *session.execute(
-                select(func.count(), func.max(Document.id)).select_from(owned.subquery())).one())
+                select(func.count(Document.id), func.max(Document.id))
+                .where(Document.is_owner.is_(True))).one())
             if _owner_cache.key != key or _owner_cache.evidence is None:
                 texts = session.scalars(select(Document.raw_text).where(Document.is_owner.is_(True)))
                 _owner_cache.evidence = Evidence(texts)
