@@ -24,7 +24,7 @@ from llm_twin.inference.retrieval import RetrievedChunk, Retriever
 from llm_twin.storage.models import Chunk, Document
 from llm_twin.storage.vector_store import SearchFilters
 # The conversation dataset's own turn and context code: serving must build what training saw.
-from llm_twin.training_data.conversations import CONTEXT_TURNS, Turn, _context
+from llm_twin.training_data.conversations import CONTEXT_TURNS, Turn, context_messages
 
 CHAT_PLATFORMS = ("whatsapp", "telegram", "messenger", "instagram", "linkedin")
 OWNER_ALIASES = frozenset({"me", "i", "myself"})
@@ -135,7 +135,7 @@ def conversation_messages(owner: str, turns: list[Turn], message: str, sender: s
     _add_turn(turns, sender, False, message.strip())
     group_chat = len({t.author for t in turns if not t.is_owner}) > 1
     return [{"role": "system", "content": reply_system_message(owner)},
-            *_context(turns[-CONTEXT_TURNS:], group_chat)]
+            *context_messages(turns[-CONTEXT_TURNS:], group_chat)]
 
 
 class ReplyWriter:

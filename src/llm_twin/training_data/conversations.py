@@ -89,7 +89,7 @@ def _sample(turns: list[Turn], index: int, owner: str, group_chat: bool, first: 
     if length > MESSAGE_LIMITS.max_chars:
         report.drop("too_long")
         return None
-    context = _context(turns[max(0, index - CONTEXT_TURNS):index], group_chat)
+    context = context_messages(turns[max(0, index - CONTEXT_TURNS):index], group_chat)
     if not context:
         report.drop("no_context")  # the owner opened the conversation: nothing to reply to
         return None
@@ -100,7 +100,7 @@ def _sample(turns: list[Turn], index: int, owner: str, group_chat: bool, first: 
                      created_at=target.created_at, source_id=first.source_id)
 
 
-def _context(window: list[Turn], group_chat: bool) -> list[Message]:
+def context_messages(window: list[Turn], group_chat: bool) -> list[Message]:
     """Chat turns as user/assistant messages, starting at someone else's turn, oldest dropped
     first when over the character budget."""
     while window and window[0].is_owner:
