@@ -73,6 +73,7 @@ class TwinSettings(BaseSettings):
     dataset_languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes kept in training data; default: your most common language.")
     dataset_near_duplicate_threshold: float = Field(0.8, gt=0.0, le=1.0, description="Jaccard similarity (word 5-gram MinHash) above which two texts count as near-duplicates.")
     instruction_overlap_threshold: float = Field(0.5, gt=0.0, le=1.0, description="A generated instruction sharing more than this share of its word 3-grams with the answer is rejected.")
+    voice_reference_dirs: list[Path] = Field(default_factory=list, description="Folders of other people's .md/.txt texts the voice score learns to tell you apart from (besides the base model's own drafts and a small shipped corpus).")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings],

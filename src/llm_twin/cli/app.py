@@ -11,6 +11,7 @@ import typer
 from llm_twin.cli import dataset_cmd, index_cmd, ingest_cmd, status_cmd, write_cmd
 from llm_twin.cli import export_cmd
 from llm_twin.cli import models_cmd, train_cmd
+from llm_twin.cli import voice_cmd
 from llm_twin.cli.common import state
 
 app = typer.Typer(
@@ -50,6 +51,7 @@ app.command("export")(export_cmd.export)
 app.add_typer(dataset_cmd.dataset_app, name="dataset")
 app.add_typer(train_cmd.train_app, name="train")
 app.add_typer(models_cmd.models_app, name="models")
+app.add_typer(voice_cmd.voice_app, name="voice")
 
 
 def main() -> None:

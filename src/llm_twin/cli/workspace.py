@@ -141,9 +141,44 @@ class Workspace:
                          rewriter=backend if s.llm_query_tools else None,
                          reranker=build_reranker(s.cross_encoder, self.embedder) if use_rerank else None)
 
-    def writer(self, store: VectorStore, backend: Backend, **generation_overrides) -> DraftWriter:
+    def writer(self, store: VectorStore, backend: Backend, *, voice=None, rank: bool = True,
+               **generation_overrides) -> DraftWriter:
+        """The draft writer with the owner's platform profiles and, when one is stored (or
+        `voice` is given), the voice model that scores and ranks drafts."""
         s = self.settings
         options = WriterOptions(owner=self.owner_name(), retrieval_k=s.retrieval_k,
                                 style_examples=s.style_examples, context_tokens=s.context_tokens,
-                                generation=self.generation_params(**generation_overrides))
-        return DraftWriter(self.retriever(store, backend=backend), backend, options)
+                                generation=self.generation_params(**generation_overrides),
+                                rank=rank)
+        return DraftWriter(self.retriever(store, backend=backend), backend, options,
+                           voice=voice if voice is not None else self.voice_scorer(),
+                           profiles=self.profiles())
+
+    def profiles(self) -> dict:
+        """The owner's platform profiles (cached in <workspace>/profiles.json)."""
+        from llm_twin.inference.profiles import load_profiles
+
+        with self.sessions() as session:
+            return load_profiles(session, self.settings.workspace)
+
+    def voice_scorer(self):
+        """The stored voice model (<workspace>/voice/model.joblib), or None when not fitted yet."""
+        from llm_twin.inference.voice import VoiceScorer, model_path
+
+        path = model_path(self.settings.workspace)
+        return VoiceScorer.load(path) if path.exists() else None
+
+    def fit_voice(self, backend: Backend | None, *, dataset_id: str | None = None,
+                  prompts: int | None = None, progress=None):
+        """Fit and store the voice model; returns (scorer, card). Uses the newest dataset build's
+        base-model answers, else generates some with `backend` (see inference.voice)."""
+        from llm_twin.inference import voice
+
+        with self.sessions() as session:
+            texts = voice.collect_training_texts(
+                session, self.settings.workspace, owner=self.owner_name(), backend=backend,
+                params=self.generation_params(), reference_dirs=self.settings.voice_reference_dirs,
+                dataset_id=dataset_id, prompts=prompts or voice.FIT_PROMPTS, progress=progress)
+        scorer, card = voice.fit_voice_model(texts)
+        voice.save_voice_model(self.settings.workspace, scorer, card)
+        return scorer, card

@@ -1,4 +1,8 @@
-"""`twin write`: a draft in your voice for one platform, with the sources it drew on."""
+"""`twin write`: a draft in your voice for one platform, with the sources it drew on.
+
+One draft streams to the terminal as it is generated; `-n N` generates N as one batch and shows
+them ranked by voice score (fitting the voice model first if there is none).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,22 @@ import json
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.panel import Panel
 
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
 from llm_twin.inference.platforms import PLATFORMS
-from llm_twin.inference.writer import WriteResult
+from llm_twin.inference.writer import Draft, DraftWriter, WriteResult
 
 
 def write(
     idea: Annotated[str, typer.Argument(help="The skeleton idea, e.g. '3 lessons from moving our "
                                              "queue into Postgres, keep it punchy'.")],
     platform: Annotated[str, typer.Option("--platform", "-p", help=f"One of: {', '.join(PLATFORMS)}.")] = "linkedin",
-    n: Annotated[int, typer.Option("-n", min=1, max=8, help="Drafts to generate (one batch).")] = 1,
+    n: Annotated[int, typer.Option("-n", min=1, max=8, help="Drafts to generate (one batch), "
+                                                          "ranked by voice score.")] = 1,
+    rank: Annotated[bool, typer.Option("--rank/--no-rank", help="Rank N > 1 drafts by voice score "
+                                                                "(fits the voice model if missing).")] = True,
     max_new_tokens: Annotated[int | None, typer.Option(help="Longest draft in tokens.")] = None,
     temperature: Annotated[float | None, typer.Option(help="0 for greedy decoding.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed for reproducible drafts.")] = None,
@@ -42,28 +50,64 @@ def write(
         with console.status(f"Loading {backend.model_id} with {ws.settings.backend}{first_load_hint}…"):
             backend.load()
             _ = ws.embedder.dimension
+        voice = None
+        if n > 1 and rank and ws.voice_scorer() is None:
+            voice = _fit_voice_first(ws)
         with ws.vector_store() as store:
-            writer = ws.writer(store, backend, max_new_tokens=max_new_tokens,
-                               temperature=temperature, seed=seed)
-            with console.status(f"Writing {n} {platform} draft{'s' if n > 1 else ''}…"):
-                result = writer.write(idea, platform, n=n)
+            writer = ws.writer(store, backend, voice=voice, rank=rank,
+                               max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
+            if n == 1 and not as_json:
+                result = _stream_one(writer, idea, platform)
+            else:
+                with console.status(f"Writing {n} {platform} draft{'s' if n > 1 else ''}…"):
+                    result = writer.write(idea, platform, n=n)
         result.timings.model_load = getattr(backend, "load_seconds", result.timings.model_load)
         if as_json:
             print(json.dumps(_as_dict(result), ensure_ascii=False, indent=2))
         else:
-            _print_result(result, show_timings=timings)
+            _print_result(result, show_timings=timings, streamed=n == 1)
 
 
-def _print_result(result: WriteResult, *, show_timings: bool) -> None:
+def _fit_voice_first(ws):
+    from llm_twin.cli.voice_cmd import fit_progress, print_card
+
+    console.print("No voice model yet: fitting one to rank the drafts (once; `twin voice fit` "
+                  "refits it)…")
+    with fit_progress() as progress:
+        scorer, card = ws.fit_voice(ws.backend("base"), progress=progress)
+    print_card(card)
+    return scorer
+
+
+def _stream_one(writer: DraftWriter, idea: str, platform: str) -> WriteResult:
+    """Print the draft as it is generated; the formatted version follows only if it differs."""
+    stream = writer.stream(idea, platform)
+    with console.status("Finding your notes and examples…"):
+        first = next(stream, None)
+    pieces = [first] if first is not None else []
+    if first is not None:
+        console.print(first, end="", markup=False, highlight=False, soft_wrap=True)
+        for piece in stream:
+            pieces.append(piece)
+            console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
+    console.print()
+    return stream.result
+
+
+def _print_result(result: WriteResult, *, show_timings: bool, streamed: bool = False) -> None:
     for i, draft in enumerate(result.drafts, 1):
         formatted = draft.formatted
-        title = f"{formatted.platform} draft {i}/{len(result.drafts)}"
-        if len(formatted.posts) > 1:
-            title += f" · thread of {len(formatted.posts)} posts"
-        console.print(Panel(formatted.as_text(), title=title, title_align="left", expand=False),
-                      highlight=False)
+        if streamed and formatted.as_text().strip() == draft.generation.text.strip():
+            console.print(f"[dim]{_draft_label(result, draft, i)}[/]", highlight=False)
+        else:
+            console.print(Panel(formatted.as_text(), title=_draft_label(result, draft, i),
+                                title_align="left", expand=False), highlight=False)
+        if draft.cliches:
+            console.print("  [dim]clichés: " + ", ".join(f"“{c}”" for c in draft.cliches) + "[/]",
+                          highlight=False)
         for note in formatted.notes:
             console.print(f"  [dim]formatter: {note}[/]")
+        _print_checks(draft)
     if result.sources:
         console.print("[bold]Drew on:[/]")
         for source in result.sources:
@@ -73,20 +117,53 @@ def _print_result(result: WriteResult, *, show_timings: bool) -> None:
         t = result.timings
         console.print(f"[dim]model load {t.model_load:.2f}s · retrieval {t.retrieval:.2f}s · "
                       f"prompt {t.prompt_building:.2f}s ({result.prompt.prompt_tokens} tokens) · "
-                      f"generation {t.generation:.2f}s[/]")
+                      f"generation {t.generation:.2f}s · voice score {t.scoring:.2f}s[/]")
+
+
+def _print_checks(draft: Draft) -> None:
+    if draft.unsupported_claims:
+        console.print("  [yellow]Check these claims[/] (found in none of your writing):")
+        for claim in draft.unsupported_claims:
+            facts = ", ".join(getattr(claim, "facts", ()))
+            console.print(f"    • {escape(claim)}  [dim]({escape(facts)})[/]", highlight=False)
+    if draft.near_duplicate_of:
+        past = draft.near_duplicate_of
+        console.print(f"  [yellow]Similar to your post[/] {past['label']} {past['url'] or ''} "
+                      f"(Jaccard {past['jaccard']:.2f}, {past['containment']:.0%} of the draft's "
+                      "word 3-grams are in it)", highlight=False)
+
+
+def _draft_label(result: WriteResult, draft: Draft, index: int) -> str:
+    formatted = draft.formatted
+    label = f"{formatted.platform} draft {index}/{len(result.drafts)}"
+    if result.ranked:
+        label += " (best first)" if index == 1 else ""
+    if len(formatted.posts) > 1:
+        label += f" · thread of {len(formatted.posts)} posts"
+    if draft.voice_score is not None:
+        label += f" · voice {draft.voice_score:.2f}"
+        if draft.cliches:
+            label += f" − {len(draft.cliches)} cliché{'s' if len(draft.cliches) > 1 else ''}"
+    return label
 
 
 def _as_dict(result: WriteResult) -> dict:
     return {
         "idea": result.idea,
         "platform": result.platform,
+        "ranked": result.ranked,
         "drafts": [{"text": d.formatted.as_text(), "posts": d.formatted.posts,
-                    "title": d.formatted.title, "notes": d.formatted.notes,
+                    "title": d.formatted.title, "subtitle": d.formatted.subtitle,
+                    "notes": d.formatted.notes, "voice_score": d.voice_score,
+                    "cliches": d.cliches, "ranking_score": d.ranking_score,
+                    "unsupported_claims": [{"sentence": str(c), "facts": list(getattr(c, "facts", ()))}
+                                           for c in d.unsupported_claims],
+                    "near_duplicate_of": d.near_duplicate_of,
                     "completion_tokens": d.generation.completion_tokens} for d in result.drafts],
         "sources": [{"label": s.label, "url": s.url, "source": s.source_path,
                      "document_id": s.document_id} for s in result.sources],
         "timings": {"model_load": result.timings.model_load, "retrieval": result.timings.retrieval,
                     "prompt_building": result.timings.prompt_building,
-                    "generation": result.timings.generation},
+                    "generation": result.timings.generation, "scoring": result.timings.scoring},
         "prompt_tokens": result.prompt.prompt_tokens,
     }

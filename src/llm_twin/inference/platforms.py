@@ -1,9 +1,12 @@
 """Each platform's hard limits, and the formatter that fits a generated draft to them.
 
 The model writes in the person's voice; this module only enforces what a platform would reject or
-mangle: post length, thread numbering, hashtag count, the article title. It also strips the chat
-artefacts small models wrap around their answer. It never rewrites wording: emoji, punctuation and
-single line breaks are where the voice lives, so they are kept.
+mangle: post length, thread numbering, hashtag count, the article title and subtitle. It also strips
+the chat artefacts small models wrap around their answer. It never rewrites wording: emoji,
+punctuation and single line breaks are where the voice lives, so they are kept.
+
+`FormatHabits` (learned per platform by `inference.profiles`) bends the formatting towards the
+owner's own: their thread numbering style and how many hashtags they use. The hard limits always win.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ from dataclasses import dataclass, field
 
 PLATFORMS = ("linkedin", "x", "instagram", "medium", "substack")
 MAX_THREAD_POSTS = 25
-ARTICLE_TITLE_MAX_CHARS = 80
+ARTICLE_TITLE_MAX_CHARS = 80  # a title derived from the first sentence
+TITLE_MAX_CHARS = 100  # Medium and Substack show longer titles cut off
+SUBTITLE_MAX_CHARS = 140
+# How the posts of a thread are numbered: "1/3 ", "1/ ", "(1/3) ", or not at all.
+THREAD_NUMBERING = ("i/n", "i/", "(i/n)", "none")
 
 
 @dataclass(frozen=True)
@@ -30,7 +37,8 @@ class PlatformRules:
     needs_title: bool = False
 
 
-_ARTICLE_HINT = "an article with a title line, then a Markdown body"
+_ARTICLE_HINT = ("an article with a title line, a one-line subtitle in italics, then a Markdown "
+                 "body")
 _RULES = {
     "linkedin": PlatformRules(
         "linkedin", "LinkedIn",
@@ -57,6 +65,24 @@ def rules_for(platform: str) -> PlatformRules:
     return _RULES[key]
 
 
+@dataclass(frozen=True)
+class FormatHabits:
+    """The owner's formatting habits on one platform (see inference.profiles)."""
+
+    thread_numbering: str = "i/n"  # one of THREAD_NUMBERING
+    max_hashtags: int | None = None  # the most the owner uses; None: no habit known
+
+    def __post_init__(self) -> None:
+        if self.thread_numbering not in THREAD_NUMBERING:
+            raise ValueError(f"thread_numbering must be one of {', '.join(THREAD_NUMBERING)}, "
+                             f"got {self.thread_numbering!r}")
+        if self.max_hashtags is not None and self.max_hashtags < 0:
+            raise ValueError(f"max_hashtags must be at least 0, got {self.max_hashtags}")
+
+
+DEFAULT_HABITS = FormatHabits()
+
+
 @dataclass
 class FormattedDraft:
     platform: str
@@ -64,6 +90,7 @@ class FormattedDraft:
     title: str | None = None
     truncated: bool = False  # text was cut away to fit a limit
     notes: list[str] = field(default_factory=list)  # what the formatter changed, for the user
+    subtitle: str | None = None  # articles only
 
     @property
     def body(self) -> str:
@@ -72,12 +99,14 @@ class FormattedDraft:
     def as_text(self) -> str:
         if self.title is None:
             return self.body
-        return f"# {self.title}\n\n{self.body}".rstrip()
+        subtitle = f"*{self.subtitle}*\n\n" if self.subtitle else ""
+        return f"# {self.title}\n\n{subtitle}{self.body}".rstrip()
 
 
-def format_draft(text: str, platform: str) -> FormattedDraft:
-    """Clean a generated draft and fit it to the platform's limits."""
+def format_draft(text: str, platform: str, habits: FormatHabits | None = None) -> FormattedDraft:
+    """Clean a generated draft and fit it to the platform's limits (and the owner's habits)."""
     rules = rules_for(platform)
+    habits = habits or DEFAULT_HABITS
     cleaned, notes = _clean(text)
     if not rules.needs_title:
         plain = _strip_markdown(cleaned)
@@ -85,11 +114,11 @@ def format_draft(text: str, platform: str) -> FormattedDraft:
             cleaned = plain
             notes.append("removed Markdown the platform would show literally")
     if rules.is_thread_platform:
-        draft = _format_thread(cleaned, rules)
+        draft = _format_thread(cleaned, rules, habits)
     elif rules.needs_title:
         draft = _format_article(cleaned, rules)
     else:
-        draft = _format_post(cleaned, rules)
+        draft = _format_post(cleaned, rules, habits)
     if not cleaned:
         notes.append("the draft is empty")
     draft.notes = notes + draft.notes
@@ -209,19 +238,34 @@ _SENTENCE_END = re.compile(
 _HASHTAG = re.compile(r"(?<![\w&#/])#(?=\w*[^\W\d_])\w+")  # "#1", "C#", "a/#b" are not hashtags
 
 
-def _format_post(text: str, rules: PlatformRules) -> FormattedDraft:
-    notes = []
-    if rules.max_hashtags is not None:
-        text, removed = _limit_hashtags(text, rules.max_hashtags)
-        if removed:
-            noun = "hashtag" if removed == 1 else "hashtags"
-            notes.append(f"removed {removed} {noun} over {rules.label}'s limit of "
-                         f"{rules.max_hashtags}")
+def _format_post(text: str, rules: PlatformRules, habits: FormatHabits) -> FormattedDraft:
+    text, notes = _apply_hashtag_limits(text, rules, habits)
     limit = rules.max_chars_per_post
     text, boundary = _cut_to_limit(text, limit) if limit is not None else (text, None)
     if boundary:
         notes.append(f"cut to {limit:,} characters at a {boundary} boundary")
     return FormattedDraft(rules.name, [text], truncated=boundary is not None, notes=notes)
+
+
+def _apply_hashtag_limits(text: str, rules: PlatformRules,
+                          habits: FormatHabits) -> tuple[str, list[str]]:
+    """The platform's hashtag limit, then the owner's habit when it is lower."""
+    notes = []
+    if rules.max_hashtags is not None:
+        text, removed = _limit_hashtags(text, rules.max_hashtags)
+        if removed:
+            notes.append(f"removed {_hashtags(removed)} over {rules.label}'s limit of "
+                         f"{rules.max_hashtags}")
+    if habits.max_hashtags is not None:
+        text, removed = _limit_hashtags(text, habits.max_hashtags)
+        if removed:
+            notes.append(f"removed {_hashtags(removed)}: you use at most {habits.max_hashtags} "
+                         f"on {rules.label}")
+    return text, notes
+
+
+def _hashtags(count: int) -> str:
+    return f"{count} hashtag" if count == 1 else f"{count} hashtags"
 
 
 def _cut_to_limit(text: str, limit: int) -> tuple[str, str | None]:
@@ -252,7 +296,17 @@ def _cut_at_word(text: str, limit: int) -> str:
 
 
 def _limit_hashtags(text: str, limit: int) -> tuple[str, int]:
-    """Keep the first `limit` distinct hashtags (first occurrence each); drop every other one."""
+    """Keep the first `limit` distinct hashtags (first occurrence each); drop every other one.
+    Repeated because dropping "#a" from "#a#b" turns "#b" into a hashtag."""
+    removed_total = 0
+    while True:
+        text, removed = _limit_hashtags_once(text, limit)
+        if not removed:
+            return text, removed_total
+        removed_total += removed
+
+
+def _limit_hashtags_once(text: str, limit: int) -> tuple[str, int]:
     tags = list(_HASHTAG.finditer(text))
     if len(tags) <= limit:
         return text, 0
@@ -292,8 +346,9 @@ _SENTENCE_GAP = re.compile(
     r"(?:(?<=[.!?\u2026])|(?<=[.!?\u2026][\"'\u201d\u2019)\]]))\s+|\s*\n\s*")
 
 
-def split_thread(text: str, limit: int = 280) -> list[str]:
-    """Split `text` into posts of at most `limit` characters, numbered "1/n " when more than one.
+def split_thread(text: str, limit: int = 280, numbering: str = "i/n") -> list[str]:
+    """Split `text` into posts of at most `limit` characters, numbered "1/n " (or in the
+    `numbering` style) when more than one.
 
     Splits at sentence ends and line breaks, packing greedily; a sentence too long for a post is
     split between words, a word too long (a URL) is cut. Numbering the text already carries
@@ -301,21 +356,26 @@ def split_thread(text: str, limit: int = 280) -> list[str]:
     """
     if limit < 20:
         raise ValueError(f"limit must be at least 20 characters, got {limit}")
+    FormatHabits(thread_numbering=numbering)  # validates the style
     segments = _strip_thread_numbering(text.strip()) or [text.strip()]
-    return _number(_thread_chunks(segments, limit))
+    return _number(_thread_chunks(segments, limit, numbering), numbering)
 
 
-def _format_thread(text: str, rules: PlatformRules) -> FormattedDraft:
+def _format_thread(text: str, rules: PlatformRules, habits: FormatHabits) -> FormattedDraft:
+    text, notes = _apply_hashtag_limits(text, rules, habits)
     segments = _strip_thread_numbering(text)
-    notes = ["removed the draft's own thread numbering"] if segments else []
-    chunks = _thread_chunks(segments or [text], rules.max_chars_per_post)
+    if segments:
+        notes.append("removed the draft's own thread numbering")
+    style = habits.thread_numbering
+    chunks = _thread_chunks(segments or [text], rules.max_chars_per_post, style)
     truncated = len(chunks) > MAX_THREAD_POSTS
     if truncated:
         notes.append(f"cut the thread to {MAX_THREAD_POSTS} posts (it needed {len(chunks)})")
         chunks = chunks[:MAX_THREAD_POSTS]
     if len(chunks) > 1:
         notes.append(f"split into a thread of {len(chunks)} posts")
-    return FormattedDraft(rules.name, _number(chunks) or [""], truncated=truncated, notes=notes)
+    return FormattedDraft(rules.name, _number(chunks, style) or [""], truncated=truncated,
+                          notes=notes)
 
 
 def _strip_thread_numbering(text: str) -> list[str] | None:
@@ -346,24 +406,31 @@ def _sequential_marks(matches: Iterator[re.Match]) -> list[re.Match]:
     return marks
 
 
-def _thread_chunks(segments: list[str], limit: int) -> list[str]:
-    """Unnumbered posts, each short enough to take its "i/n " prefix within `limit`."""
+def _thread_chunks(segments: list[str], limit: int, style: str = "i/n") -> list[str]:
+    """Unnumbered posts, each short enough to take its numbering prefix within `limit`."""
     whole = "\n\n".join(segments)
     if len(whole) <= limit:
         return [whole] if whole else []
     digits = 1
     while True:
-        budget = limit - (2 * digits + 2)  # len("10/12 ") with two-digit numbers
+        budget = limit - _prefix_length(style, digits)
         chunks = [chunk for segment in segments for chunk in _pack(segment, budget)]
         if len(chunks) < 10 ** digits:
             return chunks
         digits += 1
 
 
-def _number(chunks: list[str]) -> list[str]:
-    if len(chunks) < 2:
+def _prefix_length(style: str, digits: int) -> int:
+    """The longest prefix with `digits`-digit numbers: "10/12 ", "10/ ", "(10/12) " or none."""
+    return {"i/n": 2 * digits + 2, "i/": digits + 2, "(i/n)": 2 * digits + 4, "none": 0}[style]
+
+
+def _number(chunks: list[str], style: str = "i/n") -> list[str]:
+    if len(chunks) < 2 or style == "none":
         return list(chunks)
-    return [f"{i}/{len(chunks)} {chunk}" for i, chunk in enumerate(chunks, start=1)]
+    total = len(chunks)
+    prefixes = {"i/n": "{i}/{n} ", "i/": "{i}/ ", "(i/n)": "({i}/{n}) "}[style]
+    return [prefixes.format(i=i, n=total) + chunk for i, chunk in enumerate(chunks, start=1)]
 
 
 def _pack(text: str, budget: int) -> list[str]:
@@ -415,6 +482,10 @@ _NOT_A_TITLE = re.compile(r"^(?:[-*+>|]\s|```|~~~|\d+[.)]\s)")  # list item, quo
 _FIRST_SENTENCE = re.compile(r".+?[.!?\u2026](?=\s|$)")
 
 
+_SUBTITLE = re.compile(r"^(?:(?:\*\*|__)?subtitle\s*:(?:\*\*|__)?\s*(?P<label>.+)"
+                       r"|\*(?P<star>[^*\n]+)\*|_(?P<under>[^_\n]+)_)$", re.I)
+
+
 def _format_article(text: str, rules: PlatformRules) -> FormattedDraft:
     first, _, rest = text.partition("\n")
     title = _heading_title(first.strip(), rest)
@@ -422,8 +493,29 @@ def _format_article(text: str, rules: PlatformRules) -> FormattedDraft:
         title = _title_from_first_sentence(text)
         notes = ["derived the title from the first sentence"] if title else []
         return FormattedDraft(rules.name, [text], title=title, notes=notes)
+    notes = []
+    if len(title) > TITLE_MAX_CHARS:
+        title = _cut_at_word(title, TITLE_MAX_CHARS)
+        notes.append(f"cut the title to {TITLE_MAX_CHARS} characters")
     body = rest.lstrip("\n") or text
-    return FormattedDraft(rules.name, [body], title=title)
+    subtitle, body = _split_subtitle(body)
+    if subtitle and len(subtitle) > SUBTITLE_MAX_CHARS:
+        subtitle = _cut_at_word(subtitle, SUBTITLE_MAX_CHARS)
+        notes.append(f"cut the subtitle to {SUBTITLE_MAX_CHARS} characters")
+    return FormattedDraft(rules.name, [body], title=title, subtitle=subtitle, notes=notes)
+
+
+def _split_subtitle(body: str) -> tuple[str | None, str]:
+    """A subtitle the draft marked as one, right under the title: "*…*", "_…_" or "Subtitle: …".
+    Unmarked first lines stay in the body: they are the article's opening."""
+    first, _, rest = body.partition("\n")
+    match = _SUBTITLE.match(first.strip())
+    if not match or not _WORD.search(rest):
+        return None, body
+    subtitle = (match["label"] or match["star"] or match["under"]).strip().strip("*_").strip()
+    if not _WORD.search(subtitle):
+        return None, body
+    return subtitle, rest.lstrip("\n")
 
 
 def _heading_title(line: str, rest: str) -> str | None:

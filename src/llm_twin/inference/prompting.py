@@ -8,7 +8,7 @@ loops when it is shown long ones.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from llm_twin.backends.base import Message
@@ -35,12 +35,17 @@ def system_message(owner: str) -> str:
             "numbers, names or employers. Reply with the draft only.")
 
 
-def user_message(idea: str, rules: PlatformRules, examples: list[str], notes: list[str]) -> str:
+def user_message(idea: str, rules: PlatformRules, examples: list[str], notes: list[str],
+                 habits: Sequence[str] = ()) -> str:
+    """The request. `habits` are the platform profile's hints ("I rarely use emoji: use none.");
+    without them the message is exactly the one the training data uses."""
     parts = []
     if examples:
         parts.append("Examples of how I write:\n" + "\n".join(f"---\n{e}" for e in examples) + "\n---")
     if notes:
         parts.append("Things I have said about this:\n" + "\n".join(f"- {n}" for n in notes))
+    if habits:
+        parts.append(f"How I write on {rules.label}: " + " ".join(habits))
     parts.append(f"Write {rules.style_hint}, about {rules.target_chars} characters long, on this "
                  f"idea: {idea.strip()}")
     return "\n\n".join(parts)
@@ -48,12 +53,13 @@ def user_message(idea: str, rules: PlatformRules, examples: list[str], notes: li
 
 def build_prompt(idea: str, owner: str, rules: PlatformRules, examples: list[RetrievedChunk],
                  notes: list[RetrievedChunk], *, count_tokens: Callable[[str], int],
-                 render: Callable[[list[Message]], str], budget_tokens: int) -> BuiltPrompt:
+                 render: Callable[[list[Message]], str], budget_tokens: int,
+                 habits: Sequence[str] = ()) -> BuiltPrompt:
     """Add examples and notes alternately, most relevant first, while the prompt fits the budget."""
     chosen_examples: list[RetrievedChunk] = []
     chosen_notes: list[RetrievedChunk] = []
     candidates = _interleave(examples, notes)
-    messages = _messages(idea, owner, rules, chosen_examples, chosen_notes)
+    messages = _messages(idea, owner, rules, chosen_examples, chosen_notes, habits)
     tokens = count_tokens(render(messages))
     if tokens > budget_tokens:
         raise ValueError(f"The idea alone needs {tokens} prompt tokens, over the budget of "
@@ -61,7 +67,7 @@ def build_prompt(idea: str, owner: str, rules: PlatformRules, examples: list[Ret
     for item, is_example in candidates:
         target = chosen_examples if is_example else chosen_notes
         target.append(item)
-        trial = _messages(idea, owner, rules, chosen_examples, chosen_notes)
+        trial = _messages(idea, owner, rules, chosen_examples, chosen_notes, habits)
         trial_tokens = count_tokens(render(trial))
         if trial_tokens > budget_tokens:
             target.pop()
@@ -71,11 +77,11 @@ def build_prompt(idea: str, owner: str, rules: PlatformRules, examples: list[Ret
 
 
 def _messages(idea: str, owner: str, rules: PlatformRules, examples: list[RetrievedChunk],
-              notes: list[RetrievedChunk]) -> list[Message]:
+              notes: list[RetrievedChunk], habits: Sequence[str] = ()) -> list[Message]:
     return [{"role": "system", "content": system_message(owner)},
             {"role": "user", "content": user_message(
                 idea, rules, [_shorten(e.text, EXAMPLE_MAX_CHARS) for e in examples],
-                [_shorten(n.text, NOTE_MAX_CHARS).replace("\n", " ") for n in notes])}]
+                [_shorten(n.text, NOTE_MAX_CHARS).replace("\n", " ") for n in notes], habits)}]
 
 
 def _interleave(examples: list[RetrievedChunk], notes: list[RetrievedChunk]):

@@ -1,14 +1,23 @@
-"""`twin write`: retrieve, build the prompt, generate N drafts as one batch, fit the platform."""
+"""`twin write`: retrieve, build the prompt, generate N drafts as one batch, fit the platform,
+score each draft's voice and rank the batch (voice score minus a penalty per cliché).
+
+The owner's platform profile, when there is one, sets the target length and the prompt's habit
+hints, and the formatter's numbering and hashtag habits. A single draft can be streamed.
+"""
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams
-from llm_twin.inference.platforms import FormattedDraft, PlatformRules, format_draft, rules_for
+from llm_twin.inference.platforms import (FormatHabits, FormattedDraft, PlatformRules,
+                                          format_draft, rules_for)
+from llm_twin.inference.profiles import PlatformProfile, rules_and_habits
 from llm_twin.inference.prompting import BuiltPrompt, build_prompt
+from llm_twin.inference.ranking import rank, ranking_score
 from llm_twin.inference.retrieval import RetrievedChunk, Retriever
 from llm_twin.storage.vector_store import SearchFilters
 
@@ -27,22 +36,52 @@ def trim_unfinished(text: str) -> str:
     return text
 
 
+_SENTENCE = re.compile(r"[^.!?\u2026\n]+(?:[.!?\u2026]+[\"')\]\u201d\u2019]*|\n|$)")
+_WORDS = re.compile(r"\w+")
+LOOP_MIN_WORDS = 3  # "Yes." or "1/" may repeat; a repeated sentence of 3+ words is a loop
+
+
+def trim_repetition(text: str) -> tuple[str, bool]:
+    """Cut a draft where a sentence (or line) it already said comes again: small models loop.
+    Returns the text and whether it was cut."""
+    seen: set[str] = set()
+    for match in _SENTENCE.finditer(text):
+        key = " ".join(_WORDS.findall(match.group().lower()))
+        if len(key.split()) < LOOP_MIN_WORDS:
+            continue
+        if key in seen:
+            head = text[:match.start()].rstrip()
+            if _WORDS.search(head):
+                return head, True
+        seen.add(key)
+    return text, False
+
+
 @dataclass
 class WriteTimings:
     model_load: float = 0.0
     retrieval: float = 0.0
     prompt_building: float = 0.0
     generation: float = 0.0
+    scoring: float = 0.0  # voice score, clichés and ranking
 
     @property
     def total(self) -> float:
-        return self.model_load + self.retrieval + self.prompt_building + self.generation
+        return (self.model_load + self.retrieval + self.prompt_building + self.generation
+                + self.scoring)
 
 
 @dataclass
 class Draft:
     formatted: FormattedDraft
     generation: Generation
+    voice_score: float | None = None  # probability the owner wrote it; None without a voice model
+    cliches: list[str] = field(default_factory=list)  # base-model stock phrases found in it
+    # First-person facts found in no source (grounding.UnsupportedClaim: the sentence, .facts).
+
+    @property
+    def ranking_score(self) -> float:
+        return ranking_score(self.voice_score, self.cliches)
 
 
 @dataclass
@@ -52,6 +91,8 @@ class WriteResult:
     drafts: list[Draft]
     prompt: BuiltPrompt
     timings: WriteTimings = field(default_factory=WriteTimings)
+    ranked: bool = False  # drafts are sorted best first by ranking score
+    profile: PlatformProfile | None = None  # the owner's platform profile the write used
 
     @property
     def sources(self) -> list[RetrievedChunk]:
@@ -72,18 +113,79 @@ class WriterOptions:
     style_examples: int = 3
     context_tokens: int = 2048
     generation: GenerationParams = field(default_factory=GenerationParams)
+    rank: bool = True  # sort N > 1 drafts by ranking score (needs a voice model)
+
+
+@dataclass
+class _Plan:
+    platform: str
+    rules: PlatformRules
+    habits: FormatHabits | None
+    profile: PlatformProfile | None
+    prompt: BuiltPrompt
+    timings: WriteTimings
+
+
+class DraftStream(Iterator[str]):
+    """Text pieces of one draft as they are generated; once exhausted, `result` holds the
+    WriteResult (formatted, scored). Closing it early stops the generation."""
+
+    def __init__(self, pieces: Generator[str, None, WriteResult]):
+        self._pieces = pieces
+        self.result: WriteResult | None = None
+
+    def __iter__(self) -> DraftStream:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self._pieces)
+        except StopIteration as stop:
+            self.result = stop.value
+            raise
+
+    def close(self) -> None:
+        self._pieces.close()
 
 
 class DraftWriter:
-    def __init__(self, retriever: Retriever, backend: Backend, options: WriterOptions):
+    def __init__(self, retriever: Retriever, backend: Backend, options: WriterOptions, *,
+                 voice=None, profiles: dict[str, PlatformProfile] | None = None):
+        # voice: a fitted inference.voice.VoiceScorer (imported lazily: it brings scikit-learn)
         self.retriever = retriever
         self.backend = backend
         self.options = options
+        self.voice = voice
+        self.profiles = profiles or {}
 
     def write(self, idea: str, platform: str, *, n: int = 1) -> WriteResult:
+        """N drafts as one batch; with N > 1 and a voice model, sorted best first."""
+        plan = self._plan(idea, platform)
+        started = time.perf_counter()
+        generations = self.backend.generate([plan.prompt.messages] * n, self.options.generation)
+        plan.timings.generation = time.perf_counter() - started
+        return self._result(idea, plan, generations, rank_drafts=n > 1 and self.options.rank)
+
+    def stream(self, idea: str, platform: str) -> DraftStream:
+        """One draft, as text pieces while it is generated (the raw text, before formatting)."""
+        return DraftStream(self._stream_pieces(idea, platform))
+
+    def _stream_pieces(self, idea: str, platform: str) -> Generator[str, None, WriteResult]:
+        plan = self._plan(idea, platform)
+        started = time.perf_counter()
+        stream = self.backend.stream(plan.prompt.messages, self.options.generation)
+        try:
+            yield from stream
+        finally:
+            stream.close()
+        plan.timings.generation = time.perf_counter() - started
+        return self._result(idea, plan, [stream.result], rank_drafts=False)
+
+    def _plan(self, idea: str, platform: str) -> _Plan:
         if not idea.strip():
             raise ValueError("The idea is empty: say in a few words what the post should be about.")
-        rules = rules_for(platform)
+        profile = self.profiles.get(_platform_key(platform))
+        rules, habits, hints = rules_and_habits(platform, profile)
         timings = WriteTimings()
 
         started = time.perf_counter()
@@ -101,16 +203,29 @@ class DraftWriter:
         prompt = build_prompt(idea, self.options.owner, rules, examples, notes,
                               count_tokens=self.backend.count_tokens,
                               render=self.backend.render_prompt,
-                              budget_tokens=budget - self.options.generation.max_new_tokens)
+                              budget_tokens=budget - self.options.generation.max_new_tokens,
+                              habits=hints)
         timings.prompt_building = time.perf_counter() - started
+        return _Plan(rules.name, rules, habits, profile, prompt, timings)
 
+    def _result(self, idea: str, plan: _Plan, generations: list[Generation], *,
+                rank_drafts: bool) -> WriteResult:
+        drafts = [_draft(g, plan) for g in generations]
         started = time.perf_counter()
-        generations = self.backend.generate([prompt.messages] * n, self.options.generation)
-        timings.generation = time.perf_counter() - started
+        if self.voice is not None:
+            self._score(drafts)
+        ranked = rank_drafts and self.voice is not None
+        if ranked:
+            drafts = rank(drafts)
+        plan.timings.scoring = time.perf_counter() - started
+        return WriteResult(idea, plan.platform, drafts, plan.prompt, plan.timings, ranked=ranked,
+                           profile=plan.profile)
 
-        drafts = [Draft(format_draft(g.text if g.finished else trim_unfinished(g.text), platform), g)
-                  for g in generations]
-        return WriteResult(idea, platform, drafts, prompt, timings)
+    def _score(self, drafts: list[Draft]) -> None:
+        texts = [d.formatted.as_text() for d in drafts]
+        for draft, text, score in zip(drafts, texts, self.voice.score(texts)):
+            draft.voice_score = score
+            draft.cliches = self.voice.cliches.find(text)
 
     def _style_examples(self, idea: str, rules: PlatformRules) -> list[RetrievedChunk]:
         """The owner's own posts on this platform; failing that, their texts of the same form."""
@@ -128,3 +243,18 @@ class DraftWriter:
             known = {c.chunk_id for c in found}
             found += [c for c in more if c.chunk_id not in known][:wanted - len(found)]
         return found
+
+
+def _platform_key(platform: str) -> str:
+    return rules_for(platform).name
+
+
+def _draft(generation: Generation, plan: _Plan) -> Draft:
+    """Loops cut, a half sentence at the token limit dropped, then fitted to the platform."""
+    text, looped = trim_repetition(generation.text)
+    if not looped and not generation.finished:
+        text = trim_unfinished(text)
+    formatted = format_draft(text, plan.platform, plan.habits)
+    if looped:
+        formatted.notes.insert(0, "cut the draft where it started repeating itself")
+    return Draft(formatted, generation)
