@@ -89,12 +89,15 @@ def test_status_shows_what_the_workspace_holds(indexed):
 
 def test_write_for_x_never_exceeds_280_characters_per_post(indexed):
     result = json.loads(indexed("write", "Three lessons from a year of on-call", "--platform", "x",
-                                "-n", "2", "--max-new-tokens", "160", "--json").output)
+                                "-n", "2", "--no-rank", "--max-new-tokens", "160",
+                                "--json").output)
     assert len(result["drafts"]) == 2
     for draft in result["drafts"]:
         assert draft["posts"] and all(0 < len(post) <= 280 for post in draft["posts"])
     assert result["sources"], "the draft must list the owner's sources it drew on"
-    assert set(result["timings"]) == {"model_load", "retrieval", "prompt_building", "generation"}
+    assert set(result["timings"]) == {"model_load", "retrieval", "prompt_building", "generation",
+                                      "scoring"}
+    assert not result["ranked"]  # --no-rank: no voice model is fitted
 
 
 def test_write_linkedin_prints_draft_and_sources(indexed):
