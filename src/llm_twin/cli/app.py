@@ -10,8 +10,10 @@ import typer
 
 from llm_twin.cli import dataset_cmd, index_cmd, ingest_cmd, status_cmd, write_cmd
 from llm_twin.cli import export_cmd
+from llm_twin.cli import eval_cmd
 from llm_twin.cli import models_cmd, train_cmd
 from llm_twin.cli import voice_cmd
+from llm_twin.cli import code_cmd, reply_cmd
 from llm_twin.cli.common import state
 
 app = typer.Typer(
@@ -46,8 +48,11 @@ app.command("forget")(ingest_cmd.forget)
 app.command("index")(index_cmd.index)
 app.command("search")(index_cmd.search)
 app.command("write")(write_cmd.write)
+app.command("reply")(reply_cmd.reply)
+app.command("code")(code_cmd.code)
 app.command("status")(status_cmd.status)
 app.command("export")(export_cmd.export)
+app.command("eval")(eval_cmd.evaluate)
 app.add_typer(dataset_cmd.dataset_app, name="dataset")
 app.add_typer(train_cmd.train_app, name="train")
 app.add_typer(models_cmd.models_app, name="models")

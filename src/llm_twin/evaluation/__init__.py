@@ -1,0 +1,1 @@
+"""`twin eval`: held-out evaluation of the base and fine-tuned systems, with and without RAG and ranking."""

@@ -1,0 +1,152 @@
+"""The two classifiers of an evaluation, both scikit-learn pipelines.
+
+- The **attribution classifier** says whether the owner wrote a text. It is deliberately built on
+  other features than the ranker's VoiceScorer (character n-grams): word uni/bigrams plus
+  function-word and punctuation rates, so best-of-K ranking cannot grade its own homework. It is
+  trained on the train split's answers against impostors (base-model answers to train prompts,
+  another author's texts), and its threshold is fixed so that 5% of *held-out* impostor texts
+  (base-model answers to test prompts, the other author's held-out texts) are falsely attributed.
+- The **detector** tells the owner's real held-out posts from a system's outputs, cross-validated;
+  its ROC AUC is 0.5 when the two cannot be told apart and 1.0 when they always can.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+FALSE_POSITIVE_RATE = 0.05
+DETECTOR_MAX_CHARS = 2000  # the detector reads each text's start: long articles cost, not help
+# Frequent English function words: their rates are a classic topic-independent style signal.
+FUNCTION_WORDS = tuple("""a about after all also an and any are as at be because been but by can
+could did do does for from had has have he her his how i if in into is it its just like more most
+my no not now of on one only or our out over really so some such than that the their them then
+there these they this those to too up very was we well were what when which while who will with
+would you your""".split())
+PUNCTUATION = tuple(".,;:!?-—–()[]\"'`*#/&%$@_…")
+_WORD = re.compile(r"[\w']+")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def style_features(texts: list[str]) -> np.ndarray:
+    """Per text: function-word rates, punctuation rates per character, and shape (word and
+    sentence length, line breaks, capitals, digits, links)."""
+    rows = []
+    for text in texts:
+        words = [w.lower() for w in _WORD.findall(text)]
+        n_words, n_chars = max(len(words), 1), max(len(text), 1)
+        counts: dict[str, int] = {}
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+        sentences = [s for s in _SENTENCE.findall(text) if s.strip()]
+        row = [counts.get(w, 0) / n_words for w in FUNCTION_WORDS]
+        row += [text.count(p) / n_chars for p in PUNCTUATION]
+        row += [sum(map(len, words)) / n_words, n_words / max(len(sentences), 1),
+                text.count("\n") / n_chars, sum(c.isupper() for c in text) / n_chars,
+                sum(c.isdigit() for c in text) / n_chars, text.count("http") / n_words,
+                np.log1p(len(text))]
+        rows.append(row)
+    return np.asarray(rows, dtype=float)
+
+
+def _style_union(text_features):
+    from sklearn.pipeline import FeatureUnion, make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    style = make_pipeline(FunctionTransformer(style_features),
+                          StandardScaler())
+    return FeatureUnion([("text", text_features), ("style", style)])
+
+
+def attribution_pipeline():
+    """Word 1-2-grams (tf-idf) + style features -> logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True,
+                            token_pattern=r"(?u)\b\w+\b|[^\w\s]")
+    return make_pipeline(_style_union(words),
+                         LogisticRegression(max_iter=2000, class_weight="balanced", C=4.0))
+
+
+def detector_pipeline():
+    """Character 1-4-grams (tf-idf) + style features -> logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 4), sublinear_tf=True,
+                            max_features=50_000)
+    return make_pipeline(_style_union(chars),
+                         LogisticRegression(max_iter=2000, class_weight="balanced", C=4.0,
+                                            solver="liblinear"))
+
+
+@dataclass
+class AttributionClassifier:
+    """Fit on owner vs impostor texts, calibrate on held-out impostors, then count attributions."""
+
+    pipeline: object
+    threshold: float = 0.5
+    calibration_size: int = 0
+    calibration_fpr: float = 0.0  # the realised share of held-out impostors above the threshold
+
+    @classmethod
+    def fit(cls, owner_texts: list[str], impostor_texts: list[str]) -> AttributionClassifier:
+        owner, impostor = _nonempty(owner_texts), _nonempty(impostor_texts)
+        if len(owner) < 2 or len(impostor) < 2:
+            raise ValueError(f"The attribution classifier needs at least 2 owner texts and 2 impostor "
+                             f"texts to train on (got {len(owner)} and {len(impostor)}): build the "
+                             "dataset with preferences, or pass --impostor DIR.")
+        pipeline = attribution_pipeline()
+        pipeline.fit(owner + impostor, [1] * len(owner) + [0] * len(impostor))
+        return cls(pipeline)
+
+    def scores(self, texts: list[str]) -> list[float]:
+        if not texts:
+            return []
+        return [float(p) for p in self.pipeline.predict_proba(list(texts))[:, 1]]
+
+    def calibrate(self, heldout_impostors: list[str],
+                  false_positive_rate: float = FALSE_POSITIVE_RATE) -> AttributionClassifier:
+        """Threshold = the score that only `false_positive_rate` of held-out impostors exceed."""
+        texts = _nonempty(heldout_impostors)
+        if not texts:
+            raise ValueError("No held-out impostor texts to set the attribution threshold on.")
+        values = np.asarray(self.scores(texts))
+        self.threshold = float(np.quantile(values, 1 - false_positive_rate, method="higher"))
+        self.calibration_size = len(values)
+        self.calibration_fpr = float(np.mean(values > self.threshold))
+        return self
+
+    def attributed(self, texts: list[str]) -> list[bool]:
+        return [score > self.threshold for score in self.scores(texts)]
+
+    def share(self, texts: list[str]) -> float:
+        flags = self.attributed(texts)
+        return sum(flags) / len(flags) if flags else float("nan")
+
+
+def detector_auc(real: list[str], generated: list[str], *, folds: int = 5, seed: int = 0) -> float | None:
+    """Cross-validated ROC AUC of telling real from generated; None with fewer than 2 per side."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    real = [t[:DETECTOR_MAX_CHARS] for t in real]
+    generated = [t[:DETECTOR_MAX_CHARS] for t in generated]
+    smallest = min(len(real), len(generated))
+    if smallest < 2:
+        return None
+    texts = real + generated
+    labels = np.asarray([1] * len(real) + [0] * len(generated))
+    splitter = StratifiedKFold(n_splits=min(folds, smallest), shuffle=True, random_state=seed)
+    scores = cross_val_predict(detector_pipeline(), texts, labels, cv=splitter,
+                               method="predict_proba")[:, 1]
+    return float(roc_auc_score(labels, scores))
+
+
+def _nonempty(texts: list[str]) -> list[str]:
+    return [t for t in texts if t and t.strip()]

@@ -1,0 +1,306 @@
+"""`twin eval`: every requested system answers the held-out prompts, then each is measured.
+
+Order: load the held-out data; per model (base, then the fine-tuned run) load it once, generate
+its arms (plain prompt, RAG prompt), free it, compute its held-out perplexity; then fit the
+attribution classifier, set its threshold on held-out impostors, and score every system.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llm_twin.evaluation.classifiers import AttributionClassifier, detector_auc
+from llm_twin.evaluation.heldout import EvalData, load_eval_data
+from llm_twin.evaluation.overlap import mean_overlap
+from llm_twin.evaluation.systems import (ArmOutputs, HeldOutFilteredRetriever, System,
+                                         generate_plain, generate_with_rag, parse_systems)
+
+if TYPE_CHECKING:
+    from llm_twin.cli.workspace import Workspace
+    from llm_twin.evaluation.judge import LLMJudge
+
+DEFAULT_LIMIT = 40
+DEFAULT_K = 4
+DEFAULT_MAX_NEW_TOKENS = 120
+BASE_ANSWERS = 40  # base answers to train prompts made here when the build has no DPO pairs
+
+
+@dataclass
+class EvalConfig:
+    systems: str | None = None  # comma-separated subset of SYSTEMS; None = all that apply
+    limit: int = DEFAULT_LIMIT
+    k: int = DEFAULT_K
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+    seed: int = 0
+    dataset_id: str | None = None
+    model: str | None = None  # fine-tuned run id; None = the run in use
+    impostor: Path | None = None
+    perplexity: bool = True
+    base_answers: int = BASE_ANSWERS
+    judge: LLMJudge | None = None
+
+    def __post_init__(self):
+        if self.limit < 1:
+            raise ValueError("--limit must be at least 1.")
+        if self.k < 2 and any(s.ranked for s in parse_systems(self.systems)):
+            raise ValueError("--k must be at least 2 to rank drafts (or leave the +rank systems out "
+                             "of --systems).")
+
+
+@dataclass
+class SystemResult:
+    name: str
+    model_id: str
+    outputs: list[str]
+    attribution_share: float
+    detector_auc: float | None
+    rouge_l: float
+    chrf: float
+    perplexity: float | None
+    judge_accuracy: float | None = None
+    judge_style: float | None = None
+    judge_unparsable: int | None = None
+    voice_scores: list[float] = field(default_factory=list)
+
+
+@dataclass
+class EvalResult:
+    dataset_id: str
+    created_at: str
+    config: dict[str, Any]
+    prompts: list[dict[str, Any]]
+    systems: list[SystemResult]
+    reference: dict[str, Any]  # the real held-out posts through the same classifier
+    attribution: dict[str, Any]
+    notes: list[str]
+
+    def system(self, name: str) -> SystemResult:
+        return next(s for s in self.systems if s.name == name)
+
+
+Progress = Callable[[int], None]
+
+
+def run_evaluation(ws: Workspace, config: EvalConfig, *, on_total: Callable[[int], None] = lambda n: None,
+                   advance: Progress = lambda n: None, say: Callable[[str], None] = lambda m: None) -> EvalResult:
+    from llm_twin.training.dataset_build import resolve_build
+
+    build = resolve_build(ws.settings.workspace, config.dataset_id)
+    impostor = _impostor_folder(config)
+    data = load_eval_data(build, limit=config.limit, impostor_folder=impostor)
+    notes = list(data.notes)
+    systems = parse_systems(config.systems)
+    tuned_run = _tuned_run(ws, config, notes)
+    if tuned_run is None:
+        dropped = [s.name for s in systems if s.model == "tuned"]
+        systems = [s for s in systems if s.model != "tuned"]
+        if dropped:
+            notes.append("no fine-tuned model in the registry (`twin train sft`): evaluated the base "
+                         "systems only")
+    if not systems:
+        raise ValueError("No system left to evaluate: the selected ones need a fine-tuned model.")
+    if any(s.rag for s in systems) and ws.built_embedding_model() is None:
+        raise ValueError("The +rag systems need the index: run `twin index` first, or leave them out "
+                         "with --systems.")
+    arms = sorted({s.arm for s in systems})
+    k = config.k if any(s.ranked for s in systems) else 1
+    on_total(len(arms) * len(data.prompts))
+    needs_ranker = any(s.ranked for s in systems)
+    scorer = None
+
+    generated: dict[tuple[str, bool], ArmOutputs] = {}
+    model_ids: dict[str, str] = {}
+    perplexities: dict[str, float | None] = {}
+    for model in sorted({s.model for s in systems}):
+        run_id = "base" if model == "base" else tuned_run.id
+        backend = ws.backend(run_id)
+        say(f"Generating with {backend.model_id} ({model})…")
+        backend.load()
+        model_ids[model] = backend.model_id
+        if model == "base":
+            _fill_base_generations(backend, data, ws, config, notes, say)
+        if needs_ranker and scorer is None:
+            scorer = _voice_scorer(ws, data, say)
+        for arm in [a for a in arms if a[0] == model]:
+            generated[arm] = _generate_arm(ws, backend, data, arm[1], k, scorer, config, advance)
+        del backend
+        gc.collect()
+        perplexities[model] = (_perplexity(ws, tuned_run if model == "tuned" else None, data, notes)
+                               if config.perplexity else None)
+    if "base" not in model_ids and not (data.generated_train and data.generated_test):
+        raise ValueError("This dataset build has no DPO pairs (base-model answers) to train and "
+                         "calibrate the attribution classifier: include a base system in --systems, "
+                         "or rebuild with `twin dataset build --preferences`.")
+
+    say("Scoring…")
+    classifier = AttributionClassifier.fit(data.owner_train, data.generated_train + data.impostor_train)
+    classifier.calibrate(data.generated_test + data.impostor_test)
+    references = [p.answer for p in data.prompts]
+    results = []
+    for system in systems:
+        arm = generated[system.arm]
+        outputs = arm.ranked if system.ranked else arm.unranked
+        results.append(_measure(system, outputs, references, classifier, model_ids[system.model],
+                                perplexities.get(system.model), config.judge,
+                                arm.ranked_voice if system.ranked else []))
+    return EvalResult(
+        dataset_id=data.dataset_id,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        config=_config_dict(config, k, impostor),
+        prompts=[{"idea": p.idea, "platform": p.platform, "document_id": p.document_id,
+                  "created_at": p.created_at.isoformat() if p.created_at else None,
+                  "answer": p.answer,
+                  "rag_sources": {f"{m}+rag": generated[(m, True)].sources[i]
+                                  for m in model_ids if (m, True) in generated}}
+                 for i, p in enumerate(data.prompts)],
+        systems=results,
+        reference={"attribution_share": classifier.share(references), "count": len(references)},
+        attribution={"threshold": classifier.threshold, "target_false_positive_rate": 0.05,
+                     "heldout_impostors": classifier.calibration_size,
+                     "heldout_false_positive_rate": classifier.calibration_fpr,
+                     "train_owner": len(data.owner_train),
+                     "train_impostors": len(data.generated_train) + len(data.impostor_train),
+                     "heldout_base_generations": len(data.generated_test),
+                     "impostor_author_texts": len(data.impostor_train) + len(data.impostor_test)},
+        notes=notes)
+
+
+def _generate_arm(ws: Workspace, backend, data: EvalData, rag: bool, k: int, scorer, config: EvalConfig,
+                  advance: Progress) -> ArmOutputs:
+    params = ws.generation_params(max_new_tokens=config.max_new_tokens)
+    if not rag:
+        return generate_plain(backend, data.prompts, params, k=k, scorer=scorer, seed=config.seed,
+                              advance=advance)
+    with ws.vector_store() as store:
+        writer = ws.writer(store, backend, voice=scorer, rank=scorer is not None,
+                           max_new_tokens=config.max_new_tokens)
+        writer.retriever = HeldOutFilteredRetriever(writer.retriever, until=data.retrieval_until,
+                                                    excluded_documents=data.test_document_ids)
+        return generate_with_rag(writer, data.prompts, k=k, scorer=scorer, seed=config.seed,
+                                 advance=advance)
+
+
+def _fill_base_generations(backend, data: EvalData, ws: Workspace, config: EvalConfig,
+                           notes: list[str], say) -> None:
+    """Base-model answers the classifier needs, made now when the build has no DPO pairs: to
+    train prompts (training impostors) and to test prompts (threshold), with their own seeds."""
+    params = ws.generation_params(max_new_tokens=config.max_new_tokens)
+    if not data.generated_test:
+        say("The build has no held-out DPO pairs: generating base answers for the threshold…")
+        data.generated_test = _one_each(backend, [p.messages for p in data.prompts], params,
+                                        config.seed + 100_000)
+        notes.append("held-out base generations for the threshold were made by this evaluation "
+                     "(the build has no preference_test pairs)")
+    if not data.generated_train:
+        prompts = data.train_prompts[:config.base_answers]
+        say(f"The build has no DPO pairs: generating base answers to {len(prompts)} train prompts…")
+        data.generated_train = _one_each(backend, prompts, params, config.seed + 200_000)
+        notes.append(f"base generations for {len(prompts)} train prompts were made by this "
+                     "evaluation (the build has no preference_train pairs)")
+
+
+def _one_each(backend, conversations, params, seed: int, batch: int = 8) -> list[str]:
+    from dataclasses import replace
+
+    texts = []
+    for start in range(0, len(conversations), batch):
+        chunk = conversations[start:start + batch]
+        texts += [g.text for g in backend.generate(chunk, replace(params, seed=seed + start))]
+    return texts
+
+
+def _measure(system: System, outputs: list[str], references: list[str],
+             classifier: AttributionClassifier, model_id: str, perplexity: float | None,
+             judge, voice_scores: list[float]) -> SystemResult:
+    overlap = mean_overlap(outputs, references)
+    result = SystemResult(name=system.name, model_id=model_id, outputs=outputs,
+                          attribution_share=classifier.share(outputs),
+                          detector_auc=detector_auc(references, outputs),
+                          rouge_l=overlap["rouge_l"], chrf=overlap["chrf"], perplexity=perplexity,
+                          voice_scores=voice_scores)
+    if judge is not None:
+        summary = judge.grade_all(outputs, references)
+        result.judge_accuracy, result.judge_style = summary.accuracy, summary.style
+        result.judge_unparsable = summary.unparsable
+    return result
+
+
+def _voice_scorer(ws: Workspace, data: EvalData, say):
+    """The ranker `twin write -n N` uses: the workspace's voice model (`twin voice fit`). When
+    there is none, one is fitted and saved as `twin voice fit` does, from the base-model answers
+    this evaluation already has (no second round of generation)."""
+    from llm_twin.inference import voice
+
+    scorer = ws.voice_scorer()
+    if scorer is not None:
+        return scorer
+    if not data.generated_train:
+        say("No voice model yet: fitting one for ranking (as `twin voice fit` does)…")
+        return ws.fit_voice(ws.backend("base"), dataset_id=data.dataset_id)[0]
+    say("No voice model yet: fitting one for ranking from the base-model answers…")
+    with ws.sessions() as session:
+        owner = voice.owner_prose(session)
+    reference, sources = voice.reference_texts(ws.settings.voice_reference_dirs)
+    texts = voice.VoiceTrainingTexts(owner, list(data.generated_train), reference,
+                                     dataset_id=data.dataset_id, reference_sources=sources)
+    scorer, card = voice.fit_voice_model(texts)
+    voice.save_voice_model(ws.settings.workspace, scorer, card)
+    return scorer
+
+
+def _tuned_run(ws: Workspace, config: EvalConfig, notes: list[str]):
+    """--model, else the run in use, else the newest finished run."""
+    from llm_twin.training.registry import list_runs
+
+    run = ws.tuned_run(config.model) if config.model else ws.tuned_run()
+    if run is not None or config.model:
+        return run
+    with ws.sessions() as session:
+        finished = [r for r in list_runs(session) if r.status == "finished"]
+        if finished:
+            session.expunge(finished[0])
+    if finished:
+        notes.append(f"no model in use: evaluated the newest finished run {finished[0].id}")
+        return finished[0]
+    return None
+
+
+def _perplexity(ws: Workspace, run, data: EvalData, notes: list[str]) -> float | None:
+    from llm_twin.training.loading import load_base_model, load_tuned_model
+    from llm_twin.training.metrics import perplexity
+
+    settings = ws.settings
+    if run is None:
+        model, tokenizer = load_base_model(settings, model=settings.generation_model,
+                                           gguf_file=settings.gguf_file)
+    else:
+        model, tokenizer = load_tuned_model(run, settings)
+    value = perplexity(model, tokenizer, data.test_conversations).value
+    del model
+    gc.collect()
+    if math.isnan(value):
+        notes.append("held-out perplexity: no held-out tokens")
+        return None
+    return value
+
+
+def _impostor_folder(config: EvalConfig) -> Path | None:
+    from llm_twin.training.metrics import default_impostor_folder
+
+    if config.impostor is not None:
+        return config.impostor
+    default = default_impostor_folder()
+    return default if default.is_dir() else None
+
+
+def _config_dict(config: EvalConfig, k: int, impostor: Path | None) -> dict[str, Any]:
+    return {"systems": config.systems, "limit": config.limit, "k": k,
+            "max_new_tokens": config.max_new_tokens, "seed": config.seed,
+            "model": config.model, "impostor": str(impostor) if impostor else None,
+            "judge": config.judge.model if config.judge is not None else None}

@@ -1,0 +1,158 @@
+"""The systems under evaluation and how each answers the held-out prompts.
+
+A system is a model (the base, or the fine-tuned run), with or without RAG, with or without draft
+ranking. Without RAG the model gets the held-out prompt exactly as trained; with RAG it gets the
+prompt `twin write` builds (DraftWriter), whose retrieval is barred from the held-out posts.
+
+Ranked and unranked rows share one batch of K samples per prompt: the unranked row takes one of
+them at random (the same distribution as a single draft), the ranked row the VoiceScorer's best.
+That is a paired comparison at half the generation cost.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
+
+from llm_twin.backends.base import Backend, GenerationParams
+from llm_twin.evaluation.heldout import HeldOutPrompt
+from llm_twin.inference.retrieval import RetrievedChunk, Retriever
+from llm_twin.inference.writer import DraftWriter, trim_unfinished
+from llm_twin.storage.vector_store import SearchFilters
+
+MODELS = ("base", "tuned")
+SYSTEMS = tuple(f"{model}{rag}{rank}" for model in MODELS for rag in ("", "+rag")
+                for rank in ("", "+rank"))
+
+
+@dataclass(frozen=True)
+class System:
+    model: str  # "base" or "tuned"
+    rag: bool
+    ranked: bool
+
+    @property
+    def name(self) -> str:
+        return self.model + ("+rag" if self.rag else "") + ("+rank" if self.ranked else "")
+
+    @property
+    def arm(self) -> tuple[str, bool]:
+        """Systems sharing an arm share their generations."""
+        return self.model, self.rag
+
+    @classmethod
+    def parse(cls, name: str) -> System:
+        cleaned = name.strip().lower().replace("fine-tuned", "tuned")
+        if cleaned not in SYSTEMS:
+            raise ValueError(f"Unknown system {name!r} in --systems; choose from {', '.join(SYSTEMS)}.")
+        return cls(cleaned.split("+")[0], "+rag" in cleaned, cleaned.endswith("+rank"))
+
+
+def parse_systems(spec: str | None) -> list[System]:
+    names = SYSTEMS if not spec else [n for n in spec.split(",") if n.strip()]
+    systems = []
+    for name in names:
+        system = System.parse(name)
+        if system not in systems:
+            systems.append(system)
+    return systems
+
+
+class Scorer(Protocol):
+    """The ranker's scorer (llm_twin.inference.voice.VoiceScorer): voice score and clichés."""
+
+    cliches: object  # has find(text) -> list[str]
+
+    def score(self, texts: list[str]) -> list[float]: ...
+
+
+@dataclass
+class ArmOutputs:
+    """One arm's answers: per prompt, the unranked pick and the ranked pick."""
+
+    unranked: list[str] = field(default_factory=list)
+    ranked: list[str] = field(default_factory=list)
+    ranked_voice: list[float] = field(default_factory=list)  # the ranked pick's voice score
+    sources: list[list[int]] = field(default_factory=list)  # document ids a RAG prompt drew on
+
+
+class HeldOutFilteredRetriever:
+    """A Retriever that never returns the held-out posts: nothing dated at or after the first
+    held-out post, and none of the held-out documents (undated ones included)."""
+
+    def __init__(self, inner: Retriever, *, until: datetime | None, excluded_documents: set[int]):
+        self.inner = inner
+        self.until = until
+        self.excluded = set(excluded_documents)
+
+    def search(self, query: str, *, k: int = 5, filters: SearchFilters | None = None,
+               **options) -> list[RetrievedChunk]:
+        filters = filters or SearchFilters()
+        if self.until is not None:
+            until = self.until if filters.until is None else min(filters.until, self.until)
+            filters = replace(filters, until=until)
+        hits = self.inner.search(query, k=k + len(self.excluded), filters=filters, **options)
+        return [hit for hit in hits if hit.document_id not in self.excluded][:k]
+
+    def __getattr__(self, name: str):  # everything else (explain, store, ...) as the inner one
+        return getattr(self.inner, name)
+
+
+def generate_plain(backend: Backend, prompts: list[HeldOutPrompt], params: GenerationParams, *,
+                   k: int, scorer: Scorer | None, seed: int,
+                   advance: Callable[[int], None] = lambda n: None) -> ArmOutputs:
+    """K samples of each held-out prompt as trained (one batch per prompt)."""
+    outputs = ArmOutputs()
+    for i, prompt in enumerate(prompts):
+        generations = backend.generate([prompt.messages] * k, replace(params, seed=seed + i))
+        texts = [g.text if g.finished else trim_unfinished(g.text) for g in generations]
+        _pick(outputs, texts, scorer, random.Random(seed + i))
+        outputs.sources.append([])
+        advance(1)
+    return outputs
+
+
+def generate_with_rag(writer: DraftWriter, prompts: list[HeldOutPrompt], *, k: int,
+                      scorer: Scorer | None, seed: int,
+                      advance: Callable[[int], None] = lambda n: None) -> ArmOutputs:
+    """K drafts of each held-out idea through `twin write`'s own pipeline (retrieval, prompt,
+    platform formatting), as one batch per prompt."""
+    outputs = ArmOutputs()
+    base_params = writer.options.generation
+    for i, prompt in enumerate(prompts):
+        writer.options.generation = replace(base_params, seed=seed + i)
+        try:
+            result = writer.write(prompt.idea, prompt.platform, n=k)
+        finally:
+            writer.options.generation = base_params
+        texts = [d.formatted.as_text() for d in result.drafts]
+        if scorer is not None and _ranked_by_writer(result.drafts):  # best first already
+            outputs.unranked.append(texts[random.Random(seed + i).randrange(len(texts))])
+            outputs.ranked.append(texts[0])
+            outputs.ranked_voice.append(float(result.drafts[0].voice_score))
+        else:
+            _pick(outputs, texts, scorer, random.Random(seed + i))
+        outputs.sources.append([chunk.document_id for chunk in result.sources])
+        advance(1)
+    return outputs
+
+
+def _ranked_by_writer(drafts) -> bool:
+    return len(drafts) > 1 and all(getattr(d, "voice_score", None) is not None for d in drafts)
+
+
+def _pick(outputs: ArmOutputs, texts: list[str], scorer: Scorer | None, rng: random.Random) -> None:
+    """Unranked: one at random. Ranked: `twin write`'s order (voice score minus a cliché penalty)."""
+    from llm_twin.inference.ranking import ranking_score
+
+    outputs.unranked.append(texts[rng.randrange(len(texts))])
+    if scorer is None:
+        return
+    voices = scorer.score(texts)
+    ranks = [ranking_score(v, scorer.cliches.find(t)) for v, t in zip(voices, texts)]
+    best = max(range(len(texts)), key=ranks.__getitem__)  # the first of equals, as sorted() keeps
+    outputs.ranked.append(texts[best])
+    outputs.ranked_voice.append(float(voices[best]))
