@@ -152,7 +152,29 @@ class Workspace:
                                 rank=rank)
         return DraftWriter(self.retriever(store, backend=backend), backend, options,
                            voice=voice if voice is not None else self.voice_scorer(),
-                           profiles=self.profiles())
+                           profiles=self.profiles(), checker=self.draft_checker())
+
+    def draft_checker(self):
+        """Claim and near-duplicate checks; the past-post index is cached in <workspace>/cache."""
+        from llm_twin.inference.grounding import DraftChecker
+
+        return DraftChecker(self.sessions, cache_dir=self.settings.workspace / "cache")
+
+    def reply_writer(self, store: VectorStore, backend: Backend, **generation_overrides):
+        from llm_twin.inference.reply import ReplyOptions, ReplyWriter
+
+        options = ReplyOptions(owner=self.owner_name(), retrieval_k=self.settings.retrieval_k,
+                               context_tokens=self.settings.context_tokens,
+                               generation=self.generation_params(**generation_overrides))
+        return ReplyWriter(self.retriever(store, backend=backend), backend, options)
+
+    def code_writer(self, store: VectorStore, backend: Backend, **generation_overrides):
+        from llm_twin.inference.code_writer import CodeOptions, CodeWriter
+
+        options = CodeOptions(owner=self.owner_name(), retrieval_k=self.settings.retrieval_k,
+                              context_tokens=self.settings.context_tokens,
+                              generation=self.generation_params(**generation_overrides))
+        return CodeWriter(self.retriever(store, backend=backend), backend, options)
 
     def profiles(self) -> dict:
         """The owner's platform profiles (cached in <workspace>/profiles.json)."""

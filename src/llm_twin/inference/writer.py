@@ -13,6 +13,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams
+from llm_twin.inference.grounding import DraftChecker
 from llm_twin.inference.platforms import (FormatHabits, FormattedDraft, PlatformRules,
                                           format_draft, rules_for)
 from llm_twin.inference.profiles import PlatformProfile, rules_and_habits
@@ -78,6 +79,8 @@ class Draft:
     voice_score: float | None = None  # probability the owner wrote it; None without a voice model
     cliches: list[str] = field(default_factory=list)  # base-model stock phrases found in it
     # First-person facts found in no source (grounding.UnsupportedClaim: the sentence, .facts).
+    unsupported_claims: list[str] = field(default_factory=list)
+    near_duplicate_of: dict | None = None  # the past post it repeats (novelty.find_near_duplicate)
 
     @property
     def ranking_score(self) -> float:
@@ -150,13 +153,15 @@ class DraftStream(Iterator[str]):
 
 class DraftWriter:
     def __init__(self, retriever: Retriever, backend: Backend, options: WriterOptions, *,
-                 voice=None, profiles: dict[str, PlatformProfile] | None = None):
+                 voice=None, profiles: dict[str, PlatformProfile] | None = None,
+                 checker: DraftChecker | None = None):
         # voice: a fitted inference.voice.VoiceScorer (imported lazily: it brings scikit-learn)
         self.retriever = retriever
         self.backend = backend
         self.options = options
         self.voice = voice
         self.profiles = profiles or {}
+        self.checker = checker or DraftChecker(retriever.sessions)
 
     def write(self, idea: str, platform: str, *, n: int = 1) -> WriteResult:
         """N drafts as one batch; with N > 1 and a voice model, sorted best first."""
@@ -212,6 +217,11 @@ class DraftWriter:
                 rank_drafts: bool) -> WriteResult:
         drafts = [_draft(g, plan) for g in generations]
         started = time.perf_counter()
+        sources = [c.text for c in plan.prompt.notes + plan.prompt.examples]
+        for draft in drafts:
+            text = draft.formatted.as_text()
+            draft.unsupported_claims = self.checker.unsupported_claims(text, sources)
+            draft.near_duplicate_of = self.checker.near_duplicate(text)
         if self.voice is not None:
             self._score(drafts)
         ranked = rank_drafts and self.voice is not None
