@@ -65,7 +65,7 @@ def write(
         if as_json:
             print(json.dumps(_as_dict(result), ensure_ascii=False, indent=2))
         else:
-            _print_result(result, show_timings=timings, streamed=n == 1)
+            _print_result(result, show_timings=timings)
 
 
 def _fit_voice_first(ws):
@@ -80,28 +80,32 @@ def _fit_voice_first(ws):
 
 
 def _stream_one(writer: DraftWriter, idea: str, platform: str) -> WriteResult:
-    """Print the draft as it is generated; the formatted version follows only if it differs."""
+    """Show the draft live as it is generated; the formatted draft replaces it when done (on a
+    terminal; piped output gets the formatted draft only)."""
+    from rich.live import Live
+    from rich.text import Text
+
     stream = writer.stream(idea, platform)
     with console.status("Finding your notes and examples…"):
         first = next(stream, None)
-    pieces = [first] if first is not None else []
-    if first is not None:
-        console.print(first, end="", markup=False, highlight=False, soft_wrap=True)
+    generated = first or ""
+    with Live(Text(generated), console=console, transient=True, refresh_per_second=8) as live:
         for piece in stream:
-            pieces.append(piece)
-            console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
-    console.print()
+            generated += piece
+            live.update(Text(_last_lines(generated, console.height - 2)))
     return stream.result
 
 
-def _print_result(result: WriteResult, *, show_timings: bool, streamed: bool = False) -> None:
+def _last_lines(text: str, count: int) -> str:
+    """The tail that fits the terminal: a live display cannot scroll back to redraw more."""
+    return "\n".join(text.splitlines()[-max(count, 1):])
+
+
+def _print_result(result: WriteResult, *, show_timings: bool) -> None:
     for i, draft in enumerate(result.drafts, 1):
         formatted = draft.formatted
-        if streamed and formatted.as_text().strip() == draft.generation.text.strip():
-            console.print(f"[dim]{_draft_label(result, draft, i)}[/]", highlight=False)
-        else:
-            console.print(Panel(formatted.as_text(), title=_draft_label(result, draft, i),
-                                title_align="left", expand=False), highlight=False)
+        console.print(Panel(formatted.as_text(), title=_draft_label(result, draft, i),
+                            title_align="left", expand=False), highlight=False)
         if draft.cliches:
             console.print("  [dim]clichés: " + ", ".join(f"“{c}”" for c in draft.cliches) + "[/]",
                           highlight=False)
