@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 
@@ -31,18 +31,22 @@ class BackendError(RuntimeError):
     """A backend cannot serve: server unreachable, key refused, model unknown, library missing."""
 
 
-class GenerationStream(Iterator[str]):
-    """Text pieces as they are generated; once exhausted, `result` holds the whole Generation.
+ResultT = TypeVar("ResultT")
 
-    Wraps a generator that yields the pieces and returns the Generation. Closing it early (a
-    client that went away) stops the backend's work.
+
+class TextStream(Iterator[str], Generic[ResultT]):
+    """Text pieces as they are generated; once exhausted, `result` holds the whole result (a
+    Generation from a backend; a formatted, scored draft or reply from the writers above it).
+
+    Wraps a generator that yields the pieces and returns the result. Closing it early (a client
+    that went away) stops the backend's work.
     """
 
-    def __init__(self, pieces: Generator[str, None, Generation]):
+    def __init__(self, pieces: Generator[str, None, ResultT]):
         self._pieces = pieces
-        self.result: Generation | None = None
+        self.result: ResultT | None = None
 
-    def __iter__(self) -> GenerationStream:
+    def __iter__(self) -> TextStream[ResultT]:
         return self
 
     def __next__(self) -> str:
@@ -54,6 +58,16 @@ class GenerationStream(Iterator[str]):
 
     def close(self) -> None:
         self._pieces.close()
+
+    def finish(self) -> ResultT:
+        """Consume the rest silently and return the result."""
+        for _ in self:
+            pass
+        assert self.result is not None
+        return self.result
+
+
+GenerationStream = TextStream  # a backend's stream: TextStream[Generation]
 
 
 class Backend(Protocol):

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
 
-from llm_twin.backends.base import Backend, Generation, GenerationParams, Message
+from llm_twin.backends.base import Backend, Generation, GenerationParams, Message, TextStream
 from llm_twin.ingest.redaction import redact_personal_data
 from llm_twin.inference.prompting import reply_system_message
 from llm_twin.inference.retrieval import RetrievedChunk, Retriever
@@ -59,33 +59,7 @@ class ModeResult:
     notes: list[str] = field(default_factory=list)
 
 
-class ModeStream(Iterator[str]):
-    """Text pieces as they are generated; once exhausted, `result` holds the ModeResult.
-    Closing it early stops the generation."""
-
-    def __init__(self, pieces: Generator[str, None, ModeResult]):
-        self._pieces = pieces
-        self.result: ModeResult | None = None
-
-    def __iter__(self) -> ModeStream:
-        return self
-
-    def __next__(self) -> str:
-        try:
-            return next(self._pieces)
-        except StopIteration as stop:
-            self.result = stop.value
-            raise
-
-    def close(self) -> None:
-        self._pieces.close()
-
-    def finish(self) -> ModeResult:
-        """Consume the rest silently and return the result."""
-        for _ in self:
-            pass
-        assert self.result is not None
-        return self.result
+ModeStream = TextStream  # a reply or code answer as it is generated: TextStream[ModeResult]
 
 
 @dataclass

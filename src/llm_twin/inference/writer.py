@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
-from llm_twin.backends.base import Backend, Generation, GenerationParams
+from llm_twin.backends.base import Backend, Generation, GenerationParams, TextStream
 from llm_twin.inference.grounding import DraftChecker
 from llm_twin.inference.platforms import (FormatHabits, FormattedDraft, PlatformRules,
                                           format_draft, rules_for)
@@ -129,28 +129,6 @@ class _Plan:
     timings: WriteTimings
 
 
-class DraftStream(Iterator[str]):
-    """Text pieces of one draft as they are generated; once exhausted, `result` holds the
-    WriteResult (formatted, scored). Closing it early stops the generation."""
-
-    def __init__(self, pieces: Generator[str, None, WriteResult]):
-        self._pieces = pieces
-        self.result: WriteResult | None = None
-
-    def __iter__(self) -> DraftStream:
-        return self
-
-    def __next__(self) -> str:
-        try:
-            return next(self._pieces)
-        except StopIteration as stop:
-            self.result = stop.value
-            raise
-
-    def close(self) -> None:
-        self._pieces.close()
-
-
 class DraftWriter:
     def __init__(self, retriever: Retriever, backend: Backend, options: WriterOptions, *,
                  voice=None, profiles: dict[str, PlatformProfile] | None = None,
@@ -171,9 +149,9 @@ class DraftWriter:
         plan.timings.generation = time.perf_counter() - started
         return self._result(idea, plan, generations, rank_drafts=n > 1 and self.options.rank)
 
-    def stream(self, idea: str, platform: str) -> DraftStream:
+    def stream(self, idea: str, platform: str) -> TextStream[WriteResult]:
         """One draft, as text pieces while it is generated (the raw text, before formatting)."""
-        return DraftStream(self._stream_pieces(idea, platform))
+        return TextStream(self._stream_pieces(idea, platform))
 
     def _stream_pieces(self, idea: str, platform: str) -> Generator[str, None, WriteResult]:
         plan = self._plan(idea, platform)
