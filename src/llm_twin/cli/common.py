@@ -66,3 +66,13 @@ def quiet_libraries() -> None:
         hf_logging.disable_progress_bar()
     except ImportError:
         pass
+
+
+def print_sources(sources) -> None:
+    """The documents a draft, reply or code answer drew on, one line each."""
+    if not sources:
+        return
+    console.print("[bold]Drew on:[/]")
+    for source in sources:
+        where = source.url or source.source_path
+        console.print(f"  • {source.label}  [dim]{where}[/]", highlight=False)

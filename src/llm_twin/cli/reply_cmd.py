@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
+from llm_twin.cli.common import (console, open_workspace, print_sources, quiet_libraries,
+                                 user_errors)
 from llm_twin.inference.reply import CHAT_PLATFORMS, ModeResult, ModeStream
 
 
@@ -73,11 +74,7 @@ def run_mode(ws, model: str | None, as_json: bool, show_timings: bool, request: 
 def print_details(result: ModeResult, *, show_timings: bool) -> None:
     for note in result.notes:
         console.print(f"[dim]note: {note}[/]", highlight=False)
-    if result.sources:
-        console.print("[bold]Drew on:[/]")
-        for source in result.sources:
-            where = source.url or source.source_path
-            console.print(f"  • {source.label}  [dim]{where}[/]", highlight=False)
+    print_sources(result.sources)
     if show_timings:
         t = result.timings
         console.print(f"[dim]model load {t.model_load:.2f}s · retrieval {t.retrieval:.2f}s · "

@@ -13,7 +13,8 @@ import typer
 from rich.markup import escape
 from rich.panel import Panel
 
-from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
+from llm_twin.cli.common import (console, open_workspace, print_sources, quiet_libraries,
+                                 user_errors)
 from llm_twin.inference.platforms import PLATFORMS
 from llm_twin.inference.writer import Draft, DraftWriter, WriteResult
 
@@ -112,11 +113,7 @@ def _print_result(result: WriteResult, *, show_timings: bool) -> None:
         for note in formatted.notes:
             console.print(f"  [dim]formatter: {note}[/]")
         _print_checks(draft)
-    if result.sources:
-        console.print("[bold]Drew on:[/]")
-        for source in result.sources:
-            where = source.url or source.source_path
-            console.print(f"  • {source.label}  [dim]{where}[/]", highlight=False)
+    print_sources(result.sources)
     if show_timings:
         t = result.timings
         console.print(f"[dim]model load {t.model_load:.2f}s · retrieval {t.retrieval:.2f}s · "
