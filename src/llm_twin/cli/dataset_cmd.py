@@ -36,7 +36,8 @@ def build(
              "deterministic and fast).")] = "model",
     preferences: Annotated[bool, typer.Option(
         "--preferences/--no-preferences",
-        help="Make DPO pairs: your real text (chosen) vs the base model's try (rejected).")] = True,
+        help="Make DPO pairs: your real text (chosen) vs the base model's try (rejected), "
+             "and your edits and ratings of served drafts (`twin serve`).")] = True,
     max_pairs: Annotated[int, typer.Option(min=1, help="Most preference pairs to generate.")] = 200,
     test_share: Annotated[float | None, typer.Option(
         min=0.01, max=0.5, help="Newest share per platform held out as test (default 0.1).")] = None,
@@ -53,6 +54,7 @@ def build(
     from llm_twin.training_data.builder import BuildOptions, build_dataset
     from llm_twin.training_data.instructions import (ExtractiveInstructionWriter,
                                                      ModelInstructionWriter)
+    from llm_twin.training_data.feedback_pairs import FeedbackPreferences
     from llm_twin.training_data.preferences import BaseModelRejections
     from llm_twin.training_data.store import save_build
 
@@ -81,7 +83,8 @@ def build(
                                                 overlap_threshold=s.instruction_overlap_threshold,
                                                 seed=seed, progress=advance)
             sources = [BaseModelRejections(backend, ws.generation_params(seed=seed),
-                                           max_pairs=max_pairs, progress=advance)] if preferences else []
+                                           max_pairs=max_pairs, progress=advance),
+                       FeedbackPreferences(ws.sessions, options.owner)] if preferences else []
             with ws.sessions() as session:
                 built = build_dataset(session, options, writer, preference_sources=sources,
                                       progress=stage)

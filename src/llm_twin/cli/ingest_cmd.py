@@ -10,14 +10,14 @@ import typer
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                            TimeElapsedColumn)
 from rich.table import Table
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from llm_twin.cli.common import console, open_workspace, user_errors
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
+from llm_twin.ingest.forget import describe_source, forget_source
 from llm_twin.ingest.pipeline import IngestReport, ingest_path
 from llm_twin.ingest.registry import as_location, default_importers, plan_imports
 from llm_twin.storage.models import Document, Source
-from llm_twin.training_data.store import forget_sources as forget_dataset_builds
 
 
 def ingest(
@@ -123,26 +123,22 @@ def forget(
     """Forget a source completely: its documents, chunks and vectors are deleted."""
     with user_errors():
         ws = open_workspace()
-        with ws.sessions() as session:
-            source = session.get(Source, source_id)
-            if source is None:
-                raise ValueError(f"No source #{source_id}; see `twin sources`.")
-            count = session.scalar(select(func.count()).select_from(Document)
-                                   .where(Document.source_id == source_id))
-            path = source.path
-        if not yes and not typer.confirm(f"Forget source #{source_id} ({path}, {count} documents)?"):
+        try:
+            summary = describe_source(ws.sessions, source_id)
+        except LookupError as missing:
+            raise ValueError(str(missing)) from None
+        if not yes and not typer.confirm(f"Forget source #{source_id} ({summary.path}, "
+                                         f"{summary.documents} documents)?"):
             raise typer.Exit(code=1)
         with ws.existing_vector_store() as store:
-            if store is not None:
-                store.delete_source(source_id)
-        with ws.sessions.begin() as session:
-            session.execute(delete(Source).where(Source.id == source_id))
-        removed = forget_dataset_builds(ws.settings.workspace, [source_id])
-        console.print(f"Forgot source #{source_id}: {count} documents and their vectors.")
-        if removed:
-            console.print(f"Deleted {len(removed)} dataset build(s) holding its text: "
-                          f"{', '.join(removed)}. Models trained on them still carry it; retrain "
-                          "or delete them (`twin models`).")
+            report = forget_source(ws.sessions, store, ws.settings.workspace, source_id)
+        console.print(f"Forgot source #{source_id}: {summary.documents} documents and their vectors.")
+        if report.generations_removed:
+            console.print(f"Deleted {report.generations_removed} logged generation(s) that drew on it.")
+        if report.dataset_builds_removed:
+            console.print(f"Deleted {len(report.dataset_builds_removed)} dataset build(s) holding "
+                          f"its text: {', '.join(report.dataset_builds_removed)}. Models trained on "
+                          "them still carry it; retrain or delete them (`twin models`).")
 
 
 def formats() -> None:

@@ -11,9 +11,10 @@ top_p, n, seed, stream, stream_options.include_usage, and the vLLM extras repeti
 no_repeat_ngram_size. Other OpenAI fields are accepted and ignored, as vLLM does. Errors use
 OpenAI's `{"error": {"message", "type", "param", "code"}}` shape so OpenAI clients show them.
 
-One model is in memory, so requests reach the backend one at a time (a lock); a stream holds the
-lock until it ends or its client goes away. `prepare_messages` lets a caller rewrite each
-conversation before generation (e.g. to answer as the twin, with retrieved notes).
+One model is in memory, so requests reach the backend one at a time (a lock, which `twin serve`
+shares with its own draft endpoint); a stream holds the lock until it ends or its client goes away.
+`prepare_messages` lets a caller rewrite each conversation before generation (`twin serve` answers
+as the twin, with retrieved notes) and `on_served` sees every answer (`twin serve` logs it).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import anyio
@@ -35,7 +36,30 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams, Message
 
-MessagesHook = Callable[[list[Message]], list[Message]]
+
+
+@dataclass
+class PreparedChat:
+    """A conversation as the model will see it, with what retrieval added to it."""
+
+    messages: list[Message]
+    chunk_ids: list[str] = field(default_factory=list)
+    source_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ServedChat:
+    """What `on_served` receives after each answered request."""
+
+    request: ChatCompletionRequest
+    prepared: PreparedChat
+    generations: list[Generation]
+    latency_s: float
+    first_token_s: float | None = None
+
+
+MessagesHook = Callable[[list[Message]], "list[Message] | PreparedChat"]
+ServedHook = Callable[[ServedChat], None]
 
 
 class APIError(Exception):
@@ -104,18 +128,25 @@ def create_openai_app(backend: Backend, *, model_name: str, api_key: str | None 
     """The API for `backend`, answering to `model_name`. With `api_key`, every request needs
     `Authorization: Bearer <api_key>`. Sampling fields a request leaves out come from
     `default_params`. The backend loads on the first request unless the caller loaded it."""
-    service = _ChatService(backend, model_name, default_params or GenerationParams(),
-                           prepare_messages)
+    service = ChatService(lambda: backend, model_name, default_params or GenerationParams(),
+                          prepare_messages)
     app = FastAPI(title="LLM Twin (OpenAI-compatible)", docs_url=None, redoc_url=None)
-    authorised = Depends(_bearer_check(api_key))
+    add_openai_routes(app, service, Depends(bearer_check(api_key)))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        return openai_validation_error(error)
+
+    return app
+
+
+def add_openai_routes(app: FastAPI, service: ChatService, authorised) -> None:
+    """The /v1 and /tokenize routes and OpenAI-shaped errors on `app`; `authorised` is the
+    dependency that checks the caller."""
 
     @app.exception_handler(APIError)
     async def _api_error(_: Request, error: APIError) -> JSONResponse:
         return JSONResponse(error.body(), status_code=error.status)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse(_validation_error(error).body(), status_code=400)
 
     @app.get("/v1/models", dependencies=[authorised])
     def list_models() -> dict:
@@ -137,10 +168,12 @@ def create_openai_app(backend: Backend, *, model_name: str, api_key: str | None 
     def tokenize(request: TokenizeRequest) -> dict:
         return service.tokenize(request)
 
-    return app
+
+def openai_validation_error(error: RequestValidationError) -> JSONResponse:
+    return JSONResponse(_validation_error(error).body(), status_code=400)
 
 
-def _bearer_check(api_key: str | None) -> Callable[[Request], None]:
+def bearer_check(api_key: str | None) -> Callable[[Request], None]:
     def check(request: Request) -> None:
         if api_key is None:
             return
@@ -160,17 +193,24 @@ def _validation_error(error: RequestValidationError) -> APIError:
     return APIError(400, "Invalid request: " + "; ".join(problems), param=first_param)
 
 
-class _ChatService:
-    """The endpoints' work, with every backend call behind one lock."""
+class ChatService:
+    """The endpoints' work, with every backend call behind one lock. `backend_provider` returns
+    the backend to use now (`twin serve` swaps models); it is called with the lock held."""
 
-    def __init__(self, backend: Backend, model_name: str, defaults: GenerationParams,
-                 prepare_messages: MessagesHook | None):
-        self.backend = backend
+    def __init__(self, backend_provider: Callable[[], Backend], model_name: str,
+                 defaults: GenerationParams, prepare_messages: MessagesHook | None = None, *,
+                 lock: threading.Lock | None = None, on_served: ServedHook | None = None):
+        self.backend_provider = backend_provider
         self.model_name = model_name
         self.defaults = defaults
         self.prepare_messages = prepare_messages
-        self.lock = threading.Lock()
+        self.on_served = on_served
+        self.lock = lock or threading.Lock()
         self.created = int(time.time())
+
+    @property
+    def backend(self) -> Backend:
+        return self.backend_provider()
 
     def model_card(self) -> dict:
         with self.lock:
@@ -184,9 +224,10 @@ class _ChatService:
                                 f"{self.model_name!r}.", param="model", code="model_not_found")
 
     # -- requests to generation arguments ---------------------------------------------------
-    def _conversation(self, request: ChatCompletionRequest) -> list[Message]:
+    def _conversation(self, request: ChatCompletionRequest) -> PreparedChat:
         messages = [message.as_message() for message in request.messages]
-        return self.prepare_messages(messages) if self.prepare_messages else messages
+        prepared = self.prepare_messages(messages) if self.prepare_messages else messages
+        return prepared if isinstance(prepared, PreparedChat) else PreparedChat(prepared)
 
     def _params(self, request: ChatCompletionRequest, prompt_tokens: int) -> GenerationParams:
         """Request fields over the defaults; an unasked-for answer length shrinks to the window."""
@@ -204,18 +245,28 @@ class _ChatService:
                      "no_repeat_ngram_size": request.no_repeat_ngram_size}
         return replace(self.defaults, **{k: v for k, v in overrides.items() if v is not None})
 
-    def _prepare(self, request: ChatCompletionRequest) -> tuple[list[Message], GenerationParams]:
+    def _prepare(self, request: ChatCompletionRequest) -> tuple[PreparedChat, GenerationParams]:
         """Call with the lock held: counting tokens may load the model."""
         self.check_model(request.model)
-        messages = self._conversation(request)
-        prompt_tokens = self.backend.count_tokens(self.backend.render_prompt(messages))
-        return messages, self._params(request, prompt_tokens)
+        prepared = self._conversation(request)
+        backend = self.backend
+        prompt_tokens = backend.count_tokens(backend.render_prompt(prepared.messages))
+        return prepared, self._params(request, prompt_tokens)
+
+    def _served(self, request: ChatCompletionRequest, prepared: PreparedChat,
+                generations: list[Generation], started: float, first_token: float | None) -> None:
+        if self.on_served is not None:
+            now = time.perf_counter()
+            self.on_served(ServedChat(request, prepared, generations, now - started,
+                                      None if first_token is None else first_token - started))
 
     # -- non-streaming ------------------------------------------------------------------------
     def complete(self, request: ChatCompletionRequest) -> dict:
+        started = time.perf_counter()
         with self.lock:
-            messages, params = self._prepare(request)
-            generations = self._generate([messages] * request.n, params)
+            prepared, params = self._prepare(request)
+            generations = self._generate([prepared.messages] * request.n, params)
+        self._served(request, prepared, generations, started, None)
         completion_tokens = sum(g.completion_tokens for g in generations)
         prompt_tokens = generations[0].prompt_tokens
         return {
@@ -244,19 +295,24 @@ class _ChatService:
             return
         chunk = _ChunkMaker(self.model_name)
         state: dict = {}
+        started = time.perf_counter()
+        first_token = None
 
         def start() -> None:
             self.lock.acquire()
             state["locked"] = True
-            messages, params = self._prepare(request)
-            state["stream"] = self.backend.stream(messages, params)
+            state["prepared"], params = self._prepare(request)
+            state["stream"] = self.backend.stream(state["prepared"].messages, params)
 
         try:
             await anyio.to_thread.run_sync(start)
             yield _sse(chunk({"role": "assistant", "content": ""}))
             stream = state["stream"]
             while (piece := await anyio.to_thread.run_sync(next, stream, None)) is not None:
+                first_token = first_token or time.perf_counter()
                 yield _sse(chunk({"content": piece}))
+            await anyio.to_thread.run_sync(self._served, request, state["prepared"],
+                                           [stream.result], started, first_token)
             yield _sse(chunk({}, finish_reason=_finish_reason(stream.result)))
             if request.stream_options and request.stream_options.include_usage:
                 yield _sse(chunk.usage(stream.result))

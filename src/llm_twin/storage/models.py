@@ -126,3 +126,32 @@ class TrainingRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     duration_s: Mapped[float | None] = mapped_column(Float)
     is_active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class GenerationRecord(Base):
+    """One generated draft or chat answer, as served: what was asked, what the model saw (chunk ids,
+    not their text), what it answered, how long it took, and what the user made of it."""
+
+    __tablename__ = "generations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(36), index=True)  # the drafts of one request share it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    endpoint: Mapped[str] = mapped_column(String(16))  # "write" | "chat"
+    idea: Mapped[str | None] = mapped_column(Text)  # write: the idea; chat: the last user message
+    platform: Mapped[str | None] = mapped_column(String(32))
+    request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # parameters as asked
+    model: Mapped[str] = mapped_column(Text)  # registry run id, or the base model id
+    backend: Mapped[str] = mapped_column(String(32))
+    retrieved_chunk_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # for `twin forget`
+    draft_index: Mapped[int] = mapped_column(Integer, default=0)
+    output: Mapped[str] = mapped_column(Text)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    latency_s: Mapped[float | None] = mapped_column(Float)
+    first_token_s: Mapped[float | None] = mapped_column(Float)
+    voice_score: Mapped[float | None] = mapped_column(Float)
+    rating: Mapped[str | None] = mapped_column(String(8))  # "up" | "down" | None
+    edited_text: Mapped[str | None] = mapped_column(Text)  # the user's own version of the draft
+    feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

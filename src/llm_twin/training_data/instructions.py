@@ -91,7 +91,7 @@ def instruction_messages(unit: OwnerText, idea: str, owner: str) -> list[Message
 
 def training_rules(unit: OwnerText) -> PlatformRules:
     """The serving platform rules closest to where the text was published, with its real length."""
-    target = _round_length(len(unit.text))
+    target = round_length(len(unit.text))
     if unit.kind in ("article", "paper"):
         hint = ("one section of a blog post, in Markdown" if unit.sections > 1
                 else "a blog post in Markdown")
@@ -106,7 +106,7 @@ def training_rules(unit: OwnerText) -> PlatformRules:
     return replace(rules_for("x"), style_hint=f"a short {label} post", target_chars=target)
 
 
-def _round_length(chars: int) -> int:
+def round_length(chars: int) -> int:
     step = 10 if chars < 500 else 50
     return max(step, int(round(chars / step)) * step)
 
