@@ -42,8 +42,10 @@ demo: install
 	$(TWIN) write "What I learned moving our job queue into Postgres" --platform x --seed 7 --model base
 	$(TWIN) write "What I learned moving our job queue into Postgres" --platform x --seed 7
 
-# A throwaway PostgreSQL server runs for the warehouse tests when PostgreSQL is installed.
+# A throwaway PostgreSQL server runs for the warehouse tests when PostgreSQL is installed;
+# Debian's chromium is installed (as root) for the web app's browser tests, which skip without it.
 test: install
+	@scripts/install-browser.sh
 	@eval "$$(scripts/test-postgres.sh start)"; \
 	$(BIN)/python -m pytest -q; status=$$?; \
 	scripts/test-postgres.sh stop; exit $$status
