@@ -339,10 +339,11 @@ function draftCard(draft, position) {
     ]);
   }
 
-  const up = el("button", { type: "button", className: "rate-up", text: "👍 Good draft",
-    attrs: { "aria-pressed": "false" } });
-  const down = el("button", { type: "button", className: "rate-down", text: "👎 Bad draft",
-    attrs: { "aria-pressed": "false" } });
+  const icon = (text) => el("span", { text, attrs: { "aria-hidden": "true" } });
+  const up = el("button", { type: "button", className: "rate-up", attrs: { "aria-pressed": "false" } },
+    [icon("👍"), " Good draft"]);
+  const down = el("button", { type: "button", className: "rate-down", attrs: { "aria-pressed": "false" } },
+    [icon("👎"), " Bad draft"]);
   const copy = el("button", { type: "button", className: "copy", text: "Copy" });
   const save = el("button", { type: "button", className: "save-edit", text: "Save edit" });
 
@@ -644,7 +645,7 @@ async function search(event) {
       ]),
       el("p", { className: "hit-text", text: hit.text ?? "" }),
     ])));
-    say(hits.length ? `${hits.length} results.` : "Nothing found.");
+    say(hits.length ? `${hits.length} result${hits.length === 1 ? "" : "s"}.` : "Nothing found.");
   } catch (error) {
     say(error.message, "error");
   }
