@@ -455,7 +455,8 @@ async function write(event) {
 
 // ---- jobs ---------------------------------------------------------------------------------
 
-const JOB_NAMES = { ingest: "Import", index: "Indexing", dataset: "Dataset build", train: "Training" };
+const JOB_NAMES = { ingest: "Import", index: "Indexing", dataset: "Dataset build", train: "Training",
+  voice: "Voice model" };
 const JOB_DONE = new Set(["succeeded", "failed"]);
 
 function resultSummary(result) {
@@ -490,6 +491,7 @@ function renderJob(container, job) {
   const count = job.total ? `${job.done ?? 0} of ${job.total}` : "";
   const lines = [
     el("p", { className: "job-title", text: heading }),
+    job.description ? el("p", { className: "muted job-description", text: job.description }) : null,
     job.status === "failed" ? null : progress,
     count && job.status === "running" ? el("p", { className: "muted", text: count }) : null,
     job.message ? el("p", { className: "job-message", text: job.message }) : null,
@@ -506,13 +508,14 @@ function renderJob(container, job) {
 }
 
 const JOB_CONTAINERS = { ingest: "#job-status", index: "#job-status",
-  dataset: "#training-job-status", train: "#training-job-status" };
+  dataset: "#training-job-status", train: "#training-job-status", voice: "#training-job-status" };
 
 const JOB_FOLLOW_UPS = {
   ingest: () => Promise.all([loadSources(), loadStatus()]),
   index: () => loadStatus(),
   dataset: () => loadDatasets(),
   train: () => Promise.all([loadModels(), loadStatus()]),
+  voice: () => loadStatus(),
 };
 
 /** Shows a job and polls it every second until it has finished. */
