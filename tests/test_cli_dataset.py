@@ -48,7 +48,7 @@ def test_build_show_list_export_and_forget(twin, tmp_path):
     card = json.loads(twin("dataset", "show", "--json").output)
     assert card["counts"]["sft"]["train"] > 50 and card["counts"]["sft"]["test"] > 0
     assert sum(card["counts"]["preference"].values()) == 2
-    assert card["preferences"]["sources"] == ["base_model"]
+    assert card["preferences"]["sources"] == ["base_model", "feedback"]
     assert card["tokens"]["tokenizer"] == "smollm2"
     assert set(card["counts"]["by_platform_kind"]) >= {"x/post", "x/thread", "blog/article"}
     pairs = [json.loads(line) for name in ("preference_train.jsonl", "preference_test.jsonl")

@@ -14,6 +14,7 @@ from llm_twin.cli import eval_cmd
 from llm_twin.cli import models_cmd, train_cmd
 from llm_twin.cli import voice_cmd
 from llm_twin.cli import code_cmd, reply_cmd
+from llm_twin.cli import serve_cmd
 from llm_twin.cli.common import state
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ app = typer.Typer(
          "  twin ingest ~/Downloads   # X, LinkedIn, Medium, WhatsApp... (see twin formats)\n\n"
          "  twin index\n\n"
          "  twin write 'why we kept Postgres' --platform linkedin\n\n"
+         "  twin serve                # the web app at http://localhost:8000/\n\n"
          "Everything runs locally; nothing is ever posted for you.",
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -53,6 +55,7 @@ app.command("code")(code_cmd.code)
 app.command("status")(status_cmd.status)
 app.command("export")(export_cmd.export)
 app.command("eval")(eval_cmd.evaluate)
+app.command("serve")(serve_cmd.serve)
 app.add_typer(dataset_cmd.dataset_app, name="dataset")
 app.add_typer(train_cmd.train_app, name="train")
 app.add_typer(models_cmd.models_app, name="models")

@@ -51,20 +51,8 @@ def build(
     if instructions not in INSTRUCTION_WRITERS:
         console.print(f"[red]Error:[/] --instructions must be one of {', '.join(INSTRUCTION_WRITERS)}.")
         raise typer.Exit(code=2)
-    from llm_twin.training_data.builder import BuildOptions, build_dataset
-    from llm_twin.training_data.instructions import (ExtractiveInstructionWriter,
-                                                     ModelInstructionWriter)
-    from llm_twin.training_data.feedback_pairs import FeedbackPreferences
-    from llm_twin.training_data.preferences import BaseModelRejections
-    from llm_twin.training_data.store import save_build
-
     with user_errors():
         ws = open_workspace()
-        s = ws.settings
-        options = BuildOptions(owner=ws.owner_name(),
-                               test_share=test_share if test_share is not None else s.dataset_test_share,
-                               languages=tuple(language or s.dataset_languages),
-                               near_duplicate_threshold=s.dataset_near_duplicate_threshold)
         backend = ws.backend()
         with console.status(f"Loading {backend.model_id}…"):
             backend.load()
@@ -77,22 +65,10 @@ def build(
             def stage(name: str, _done: int, total: int | None) -> None:
                 progress.update(task, description=name, total=total, completed=0)
 
-            writer = ExtractiveInstructionWriter()
-            if instructions == "model":
-                writer = ModelInstructionWriter(backend, ExtractiveInstructionWriter(),
-                                                overlap_threshold=s.instruction_overlap_threshold,
-                                                seed=seed, progress=advance)
-            sources = [BaseModelRejections(backend, ws.generation_params(seed=seed),
-                                           max_pairs=max_pairs, progress=advance),
-                       FeedbackPreferences(ws.sessions, options.owner)] if preferences else []
-            with ws.sessions() as session:
-                built = build_dataset(session, options, writer, preference_sources=sources,
-                                      progress=stage)
-        if not built.sft:
-            raise ValueError("No training samples: import your own writing first (`twin ingest`), "
-                             "or check the filters in the card of an earlier build.")
-        stored, created = save_build(built, s.workspace, tokenizer_name=backend.model_id,
-                                     count_tokens=backend.count_tokens)
+            stored, created = ws.build_dataset(
+                backend, instructions=instructions, preferences=preferences, max_pairs=max_pairs,
+                seed=seed, test_share=test_share, languages=language or (), stage=stage,
+                advance=advance)
     _print_summary(stored.card, stored.path, created)
 
 

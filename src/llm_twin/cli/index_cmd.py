@@ -9,12 +9,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
-from sqlalchemy import delete
 
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
-from llm_twin.features.indexing import index_documents
 from llm_twin.inference.self_query import parse_query_rules
-from llm_twin.storage.models import Chunk
 from llm_twin.storage.vector_store import SearchFilters
 
 
@@ -26,37 +23,23 @@ def index(
     quiet_libraries()
     with user_errors():
         ws = open_workspace()
-        if not rebuild and (previous := _model_change(ws)):
+        if not rebuild and (previous := ws.embedding_model_change()):
             console.print(f"The embedding model changed ({previous} → {ws.settings.embedding_model}): "
                           "re-embedding everything.")
             rebuild = True
         if rebuild:
-            ws.wipe_vector_store()
-            with ws.sessions.begin() as session:
-                session.execute(delete(Chunk))
+            ws.reset_index()
         with console.status(f"Loading embedding model {ws.settings.embedding_model}…"):
             _ = ws.embedder.dimension
         with ws.vector_store() as store, _progress() as progress:
             task = progress.add_task("Embedding", total=None)
-            report = index_documents(
-                ws.sessions, store, ws.embedder, max_chars=ws.settings.chunk_max_chars,
-                overlap_chars=ws.settings.chunk_overlap_chars,
-                batch_size=ws.settings.embedding_batch_size,
-                on_progress=lambda done, total: progress.update(task, completed=done, total=total))
-            if report.chunks_added or report.chunks_removed:
-                progress.update(task, description="Optimising the index")
-                store.optimize()
+            report = ws.index_into(store, on_progress=lambda done, total: progress.update(
+                task, completed=done, total=total))
             total_points = store.count()
         rate = report.chunks_added / report.seconds_total if report.seconds_total else 0.0
         console.print(f"Indexed {report.documents_indexed} documents: {report.chunks_added} chunks "
                       f"added, {report.chunks_removed + report.orphans_removed} removed "
                       f"({rate:.0f} chunks/s). The store holds {total_points} chunks.")
-
-
-def _model_change(ws) -> str | None:
-    """The model the store was built with, when it differs from the configured one."""
-    built = ws.built_embedding_model()
-    return built if built is not None and built != ws.settings.embedding_model else None
 
 
 def _progress() -> Progress:

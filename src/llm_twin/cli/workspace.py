@@ -190,6 +190,11 @@ class Workspace:
         path = model_path(self.settings.workspace)
         return VoiceScorer.load(path) if path.exists() else None
 
+    def voice_scorer_exists(self) -> bool:
+        from llm_twin.inference.voice import model_path
+
+        return model_path(self.settings.workspace).exists()
+
     def fit_voice(self, backend: Backend | None, *, dataset_id: str | None = None,
                   prompts: int | None = None, progress=None):
         """Fit and store the voice model; returns (scorer, card). Uses the newest dataset build's
@@ -204,3 +209,65 @@ class Workspace:
         scorer, card = voice.fit_voice_model(texts)
         voice.save_voice_model(self.settings.workspace, scorer, card)
         return scorer, card
+
+    # -- stages shared by the CLI and `twin serve` ------------------------------------------
+    def embedding_model_change(self) -> str | None:
+        """The model the store was built with, when it differs from the configured one."""
+        built = self.built_embedding_model()
+        return built if built is not None and built != self.settings.embedding_model else None
+
+    def reset_index(self) -> None:
+        """Drop every vector and chunk row (the store must be closed)."""
+        from sqlalchemy import delete
+
+        from llm_twin.storage.models import Chunk
+
+        self.wipe_vector_store()
+        with self.sessions.begin() as session:
+            session.execute(delete(Chunk))
+
+    def index_into(self, store: VectorStore, on_progress=None):
+        """Chunk and embed new or changed documents into `store`; returns the IndexReport."""
+        from llm_twin.features.indexing import index_documents
+
+        s = self.settings
+        report = index_documents(self.sessions, store, self.embedder, max_chars=s.chunk_max_chars,
+                                 overlap_chars=s.chunk_overlap_chars,
+                                 batch_size=s.embedding_batch_size, on_progress=on_progress)
+        if report.chunks_added or report.chunks_removed:
+            store.optimize()
+        return report
+
+    def build_dataset(self, backend: Backend, *, instructions: str = "model",
+                      preferences: bool = True, max_pairs: int = 200, seed: int = 0,
+                      test_share: float | None = None, languages=(), stage=None, advance=None):
+        """Build and save the training datasets; returns (StoredDataset, created).
+        `stage(name, done, total)` and `advance(count)` report progress."""
+        from llm_twin.training_data.builder import BuildOptions, build_dataset
+        from llm_twin.training_data.feedback_pairs import FeedbackPreferences
+        from llm_twin.training_data.instructions import (ExtractiveInstructionWriter,
+                                                         ModelInstructionWriter)
+        from llm_twin.training_data.preferences import BaseModelRejections
+        from llm_twin.training_data.store import save_build
+
+        s = self.settings
+        options = BuildOptions(owner=self.owner_name(),
+                               test_share=test_share if test_share is not None else s.dataset_test_share,
+                               languages=tuple(languages or s.dataset_languages),
+                               near_duplicate_threshold=s.dataset_near_duplicate_threshold)
+        writer = ExtractiveInstructionWriter()
+        if instructions == "model":
+            writer = ModelInstructionWriter(backend, ExtractiveInstructionWriter(),
+                                            overlap_threshold=s.instruction_overlap_threshold,
+                                            seed=seed, progress=advance)
+        sources = [BaseModelRejections(backend, self.generation_params(seed=seed),
+                                       max_pairs=max_pairs, progress=advance),
+                   FeedbackPreferences(self.sessions, options.owner)] if preferences else []
+        with self.sessions() as session:
+            built = build_dataset(session, options, writer, preference_sources=sources,
+                                  progress=stage)
+        if not built.sft:
+            raise ValueError("No training samples: import your own writing first (`twin ingest`), "
+                             "or check the filters in the card of an earlier build.")
+        return save_build(built, s.workspace, tokenizer_name=backend.model_id,
+                          count_tokens=backend.count_tokens)

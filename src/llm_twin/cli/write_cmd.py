@@ -64,7 +64,7 @@ def write(
                     result = writer.write(idea, platform, n=n)
         result.timings.model_load = getattr(backend, "load_seconds", result.timings.model_load)
         if as_json:
-            print(json.dumps(_as_dict(result), ensure_ascii=False, indent=2))
+            print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         else:
             _print_result(result, show_timings=timings)
 
@@ -146,25 +146,3 @@ def _draft_label(result: WriteResult, draft: Draft, index: int) -> str:
         if draft.cliches:
             label += f" − {len(draft.cliches)} cliché{'s' if len(draft.cliches) > 1 else ''}"
     return label
-
-
-def _as_dict(result: WriteResult) -> dict:
-    return {
-        "idea": result.idea,
-        "platform": result.platform,
-        "ranked": result.ranked,
-        "drafts": [{"text": d.formatted.as_text(), "posts": d.formatted.posts,
-                    "title": d.formatted.title, "subtitle": d.formatted.subtitle,
-                    "notes": d.formatted.notes, "voice_score": d.voice_score,
-                    "cliches": d.cliches, "ranking_score": d.ranking_score,
-                    "unsupported_claims": [{"sentence": str(c), "facts": list(getattr(c, "facts", ()))}
-                                           for c in d.unsupported_claims],
-                    "near_duplicate_of": d.near_duplicate_of,
-                    "completion_tokens": d.generation.completion_tokens} for d in result.drafts],
-        "sources": [{"label": s.label, "url": s.url, "source": s.source_path,
-                     "document_id": s.document_id} for s in result.sources],
-        "timings": {"model_load": result.timings.model_load, "retrieval": result.timings.retrieval,
-                    "prompt_building": result.timings.prompt_building,
-                    "generation": result.timings.generation, "scoring": result.timings.scoring},
-        "prompt_tokens": result.prompt.prompt_tokens,
-    }

@@ -108,6 +108,34 @@ class WriteResult:
                 unique.append(chunk)
         return unique
 
+    def to_json(self) -> dict:
+        """What `twin write --json` prints and `twin serve` sends."""
+        return {
+            "idea": self.idea, "platform": self.platform, "ranked": self.ranked,
+            "drafts": [_draft_json(i, d) for i, d in enumerate(self.drafts)],
+            "sources": [{"chunk_id": s.chunk_id, "document_id": s.document_id, "label": s.label,
+                         "url": s.url, "source": s.source_path, "platform": s.platform,
+                         "kind": s.kind} for s in self.sources],
+            "timings": {"model_load": self.timings.model_load, "retrieval": self.timings.retrieval,
+                        "prompt_building": self.timings.prompt_building,
+                        "generation": self.timings.generation, "scoring": self.timings.scoring,
+                        "total": self.timings.total},
+            "prompt_tokens": self.prompt.prompt_tokens,
+        }
+
+
+def _draft_json(index: int, draft: Draft) -> dict:
+    formatted = draft.formatted
+    return {"index": index, "text": formatted.as_text(), "posts": formatted.posts,
+            "title": formatted.title, "subtitle": formatted.subtitle, "notes": formatted.notes,
+            "voice_score": draft.voice_score, "cliches": draft.cliches,
+            "ranking_score": draft.ranking_score,
+            "unsupported_claims": [{"sentence": str(c), "facts": list(getattr(c, "facts", ()))}
+                                   for c in draft.unsupported_claims],
+            "near_duplicate_of": draft.near_duplicate_of,
+            "completion_tokens": draft.generation.completion_tokens,
+            "finished": draft.generation.finished}
+
 
 @dataclass
 class WriterOptions:

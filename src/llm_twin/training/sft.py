@@ -129,6 +129,9 @@ def build_trainer(settings: TwinSettings, config: SftConfig, plan: TrainingPlan,
     train = load_conversations(plan.build.path("train.jsonl"))
     test = load_conversations(plan.build.path("test.jsonl"))
     train_data = tokenized_dataset(tokenizer, train, config.max_length)
+    if len(train_data) == 0:
+        raise ValueError(f"No training sample keeps any of its answer within max_length="
+                         f"{config.max_length} tokens (the prompt alone fills it); raise max_length.")
     eval_data = tokenized_dataset(tokenizer, test, config.max_length) if test else None
     args = TrlSftConfig(output_dir=str(plan.checkpoints), max_length=config.max_length,
                         packing=config.packing, eval_packing=False,

@@ -1,0 +1,440 @@
+"""`twin serve`: the REST API, the OpenAI-compatible API and the web app, in one FastAPI app.
+
+    /                      the web app (static files, strict Content-Security-Policy)
+    /api/...               REST: status, sources, ingest (upload), forget, index, search, write
+                           (server-sent events), feedback, history, models, datasets, train, jobs
+    /v1/models, /v1/chat/completions, /tokenize      OpenAI-compatible, answering as the twin
+    /docs, /openapi.json   the API's documentation
+
+Security: with a token configured every /api, /v1 and /tokenize request needs
+`Authorization: Bearer <token>` (`twin serve` refuses a non-loopback address without one); uploads
+are capped; CORS headers only for configured origins; the web app only puts text into the page
+as text, and its CSP forbids inline scripts.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+
+from llm_twin.backends.base import Backend
+from llm_twin.cli.workspace import Workspace
+from llm_twin.inference.platforms import PLATFORMS
+from llm_twin.serving import history, tasks
+from llm_twin.serving.openai_api import (ChatService, add_openai_routes, bearer_check,
+                                        openai_validation_error)
+from llm_twin.serving.twin import ServeConfig, TwinService, WriteRequest
+from llm_twin.storage.models import Document, Source
+from llm_twin.storage.vector_store import SearchFilters
+from llm_twin.storage.warehouse import summarize
+
+WEB_DIR = Path(str(resources.files("llm_twin.serving") / "web"))
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data:; connect-src 'self'; object-src 'none'; "
+                           "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+WEB_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY,
+               "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+UPLOAD_CHUNK = 1 << 20
+
+
+class InsecureBinding(ValueError):
+    pass
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_binding(config: ServeConfig) -> None:
+    if not is_loopback(config.host) and not config.token:
+        raise InsecureBinding(f"Binding to {config.host} exposes your writing to the network: set a "
+                              "token (--token or TWIN_SERVE_TOKEN) that clients send as "
+                              "'Authorization: Bearer <token>'.")
+
+
+# -- request bodies ------------------------------------------------------------------------------
+class WriteBody(BaseModel):
+    idea: str = Field(min_length=1, max_length=4000)
+    platform: str = "linkedin"
+    n: int = Field(1, ge=1, le=8)
+    max_new_tokens: int | None = Field(None, ge=1, le=4096)
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    seed: int | None = None
+    model: str | None = None
+    stream: bool = True
+
+
+class FeedbackBody(BaseModel):
+    rating: Literal["up", "down"] | None = None
+    edited_text: str | None = Field(None, max_length=100_000)
+
+
+class IndexBody(BaseModel):
+    rebuild: bool = False
+
+
+class UseModelBody(BaseModel):
+    id: str
+
+
+class DatasetBody(BaseModel):
+    instructions: Literal["extractive", "model"] = "extractive"
+    preferences: bool = True
+    max_pairs: int = Field(50, ge=1, le=2000)
+    seed: int = 0
+
+
+class TrainBody(BaseModel):
+    kind: Literal["sft", "dpo"] = "sft"
+    steps: int = Field(20, ge=1, le=100_000)
+    batch_size: int | None = Field(None, ge=1, le=256)
+    max_length: int = Field(512, ge=32, le=8192)
+    impostor_docs: int = Field(0, ge=0, le=1000)
+    use: bool = True
+
+
+# -- the app -------------------------------------------------------------------------------------
+def create_app(workspace: Workspace, config: ServeConfig | None = None, *,
+               base_backend: Backend | None = None) -> FastAPI:
+    """Nothing loads here: the model on the first generation (or `twin serve --preload`), the
+    vector store on the first search."""
+    config = config or ServeConfig()
+    check_binding(config)
+    twin = TwinService(workspace, config, base_backend=base_backend)
+    app = FastAPI(title="LLM Twin", version="0.1.0",
+                  description="Your writing twin: drafts in your voice, grounded in what you wrote. "
+                              "It never posts anything; you edit and publish.")
+    app.state.twin = twin
+    app.router.add_event_handler("shutdown", twin.close)
+    authorised = Depends(bearer_check(config.token))
+    if config.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=config.cors_origins,
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
+    _add_upload_cap(app, config.max_upload_mb)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        if not request.url.path.startswith("/api/"):
+            return openai_validation_error(error)
+        problems = "; ".join(f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: "
+                             f"{e.get('msg', 'invalid')}" for e in error.errors())
+        return JSONResponse({"detail": f"Invalid request: {problems}"}, status_code=422)
+
+    chat = ChatService(twin.chat_backend, config.model_name,
+                       twin.generation_params(), twin.prepare_chat,
+                       lock=twin.generation_lock, on_served=twin.log_chat)
+    add_openai_routes(app, chat, authorised)
+    app.include_router(_api_router(twin), prefix="/api", dependencies=[authorised])
+    _add_web_app(app)
+    return app
+
+
+def _add_upload_cap(app: FastAPI, max_mb: int) -> None:
+    limit = max_mb * 1024 * 1024
+
+    @app.middleware("http")
+    async def cap(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limit + 64 * 1024:
+            return JSONResponse({"detail": f"The upload is larger than the {max_mb} MB limit "
+                                           "(max_upload_mb); import big exports with `twin ingest`."},
+                                status_code=413)
+        return await call_next(request)
+
+
+def _add_web_app(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html", headers=WEB_HEADERS)
+
+    class _Static(StaticFiles):
+        async def get_response(self, path: str, scope):
+            response = await super().get_response(path, scope)
+            response.headers.update(WEB_HEADERS)
+            return response
+
+    app.mount("/static", _Static(directory=WEB_DIR), name="static")
+
+
+def _api_router(twin: TwinService) -> APIRouter:
+    router = APIRouter()
+    ws = twin.ws
+
+    @router.get("/status", summary="Workspace, index and model in use")
+    def status() -> dict[str, Any]:
+        with ws.sessions() as session:
+            summary = summarize(session)
+        return {"owner": ws.owner_name(), "documents": summary.documents,
+                "owner_documents": summary.owner_documents, "sources": summary.sources,
+                "chunks": summary.chunks, "indexed": bool(summary.chunks),
+                "model": {"id": twin.model_key(), "label": _model_label(twin)},
+                "voice_model": ws.voice_scorer_exists(), "platforms": list(PLATFORMS),
+                "auth_required": bool(twin.config.token),
+                "max_upload_mb": twin.config.max_upload_mb, "jobs_running": twin.jobs.busy()}
+
+    @router.get("/sources", summary="Imported sources with document counts")
+    def sources() -> dict[str, Any]:
+        with ws.sessions() as session:
+            rows = session.scalars(select(Source).order_by(Source.id)).all()
+            counts = session.execute(select(Document.source_id, Document.platform, Document.kind,
+                                            func.count()).group_by(Document.source_id,
+                                                                   Document.platform, Document.kind))
+            by_source: dict[int, dict[str, int]] = {}
+            for source_id, platform, kind, count in counts:
+                by_source.setdefault(source_id, {})[f"{platform} {kind}"] = count
+        return {"sources": [{"id": s.id, "format": s.format_name, "name": Path(s.path).name,
+                             "imported_at": s.imported_at.isoformat(), "owner": s.owner,
+                             "documents": sum(by_source.get(s.id, {}).values()),
+                             "by_kind": by_source.get(s.id, {})} for s in rows]}
+
+    @router.post("/ingest", status_code=202, summary="Upload exports; imports (and indexes) them "
+                                                     "in a background job")
+    async def ingest(files: list[UploadFile] = File(...), me: str | None = Form(None),
+                     index: bool = Form(True)) -> dict[str, Any]:
+        spec = await _save_uploads(twin, files, me, index)
+        job = twin.jobs.submit("ingest", ", ".join(spec.files),
+                               lambda job: tasks.ingest_uploads(twin, spec, job))
+        return {"job": job.as_dict()}
+
+    @router.delete("/sources/{source_id}", summary="Forget a source completely")
+    def forget(source_id: int) -> dict[str, Any]:
+        from llm_twin.ingest.forget import forget_source
+
+        if twin.jobs.busy():
+            raise HTTPException(409, "A job is running; forget the source when it has finished.")
+        try:
+            with twin.store() as store:
+                report = forget_source(ws.sessions, store, ws.settings.workspace, source_id)
+        except LookupError as missing:
+            raise HTTPException(404, str(missing)) from None
+        return {"forgotten": source_id, "documents": report.source.documents,
+                "dataset_builds_removed": report.dataset_builds_removed,
+                "generations_removed": report.generations_removed}
+
+    @router.post("/index", status_code=202, summary="Chunk and embed new documents (a job)")
+    def index(body: IndexBody | None = None) -> dict[str, Any]:
+        rebuild = bool(body and body.rebuild)
+        job = twin.jobs.submit("index", "rebuild the index" if rebuild else "index new documents",
+                               lambda job: tasks.index_workspace(twin, job, rebuild=rebuild))
+        return {"job": job.as_dict()}
+
+    @router.get("/search", summary="Search what you wrote (hybrid dense + BM25)")
+    def search(q: str, k: int = 5, platform: str | None = None, kind: str | None = None,
+               mine: bool = False) -> dict[str, Any]:
+        if not q.strip():
+            raise HTTPException(422, "The query is empty.")
+        if ws.built_embedding_model() is None:
+            raise HTTPException(409, "Nothing is indexed yet: import something, then index it.")
+        filters = SearchFilters(platform=platform, kind=kind, is_owner=True if mine else None)
+        with twin.store() as store:
+            hits = ws.retriever(store, expansions=0).search(q, k=max(1, min(k, 50)), filters=filters)
+        return {"hits": [{"chunk_id": h.chunk_id, "document_id": h.document_id, "label": h.label,
+                          "url": h.url, "platform": h.platform, "kind": h.kind,
+                          "created_at": h.created_at.isoformat() if h.created_at else None,
+                          "score": h.score, "text": h.text} for h in hits]}
+
+    @router.post("/write", summary="Drafts in your voice: server-sent events (start, token, "
+                                   "drafts, error, done), or JSON with stream=false")
+    async def write(body: WriteBody):
+        request = _write_request(twin, body)
+        if not body.stream:
+            return await anyio.to_thread.run_sync(_write_all, twin, request)
+        return StreamingResponse(_write_stream(twin, request), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @router.post("/generations/{generation_id}/feedback", summary="Rate a draft and/or save your edit")
+    def feedback(generation_id: int, body: FeedbackBody) -> dict[str, Any]:
+        changes = {name: getattr(body, name) for name in body.model_fields_set}
+        try:
+            with ws.sessions.begin() as session:
+                record = history.set_feedback(session, generation_id, **changes)
+                return {"generation": history.as_dict(record)}
+        except LookupError as missing:
+            raise HTTPException(404, str(missing)) from None
+
+    @router.get("/history", summary="Served drafts and answers, newest first")
+    def generations(limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        with ws.sessions() as session:
+            rows = history.recent_generations(session, limit=max(1, min(limit, 500)),
+                                              offset=max(0, offset))
+            return {"generations": [history.as_dict(r) for r in rows]}
+
+    @router.get("/models", summary="Fine-tuned runs and the one in use")
+    def models() -> dict[str, Any]:
+        from llm_twin.training.registry import list_runs
+
+        with ws.sessions() as session:
+            runs = list_runs(session)
+        active = next((r.id for r in runs if r.is_active), None)
+        return {"active": active, "base_model": ws.settings.generation_model,
+                "runs": [_run_dict(r) for r in runs]}
+
+    @router.post("/models/use", summary="Use a fine-tuned run (or 'base') for drafts and chat")
+    def use_model(body: UseModelBody) -> dict[str, Any]:
+        from llm_twin.training.registry import use_run
+
+        with ws.sessions() as session:
+            run = use_run(session, body.id)
+        return {"active": run.id if run else None}
+
+    @router.get("/datasets", summary="Dataset builds, newest first")
+    def datasets() -> dict[str, Any]:
+        from llm_twin.training_data.store import list_builds
+
+        return {"builds": [{"id": b.id, "created": b.card.get("created_at"),
+                            **tasks.dataset_counts(b.card)} for b in list_builds(ws.settings.workspace)]}
+
+    @router.post("/datasets", status_code=202, summary="Build the training datasets (a job)")
+    def build_dataset(body: DatasetBody) -> dict[str, Any]:
+        spec = tasks.DatasetJob(**body.model_dump())
+        job = twin.jobs.submit("dataset", f"dataset build ({spec.instructions} instructions)",
+                               lambda job: tasks.build_dataset(twin, spec, job))
+        return {"job": job.as_dict()}
+
+    @router.post("/train", status_code=202, summary="Fine-tune (LoRA SFT or DPO) in a background job")
+    def train(body: TrainBody) -> dict[str, Any]:
+        spec = tasks.TrainJob(**body.model_dump())
+        job = twin.jobs.submit("train", f"{spec.kind.upper()}, {spec.steps} steps",
+                               lambda job: tasks.train(twin, spec, job))
+        return {"job": job.as_dict()}
+
+    @router.post("/voice", status_code=202, summary="Fit the voice model that scores drafts (a job)")
+    def voice() -> dict[str, Any]:
+        job = twin.jobs.submit("voice", "fit the voice model", lambda job: tasks.fit_voice(twin, job))
+        return {"job": job.as_dict()}
+
+    @router.get("/jobs", summary="Background jobs, newest first")
+    def jobs() -> dict[str, Any]:
+        return {"jobs": [job.as_dict() for job in twin.jobs.jobs()]}
+
+    @router.get("/jobs/{job_id}", summary="One background job and its progress")
+    def job(job_id: str) -> dict[str, Any]:
+        found = twin.jobs.get(job_id)
+        if found is None:
+            raise HTTPException(404, f"No job {job_id!r}.")
+        return found.as_dict()
+
+    return router
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _model_label(twin: TwinService) -> str:
+    key = twin.model_key()
+    return f"{key} (fine-tuned)" if key != "base" else f"{twin.ws.settings.generation_model} (base)"
+
+
+def _run_dict(run) -> dict[str, Any]:
+    return {"id": run.id, "kind": run.kind, "status": run.status, "base_model": run.base_model,
+            "dataset_id": run.dataset_id, "parent_id": run.parent_id,
+            "started_at": run.started_at.isoformat() if run.started_at else None,
+            "duration_s": run.duration_s, "is_active": run.is_active, "metrics": run.metrics or {}}
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _safe_name(name: str | None, index: int) -> str:
+    """`<index>/<name>`: the browser's file name, reduced to safe characters (the extension is
+    what format detection looks at), in a folder of its own so two uploads never collide."""
+    base = _SAFE_NAME.sub("_", Path(name or "").name).strip("._") or "upload"
+    return f"{index:02d}/{base[-120:]}"
+
+
+async def _save_uploads(twin: TwinService, files: list[UploadFile], me: str | None,
+                        index: bool) -> tasks.IngestJob:
+    limit = twin.config.max_upload_mb * 1024 * 1024
+    folder = twin.ws.settings.workspace / "uploads" / secrets.token_hex(8)
+    folder.mkdir(parents=True)
+    names, total = [], 0
+    try:
+        for i, upload in enumerate(files):
+            name = _safe_name(upload.filename, i)
+            (folder / name).parent.mkdir()
+            with (folder / name).open("wb") as out:
+                while chunk := await upload.read(UPLOAD_CHUNK):
+                    total += len(chunk)
+                    if total > limit:
+                        raise HTTPException(413, f"The upload is larger than the "
+                                                 f"{twin.config.max_upload_mb} MB limit "
+                                                 "(max_upload_mb); import big exports with "
+                                                 "`twin ingest`.")
+                    out.write(chunk)
+            names.append(name)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    me_names = tuple(n.strip() for n in (me or "").split(",") if n.strip())
+    return tasks.IngestJob(folder, names, me_names, index)
+
+
+def _write_request(twin: TwinService, body: WriteBody) -> WriteRequest:
+    if not body.idea.strip():
+        raise HTTPException(422, "The idea is empty: say in a few words what the post should be about.")
+    if body.platform not in PLATFORMS:
+        raise HTTPException(422, f"Unknown platform {body.platform!r}; choose one of "
+                                 f"{', '.join(PLATFORMS)}.")
+    if body.model:
+        try:
+            twin.model_key(body.model)
+        except ValueError as unknown:
+            raise HTTPException(404, str(unknown)) from None
+    return WriteRequest(body.idea, body.platform, body.n, body.max_new_tokens, body.temperature,
+                        body.seed, body.model)
+
+
+def _write_all(twin: TwinService, request: WriteRequest) -> dict[str, Any]:
+    from llm_twin.cli.common import USER_ERRORS
+
+    try:
+        for event, payload in twin.write_events(request):
+            if event == "drafts":
+                return payload
+    except USER_ERRORS as error:
+        raise HTTPException(400, str(error)) from None
+    raise HTTPException(500, "The write produced no drafts.")
+
+
+async def _write_stream(twin: TwinService, request: WriteRequest) -> AsyncIterator[str]:
+    from llm_twin.cli.common import USER_ERRORS
+
+    events: Iterator = twin.write_events(request)
+    try:
+        while (item := await anyio.to_thread.run_sync(next, events, None)) is not None:
+            yield _sse(*item)
+    except USER_ERRORS as error:
+        yield _sse("error", {"detail": str(error)})
+    except Exception as error:  # headers are sent: the error goes in the stream
+        yield _sse("error", {"detail": f"Generation failed: {type(error).__name__}: {error}"})
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(events.close)  # releases the model if the client left
+    yield _sse("done", {})
+
+
+def _sse(event: str, payload: dict[str, Any]) -> str:
+    import json
+
+    return f"event: {event}\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
