@@ -724,7 +724,7 @@ async function buildDataset(event) {
     const body = await api("/api/datasets", { method: "POST", json: {
       instructions: $("#dataset-instructions").value,
       preferences: $("#dataset-preferences").checked,
-      max_pairs: Number.parseInt($("#dataset-max-pairs").value, 10) || 0,
+      max_pairs: Number.parseInt($("#dataset-max-pairs").value, 10) || 50,
     } });
     trackJob(body.job);
   } catch (error) {
