@@ -96,7 +96,7 @@ def test_write_for_x_never_exceeds_280_characters_per_post(indexed):
         assert draft["posts"] and all(0 < len(post) <= 280 for post in draft["posts"])
     assert result["sources"], "the draft must list the owner's sources it drew on"
     assert set(result["timings"]) == {"model_load", "retrieval", "prompt_building", "generation",
-                                      "scoring"}
+                                      "scoring", "total"}
     assert not result["ranked"]  # --no-rank: no voice model is fitted
 
 

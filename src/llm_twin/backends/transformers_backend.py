@@ -150,6 +150,48 @@ class TransformersBackend:
         prompt_length = inputs["input_ids"].shape[1]
         return self._decode(outcome["output"][0][prompt_length:], prompt_length, params)
 
+    def stream_batch(self, conversations, params: GenerationParams, max_new_tokens):
+        """The conversations as one batch, each streamed on its own (backends.batch_stream)."""
+        import threading
+
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        from llm_twin.backends.batch_stream import BatchRun, RowStreamer
+
+        self.load()
+        prompts = [self.render_prompt(messages) for messages in conversations]
+        inputs = self._tokenizer(prompts, return_tensors="pt", padding=True,
+                                 add_special_tokens=False).to(self._model.device)
+        streamer = RowStreamer(self._tokenizer, max_new_tokens, {self._tokenizer.eos_token_id})
+
+        class AllRowsClosed(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                return torch.full((input_ids.shape[0],), streamer.all_closed(), dtype=torch.bool,
+                                  device=input_ids.device)
+
+        outcome: dict = {}
+        sampling = {**self._sampling_kwargs(params), "max_new_tokens": max(max_new_tokens)}
+
+        def run() -> None:
+            try:
+                with torch.inference_mode():
+                    self._model.generate(**inputs, streamer=streamer,
+                                         stopping_criteria=StoppingCriteriaList([AllRowsClosed()]),
+                                         **sampling)
+            except Exception as error:  # raised to every reader
+                outcome["error"] = error
+            finally:
+                streamer.end()
+
+        if params.seed is not None:
+            torch.manual_seed(params.seed)
+        worker = threading.Thread(target=run, name="twin-batch", daemon=True)
+        prompt_tokens = [int(mask.sum()) for mask in inputs["attention_mask"]]
+        run_ = BatchRun(streamer, prompt_tokens, worker, outcome)
+        worker.start()
+        return run_
+
     def _sampling_kwargs(self, params: GenerationParams) -> dict:
         kwargs = {"max_new_tokens": params.max_new_tokens,
                   "repetition_penalty": params.repetition_penalty,

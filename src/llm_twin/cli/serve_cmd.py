@@ -24,6 +24,9 @@ def serve(
         min=1, help="Default longest draft / answer in tokens (settings otherwise).")] = None,
     model_name: Annotated[str, typer.Option(
         help="The model name OpenAI clients use (GET /v1/models lists it).")] = "twin",
+    max_batch: Annotated[int, typer.Option(
+        min=1, max=64, help="Concurrent OpenAI-API chat requests generated as one batch "
+                            "(transformers backend; 1 = one at a time).")] = 8,
     preload: Annotated[bool, typer.Option(
         "--preload/--no-preload", help="Load the model before accepting requests.")] = True,
 ) -> None:
@@ -41,7 +44,7 @@ def serve(
 
     config = ServeConfig(host=host, port=port, token=token, cors_origins=list(cors_origin or []),
                          max_upload_mb=max_upload_mb, model_name=model_name,
-                         max_new_tokens=max_new_tokens)
+                         max_new_tokens=max_new_tokens, max_batch=max_batch)
     with user_errors():
         ws = open_workspace()
         app = create_app(ws, config)

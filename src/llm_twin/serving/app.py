@@ -143,7 +143,8 @@ def create_app(workspace: Workspace, config: ServeConfig | None = None, *,
 
     chat = ChatService(twin.chat_backend, config.model_name,
                        twin.generation_params(), twin.prepare_chat,
-                       lock=twin.generation_lock, on_served=twin.log_chat)
+                       lock=twin.generation_lock, on_served=twin.log_chat,
+                       max_batch=config.max_batch)
     add_openai_routes(app, chat, authorised)
     app.include_router(_api_router(twin), prefix="/api", dependencies=[authorised])
     _add_web_app(app)
@@ -213,7 +214,7 @@ def _api_router(twin: TwinService) -> APIRouter:
     async def ingest(files: list[UploadFile] = File(...), me: str | None = Form(None),
                      index: bool = Form(True)) -> dict[str, Any]:
         spec = await _save_uploads(twin, files, me, index)
-        job = twin.jobs.submit("ingest", ", ".join(spec.files),
+        job = twin.jobs.submit("ingest", ", ".join(Path(name).name for name in spec.files),
                                lambda job: tasks.ingest_uploads(twin, spec, job))
         return {"job": job.as_dict()}
 

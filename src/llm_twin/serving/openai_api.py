@@ -11,8 +11,10 @@ top_p, n, seed, stream, stream_options.include_usage, and the vLLM extras repeti
 no_repeat_ngram_size. Other OpenAI fields are accepted and ignored, as vLLM does. Errors use
 OpenAI's `{"error": {"message", "type", "param", "code"}}` shape so OpenAI clients show them.
 
-One model is in memory, so requests reach the backend one at a time (a lock, which `twin serve`
-shares with its own draft endpoint); a stream holds the lock until it ends or its client goes away.
+One model is in memory behind a lock (which `twin serve` shares with its own draft endpoint).
+Concurrent chat requests are batched (`serving.batching`): those waiting when the model frees up
+are generated together, each streamed to its own client, on backends that can stream a batch
+(transformers); others answer one request at a time. A client that goes away frees its row.
 `prepare_messages` lets a caller rewrite each conversation before generation (`twin serve` answers
 as the twin, with retrieved notes) and `on_served` sees every answer (`twin serve` logs it).
 """
@@ -34,7 +36,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from llm_twin.backends.base import Backend, Generation, GenerationParams, Message
+from llm_twin.backends.base import Backend, Generation, GenerationParams, GenerationStream, Message
+from llm_twin.serving.batching import RequestBatcher
 
 
 
@@ -199,13 +202,15 @@ class ChatService:
 
     def __init__(self, backend_provider: Callable[[], Backend], model_name: str,
                  defaults: GenerationParams, prepare_messages: MessagesHook | None = None, *,
-                 lock: threading.Lock | None = None, on_served: ServedHook | None = None):
+                 lock: threading.Lock | None = None, on_served: ServedHook | None = None,
+                 max_batch: int = 8):
         self.backend_provider = backend_provider
         self.model_name = model_name
         self.defaults = defaults
         self.prepare_messages = prepare_messages
         self.on_served = on_served
         self.lock = lock or threading.Lock()
+        self.batcher = RequestBatcher(backend_provider, self.lock, max_batch=max_batch)
         self.created = int(time.time())
 
     @property
@@ -229,9 +234,9 @@ class ChatService:
         prepared = self.prepare_messages(messages) if self.prepare_messages else messages
         return prepared if isinstance(prepared, PreparedChat) else PreparedChat(prepared)
 
-    def _params(self, request: ChatCompletionRequest, prompt_tokens: int) -> GenerationParams:
+    def _params(self, request: ChatCompletionRequest, prompt_tokens: int,
+                window: int) -> GenerationParams:
         """Request fields over the defaults; an unasked-for answer length shrinks to the window."""
-        window = self.backend.context_window
         room = window - prompt_tokens
         asked = request.max_completion_tokens or request.max_tokens
         if room < 1 or (asked is not None and asked > room):
@@ -245,13 +250,21 @@ class ChatService:
                      "no_repeat_ngram_size": request.no_repeat_ngram_size}
         return replace(self.defaults, **{k: v for k, v in overrides.items() if v is not None})
 
-    def _prepare(self, request: ChatCompletionRequest) -> tuple[PreparedChat, GenerationParams]:
-        """Call with the lock held: counting tokens may load the model."""
+    def _submit(self, request: ChatCompletionRequest) -> tuple[PreparedChat, list[GenerationStream]]:
+        """Rewrite the conversation (retrieval, outside the model lock), then wait for a batch."""
         self.check_model(request.model)
         prepared = self._conversation(request)
-        backend = self.backend
-        prompt_tokens = backend.count_tokens(backend.render_prompt(prepared.messages))
-        return prepared, self._params(request, prompt_tokens)
+
+        def params(backend: Backend) -> GenerationParams:  # runs in the batcher, lock held
+            prompt_tokens = backend.count_tokens(backend.render_prompt(prepared.messages))
+            return self._params(request, prompt_tokens, backend.context_window)
+
+        try:
+            return prepared, self.batcher.submit(prepared.messages, request.n, params)
+        except APIError:
+            raise
+        except Exception as error:
+            raise APIError(500, f"Generation failed: {error}", type="server_error") from error
 
     def _served(self, request: ChatCompletionRequest, prepared: PreparedChat,
                 generations: list[Generation], started: float, first_token: float | None) -> None:
@@ -263,9 +276,8 @@ class ChatService:
     # -- non-streaming ------------------------------------------------------------------------
     def complete(self, request: ChatCompletionRequest) -> dict:
         started = time.perf_counter()
-        with self.lock:
-            prepared, params = self._prepare(request)
-            generations = self._generate([prepared.messages] * request.n, params)
+        prepared, streams = self._submit(request)
+        generations = [self._finish(stream) for stream in streams]
         self._served(request, prepared, generations, started, None)
         completion_tokens = sum(g.completion_tokens for g in generations)
         prompt_tokens = generations[0].prompt_tokens
@@ -279,40 +291,35 @@ class ChatService:
                       "total_tokens": prompt_tokens + completion_tokens},
         }
 
-    def _generate(self, conversations: list[list[Message]], params: GenerationParams) -> list[Generation]:
+    @staticmethod
+    def _finish(stream: GenerationStream) -> Generation:
         try:
-            return self.backend.generate(conversations, params)
+            return stream.finish()
         except Exception as error:
             raise APIError(500, f"Generation failed: {error}", type="server_error") from error
+        finally:
+            stream.close()
 
     # -- streaming ---------------------------------------------------------------------------
     async def stream_events(self, request: ChatCompletionRequest) -> AsyncIterator[str]:
-        """SSE lines. The backend's blocking iteration runs in worker threads; the lock is
-        released in `finally`, also when the client disconnects mid-stream."""
+        """SSE lines. The blocking iteration runs in worker threads; the stream is closed in
+        `finally`, also when the client disconnects mid-stream."""
         if request.n != 1:
             yield _sse(APIError(400, "n must be 1 when stream is true.", param="n").body())
             yield "data: [DONE]\n\n"
             return
         chunk = _ChunkMaker(self.model_name)
-        state: dict = {}
         started = time.perf_counter()
         first_token = None
-
-        def start() -> None:
-            self.lock.acquire()
-            state["locked"] = True
-            state["prepared"], params = self._prepare(request)
-            state["stream"] = self.backend.stream(state["prepared"].messages, params)
-
+        stream = None
         try:
-            await anyio.to_thread.run_sync(start)
+            prepared, (stream,) = await anyio.to_thread.run_sync(self._submit, request)
             yield _sse(chunk({"role": "assistant", "content": ""}))
-            stream = state["stream"]
             while (piece := await anyio.to_thread.run_sync(next, stream, None)) is not None:
                 first_token = first_token or time.perf_counter()
                 yield _sse(chunk({"content": piece}))
-            await anyio.to_thread.run_sync(self._served, request, state["prepared"],
-                                           [stream.result], started, first_token)
+            await anyio.to_thread.run_sync(self._served, request, prepared, [stream.result],
+                                           started, first_token)
             yield _sse(chunk({}, finish_reason=_finish_reason(stream.result)))
             if request.stream_options and request.stream_options.include_usage:
                 yield _sse(chunk.usage(stream.result))
@@ -321,11 +328,9 @@ class ChatService:
         except Exception as error:  # headers are sent: the error goes in the stream
             yield _sse(APIError(500, f"Generation failed: {error}", type="server_error").body())
         finally:
-            with anyio.CancelScope(shield=True):
-                if "stream" in state:
-                    await anyio.to_thread.run_sync(state["stream"].close)
-                if state.get("locked"):
-                    self.lock.release()
+            if stream is not None:  # a client that went away frees its row (or the model)
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(stream.close)
         yield "data: [DONE]\n\n"
 
     # -- token counting ----------------------------------------------------------------------
