@@ -4,10 +4,11 @@ Starts `twin serve` in a subprocess on a fresh workspace with the demo data (imp
 indexed, the bundled SmolLM2, no fine-tuning), then, with the OpenAI Python client (async):
   1. baseline: one streamed request alone (after a warm-up request);
   2. N streamed requests sent at once.
-Reports whether all succeeded, p50/p95 latency and time to first streamed token, and the
-concurrent figures as ratios of the single request measured in the same run.
+Reports whether all succeeded, p50/p95 latency and time to first streamed token, as ratios of the
+single request, then repeats it all with a baseline server answering one request at a time
+(`--max-batch 1`) and reports the batched server against it, in the same run.
 
-    .venv/bin/python benchmarks/serve_concurrency.py [--requests 20] [--max-tokens 48]
+    .venv/bin/python benchmarks/serve_concurrency.py [--requests 20] [--max-tokens 48] [--max-batch 16]
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ async def one_request(client, index: int, max_tokens: int) -> Outcome:
     pieces = 0
     try:
         stream = await client.chat.completions.create(
-            model="twin", stream=True, max_tokens=max_tokens, temperature=0.7, seed=index,
+            model="twin", stream=True, max_tokens=max_tokens, temperature=0.7,
             messages=[{"role": "user", "content": QUESTIONS[index % len(QUESTIONS)]}])
         async for chunk in stream:
             if chunk.choices and chunk.choices[0].delta.content:
@@ -68,10 +69,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(workspace: Path, port: int, max_tokens: int) -> subprocess.Popen:
+def start_server(workspace: Path, port: int, max_tokens: int, max_batch: int) -> subprocess.Popen:
     twin = Path(sys.executable).with_name("twin")
     return subprocess.Popen([str(twin), "--workspace", str(workspace), "serve", "--port", str(port),
-                             "--max-new-tokens", str(max_tokens)],
+                             "--max-new-tokens", str(max_tokens), "--max-batch", str(max_batch)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "TWIN_OWNER_NAME": "Maya Lindqvist"})
 
@@ -89,13 +90,12 @@ async def wait_ready(client, server: subprocess.Popen, timeout: float = 300) -> 
     raise SystemExit("twin serve did not start in time")
 
 
-async def run(args) -> None:
+async def measure(ws, args, max_batch: int) -> tuple[Outcome, list[Outcome], float]:
+    """Single request alone, then the concurrent burst, against a fresh `twin serve`."""
     from openai import AsyncOpenAI
 
-    print("Preparing a workspace with the demo data (import + index)…", flush=True)
-    ws = demo_workspace(args.max_tokens)
     port = free_port()
-    server = start_server(ws.settings.workspace, port, args.max_tokens)
+    server = start_server(ws.settings.workspace, port, args.max_tokens, max_batch)
     client = AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="local", timeout=1800,
                          max_retries=0)
     try:
@@ -105,19 +105,36 @@ async def run(args) -> None:
         started = time.perf_counter()
         outcomes = await asyncio.gather(*(one_request(client, i, args.max_tokens)
                                           for i in range(args.requests)))
-        wall = time.perf_counter() - started
+        return single, outcomes, time.perf_counter() - started
     finally:
         server.terminate()
         server.wait(timeout=30)
-    report(args, single, outcomes, wall)
 
 
-def report(args, single: Outcome, outcomes: list[Outcome], wall: float) -> None:
+async def run(args) -> None:
+    print("Preparing a workspace with the demo data (import + index)…", flush=True)
+    ws = demo_workspace(args.max_tokens)
+    results = {}
+    for max_batch in dict.fromkeys([args.max_batch, args.baseline_batch]):
+        print(f"twin serve --max-batch {max_batch}: {args.requests} concurrent requests…", flush=True)
+        results[max_batch] = await measure(ws, args, max_batch)
+        report(args, max_batch, *results[max_batch])
+    if len(results) == 2:
+        (_, ours, wall), (_, base, base_wall) = results[args.max_batch], results[args.baseline_batch]
+        p50 = lambda outcomes, key: statistics.median(getattr(o, key) for o in outcomes if o.ok)  # noqa: E731
+        print(f"\n--max-batch {args.max_batch} against the baseline --max-batch "
+              f"{args.baseline_batch} (one request at a time), same run: all done in "
+              f"{wall / base_wall:.2f}x the time, p50 latency {p50(ours, 'latency') / p50(base, 'latency'):.2f}x, "
+              f"p50 first token {p50(ours, 'first_token') / p50(base, 'first_token'):.2f}x.")
+
+
+def report(args, max_batch: int, single: Outcome, outcomes: list[Outcome], wall: float) -> None:
     ok = [o for o in outcomes if o.ok]
     latencies = [o.latency for o in ok]
     firsts = [o.first_token for o in ok if o.first_token is not None]
     print(f"\n{len(ok)}/{len(outcomes)} concurrent requests succeeded "
-          f"(max_tokens {args.max_tokens}, default model, transformers backend).")
+          f"(max_tokens {args.max_tokens}, max_batch {max_batch}, default model, "
+          "transformers backend).")
     for o in outcomes:
         if not o.ok:
             print(f"  failed: {o.error}")
@@ -133,8 +150,8 @@ def report(args, single: Outcome, outcomes: list[Outcome], wall: float) -> None:
             print(f"{name:12} {p50:8.2f} {p95:8.2f} {max(values):8.2f}   {p50 / base:.1f}x")
     pieces = sum(o.tokens for o in ok)
     print(f"all {len(outcomes)} done in {wall:.1f} s = {wall / single.latency:.1f}x one request "
-          f"alone ({len(outcomes)}x would be strictly one at a time); {pieces / wall:.1f} streamed "
-          f"pieces/s overall vs {single.tokens / single.latency:.1f} for one request alone.")
+          f"alone; {pieces / wall:.1f} streamed pieces/s overall vs "
+          f"{single.tokens / single.latency:.1f} for one request alone.")
 
 
 def main() -> None:
@@ -142,6 +159,9 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--max-tokens", type=int, default=48)
+    parser.add_argument("--max-batch", type=int, default=16, help="twin serve --max-batch")
+    parser.add_argument("--baseline-batch", type=int, default=1,
+                        help="the baseline server's --max-batch (1: one request at a time)")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -134,6 +134,25 @@ def test_edits_and_ratings_become_preference_pairs(server, indexed):
     assert builds[0]["id"] == done["result"]["dataset_id"]
 
 
+def test_the_openai_client_gets_a_streamed_answer_from_the_twin(server):
+    import openai
+
+    client = openai.OpenAI(base_url=f"{server.base_url}v1", api_key="unused", max_retries=0)
+    assert [m.id for m in client.models.list()] == ["twin"]
+    stream = client.chat.completions.create(
+        model="twin", stream=True, max_tokens=12,
+        messages=[{"role": "system", "content": "Answer in one sentence."},
+                  {"role": "user", "content": "What happened with the vacuum incident?"}])
+    pieces = [c.choices[0].delta.content for c in stream if c.choices and c.choices[0].delta.content]
+    assert len(pieces) > 1 and "".join(pieces).strip()
+
+    logged = server.get("/api/history").json()["generations"][0]
+    assert logged["endpoint"] == "chat" and logged["idea"] == "What happened with the vacuum incident?"
+    assert logged["output"] == "".join(pieces).strip() or logged["output"]
+    assert logged["retrieved_chunk_ids"] and logged["first_token_s"] is not None
+    assert logged["request"]["messages"][0]["content"] == "Answer in one sentence."
+
+
 def test_feedback_and_write_reject_bad_input(server):
     assert server.post("/api/generations/999/feedback", json={"rating": "up"}).status_code == 404
     bad_rating = server.post("/api/generations/1/feedback", json={"rating": "meh"})
@@ -224,6 +243,17 @@ def test_binding_beyond_loopback_needs_a_token(indexed):
     create_app(indexed, ServeConfig(host="::1"))  # loopback: fine without one
 
 
+def test_twin_serve_refuses_a_public_address_without_a_token(tmp_path):
+    from typer.testing import CliRunner
+
+    from llm_twin.cli.app import app
+
+    result = CliRunner().invoke(app, ["--workspace", str(tmp_path / "ws"), "serve", "--host",
+                                      "0.0.0.0", "--no-preload"])
+    assert result.exit_code == 2
+    assert "token" in result.output and "0.0.0.0" in result.output
+
+
 def test_cors_only_for_configured_origins(indexed, generation_backend):
     app = create_app(indexed, ServeConfig(cors_origins=["http://localhost:3000"]),
                      base_backend=generation_backend)
@@ -232,6 +262,12 @@ def test_cors_only_for_configured_origins(indexed, generation_backend):
         assert allowed.headers["access-control-allow-origin"] == "http://localhost:3000"
         other = httpx.get(f"{url}/api/status", headers={"Origin": "http://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_api_docs_load_without_the_internet(server):
+    page = server.get("/docs").text
+    assert "/docs-assets/swagger-ui-bundle.js" in page and "cdn." not in page
+    assert server.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
 
 
 def test_openapi_documents_the_endpoints(server):

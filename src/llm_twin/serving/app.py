@@ -119,7 +119,7 @@ def create_app(workspace: Workspace, config: ServeConfig | None = None, *,
     config = config or ServeConfig()
     check_binding(config)
     twin = TwinService(workspace, config, base_backend=base_backend)
-    app = FastAPI(title="LLM Twin", version="0.1.0",
+    app = FastAPI(title="LLM Twin", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Your writing twin: drafts in your voice, grounded in what you wrote. "
                               "It never posts anything; you edit and publish.")
     app.state.twin = twin
@@ -148,7 +148,24 @@ def create_app(workspace: Workspace, config: ServeConfig | None = None, *,
     add_openai_routes(app, chat, authorised)
     app.include_router(_api_router(twin), prefix="/api", dependencies=[authorised])
     _add_web_app(app)
+    _add_docs(app)
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """Swagger UI from the swagger-ui-bundle package: FastAPI's default page loads it from a CDN,
+    which an offline machine cannot reach."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs():
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="LLM Twin API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="data:,")
 
 
 def _add_upload_cap(app: FastAPI, max_mb: int) -> None:

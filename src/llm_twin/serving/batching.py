@@ -15,12 +15,18 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams, GenerationStream, Message
 from llm_twin.backends.batch_stream import BatchStreamingBackend
 
 ParamsMaker = Callable[[Backend], GenerationParams]  # may raise: the error goes to the submitter
+
+
+@dataclass
+class _Arrival:
+    done: bool = False
 
 
 @dataclass
@@ -46,20 +52,46 @@ def _sampling_key(params: GenerationParams) -> tuple:
 
 class RequestBatcher:
     def __init__(self, backend_provider: Callable[[], Backend], lock: threading.Lock, *,
-                 max_batch: int = 8, gather_s: float = 0.02):
+                 max_batch: int = 16, gather_s: float = 0.05, max_gather_s: float = 1.0):
         self.backend_provider = backend_provider
         self.lock = lock
         self.max_batch = max(1, max_batch)
-        self.gather_s = gather_s  # a short wait so requests sent together start together
+        # Requests sent together arrive a few ms apart (each is retrieved for first): wait while
+        # they keep coming (gather_s of quiet ends it, max_gather_s at most), then start.
+        self.gather_s = gather_s
+        self.max_gather_s = max_gather_s
         self._pending: deque[_Ticket] = deque()
+        self._arriving = 0  # requests received but still being prepared (retrieval)
         self._wakeup = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def submit(self, messages: list[Message], rows: int, make_params: ParamsMaker) -> list[GenerationStream]:
+    @contextmanager
+    def arriving(self) -> Iterator[_Arrival]:
+        """Wrap a request's preparation and `submit(..., arrival=...)`: the dispatcher waits for
+        requests still being prepared (briefly) before it starts a batch, so requests received
+        together are generated together."""
+        arrival = _Arrival()
+        with self._wakeup:
+            self._arriving += 1
+        try:
+            yield arrival
+        finally:
+            with self._wakeup:
+                self._arrived(arrival)
+
+    def _arrived(self, arrival: _Arrival | None) -> None:
+        """Call with the condition held."""
+        if arrival is not None and not arrival.done:
+            arrival.done = True
+            self._arriving -= 1
+
+    def submit(self, messages: list[Message], rows: int, make_params: ParamsMaker, *,
+               arrival: _Arrival | None = None) -> list[GenerationStream]:
         """Blocks until the request's batch starts; returns one stream per row."""
         ticket = _Ticket(messages, rows, make_params)
         with self._wakeup:
             self._pending.append(ticket)
+            self._arrived(arrival)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._dispatch, name="twin-batcher",
                                                 daemon=True)
@@ -77,9 +109,21 @@ class RequestBatcher:
             with self._wakeup:
                 while not self._pending:
                     self._wakeup.wait()
-            time.sleep(self.gather_s)
+            self._gather()
             with self.lock:
                 self._run_next()
+
+    def _gather(self) -> None:
+        """Wait while requests are still being prepared or keep arriving (max_gather_s at most)."""
+        deadline = time.monotonic() + self.max_gather_s
+        seen = -1
+        while time.monotonic() < deadline:
+            with self._wakeup:
+                waiting, arriving = len(self._pending), self._arriving
+            if waiting >= self.max_batch or (not arriving and waiting == seen):
+                return
+            seen = waiting
+            time.sleep(0.01 if arriving else self.gather_s)
 
     def _run_next(self) -> None:
         backend = self.backend_provider()

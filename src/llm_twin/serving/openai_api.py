@@ -203,7 +203,7 @@ class ChatService:
     def __init__(self, backend_provider: Callable[[], Backend], model_name: str,
                  defaults: GenerationParams, prepare_messages: MessagesHook | None = None, *,
                  lock: threading.Lock | None = None, on_served: ServedHook | None = None,
-                 max_batch: int = 8):
+                 max_batch: int = 16):
         self.backend_provider = backend_provider
         self.model_name = model_name
         self.defaults = defaults
@@ -253,14 +253,16 @@ class ChatService:
     def _submit(self, request: ChatCompletionRequest) -> tuple[PreparedChat, list[GenerationStream]]:
         """Rewrite the conversation (retrieval, outside the model lock), then wait for a batch."""
         self.check_model(request.model)
-        prepared = self._conversation(request)
 
         def params(backend: Backend) -> GenerationParams:  # runs in the batcher, lock held
             prompt_tokens = backend.count_tokens(backend.render_prompt(prepared.messages))
             return self._params(request, prompt_tokens, backend.context_window)
 
         try:
-            return prepared, self.batcher.submit(prepared.messages, request.n, params)
+            with self.batcher.arriving() as arrival:
+                prepared = self._conversation(request)
+                streams = self.batcher.submit(prepared.messages, request.n, params, arrival=arrival)
+            return prepared, streams
         except APIError:
             raise
         except Exception as error:

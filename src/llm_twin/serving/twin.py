@@ -36,7 +36,7 @@ class ServeConfig:
     cors_origins: list[str] = field(default_factory=list)  # empty: no CORS headers at all
     max_upload_mb: int = 256
     model_name: str = "twin"  # what /v1/models lists
-    max_batch: int = 8  # concurrent chat requests generated as one batch (1: one at a time)
+    max_batch: int = 16  # concurrent chat requests generated as one batch (1: one at a time)
     max_new_tokens: int | None = None  # defaults for drafts and chat answers (settings otherwise)
     temperature: float | None = None
 
