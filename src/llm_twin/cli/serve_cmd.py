@@ -26,7 +26,7 @@ def serve(
         help="The model name OpenAI clients use (GET /v1/models lists it).")] = "twin",
     max_batch: Annotated[int, typer.Option(
         min=1, max=64, help="Concurrent OpenAI-API chat requests generated as one batch "
-                            "(transformers backend; 1 = one at a time).")] = 8,
+                            "(transformers backend; 1 = one at a time).")] = 16,
     preload: Annotated[bool, typer.Option(
         "--preload/--no-preload", help="Load the model before accepting requests.")] = True,
 ) -> None:
