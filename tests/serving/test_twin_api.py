@@ -137,7 +137,8 @@ def test_edits_and_ratings_become_preference_pairs(server, indexed):
 def test_the_openai_client_gets_a_streamed_answer_from_the_twin(server):
     import openai
 
-    client = openai.OpenAI(base_url=f"{server.base_url}v1", api_key="unused", max_retries=0)
+    base = str(server.base_url).rstrip("/")
+    client = openai.OpenAI(base_url=f"{base}/v1", api_key="unused", max_retries=0)
     assert [m.id for m in client.models.list()] == ["twin"]
     stream = client.chat.completions.create(
         model="twin", stream=True, max_tokens=12,
