@@ -167,6 +167,21 @@ def test_feedback_and_write_reject_bad_input(server):
     assert server.post("/api/write", json={"idea": "hi", "n": 9}).status_code == 422
 
 
+def test_only_finished_runs_can_be_put_in_use(server, indexed):
+    from llm_twin.training.registry import record_run
+
+    with indexed.sessions() as session:
+        record_run(session, run_id="sft-half", kind="sft", base_model="smollm2", dataset_id="d",
+                   adapter_path="/nowhere", hyperparameters={})
+    unknown = server.post("/api/models/use", json={"id": "sft-nope"})
+    assert unknown.status_code == 404 and "sft-nope" in unknown.json()["detail"]
+    running = server.post("/api/models/use", json={"id": "sft-half"})
+    assert running.status_code == 409 and "running" in running.json()["detail"]
+    assert server.post("/api/models/use", json={"id": "base"}).json() == {"active": None}
+    runs = server.get("/api/models").json()["runs"]
+    assert [r["status"] for r in runs] == ["running"]  # this process is alive: not interrupted
+
+
 def _zip(files: dict[str, str]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -24,11 +24,12 @@ def models(ctx: typer.Context) -> None:
     """List the training runs; the one in use is marked with *."""
     if ctx.invoked_subcommand is not None:
         return
-    from llm_twin.training.registry import list_runs
+    from llm_twin.training.registry import list_runs, mark_interrupted
 
     with user_errors():
         ws = open_workspace()
         with ws.sessions() as session:
+            mark_interrupted(session)
             runs = list_runs(session)
         if not runs:
             console.print("No fine-tuned model yet: `twin dataset build`, then `twin train sft`.")

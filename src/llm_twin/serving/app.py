@@ -300,9 +300,10 @@ def _api_router(twin: TwinService) -> APIRouter:
 
     @router.get("/models", summary="Fine-tuned runs and the one in use")
     def models() -> dict[str, Any]:
-        from llm_twin.training.registry import list_runs
+        from llm_twin.training.registry import list_runs, mark_interrupted
 
         with ws.sessions() as session:
+            mark_interrupted(session)
             runs = list_runs(session)
         active = next((r.id for r in runs if r.is_active), None)
         return {"active": active, "base_model": ws.settings.generation_model,
@@ -310,10 +311,15 @@ def _api_router(twin: TwinService) -> APIRouter:
 
     @router.post("/models/use", summary="Use a fine-tuned run (or 'base') for drafts and chat")
     def use_model(body: UseModelBody) -> dict[str, Any]:
-        from llm_twin.training.registry import use_run
+        from llm_twin.training.registry import UnknownModel, use_run
 
-        with ws.sessions() as session:
-            run = use_run(session, body.id)
+        try:
+            with ws.sessions() as session:
+                run = use_run(session, body.id)
+        except UnknownModel as unknown:
+            raise HTTPException(404, str(unknown)) from None
+        except ValueError as not_finished:
+            raise HTTPException(409, str(not_finished)) from None
         return {"active": run.id if run else None}
 
     @router.get("/datasets", summary="Dataset builds, newest first")

@@ -121,7 +121,8 @@ class TrainingRun(Base):
     adapter_path: Mapped[str] = mapped_column(Text)
     merged_path: Mapped[str | None] = mapped_column(Text)  # set by export
     gguf_path: Mapped[str | None] = mapped_column(Text)  # set by export
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | finished | failed
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running | finished | failed | interrupted
+    process: Mapped[str | None] = mapped_column(String(128))  # "host:pid" of the training process
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     duration_s: Mapped[float | None] = mapped_column(Float)

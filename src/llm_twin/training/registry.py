@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +37,7 @@ def record_run(session: Session, *, run_id: str, kind: str, base_model: str, dat
     run = TrainingRun(id=run_id, kind=kind, parent_id=parent_id, base_model=base_model,
                       gguf_file=gguf_file, dataset_id=dataset_id, hyperparameters=hyperparameters,
                       metrics={}, adapter_path=adapter_path, status="running", started_at=utcnow(),
-                      is_active=False)
+                      is_active=False, process=this_process())
     session.add(run)
     session.commit()
     return run
@@ -43,10 +45,12 @@ def record_run(session: Session, *, run_id: str, kind: str, base_model: str, dat
 
 def finish_run(session: Session, run_id: str, *, status: str = "finished",
                metrics: dict[str, Any] | None = None, duration_s: float | None = None) -> TrainingRun:
-    if status not in ("finished", "failed", "running"):
+    if status not in ("finished", "failed", "running", "interrupted"):
         raise ValueError(f"Unknown run status {status!r}.")
     run = get_run(session, run_id)
     run.status = status
+    if status == "running":
+        run.process = this_process()
     run.finished_at = utcnow() if status != "running" else None
     if metrics is not None:
         run.metrics = {**(run.metrics or {}), **metrics}  # a new dict: JSON columns track assignment
@@ -61,6 +65,35 @@ def update_metrics(session: Session, run_id: str, metrics: dict[str, Any]) -> Tr
     run.metrics = {**(run.metrics or {}), **metrics}
     session.commit()
     return run
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def mark_interrupted(session: Session) -> list[str]:
+    """Runs still "running" whose training process on this machine is gone (killed, crashed, the
+    server stopped) become "interrupted"; `twin train sft|dpo --resume` continues them."""
+    host = socket.gethostname()
+    stopped = []
+    for run in session.scalars(select(TrainingRun).where(TrainingRun.status == "running")):
+        where, _, pid = (run.process or "").rpartition(":")
+        if where == host and pid.isdigit() and not _alive(int(pid)):
+            run.status, run.finished_at = "interrupted", utcnow()
+            stopped.append(run.id)
+    if stopped:
+        session.commit()
+    return stopped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
 
 
 def list_runs(session: Session) -> list[TrainingRun]:
@@ -88,7 +121,7 @@ def use_run(session: Session, run_id: str | None) -> TrainingRun | None:
         run = get_run(session, run_id)
         if run.status != "finished":
             raise ValueError(f"Run {run_id!r} is {run.status}, not finished; only a finished run can "
-                             "be used (resume it with `twin train sft --resume`).")
+                             f"be used (resume it with `twin train {run.kind} --resume`).")
     session.execute(update(TrainingRun).values(is_active=False))
     if run is not None:
         run.is_active = True

@@ -682,11 +682,17 @@ async function loadModels() {
   const runs = (body && body.runs) || [];
   $("#models-body").replaceChildren(...runs.map((run) => {
     const active = run.is_active || run.id === body.active;
-    const cell = active
-      ? el("strong", { text: "In use" })
-      : el("button", { type: "button", className: "use-model", text: "Use",
+    const usable = run.status === "finished";
+    let cell;
+    if (active) {
+      cell = el("strong", { text: "In use" });
+    } else if (usable) {
+      cell = el("button", { type: "button", className: "use-model", text: "Use",
         attrs: { "aria-label": `Use ${run.id}` } });
-    if (!active) cell.addEventListener("click", () => useModel(run.id, cell));
+      cell.addEventListener("click", () => useModel(run.id, cell));
+    } else {
+      cell = el("span", { className: "muted", text: "not usable" });
+    }
     return el("tr", { className: active ? "active" : "", attrs: { "data-run-id": run.id } }, [
       el("th", { scope: "row", text: run.id }),
       el("td", { text: run.kind ?? "" }),
