@@ -232,6 +232,9 @@ def test_uploads_over_the_cap_are_refused(indexed, generation_backend):
         big = b"x" * (2 * 1024 * 1024)
         response = httpx.post(f"{url}/api/ingest", files={"files": ("big.zip", big)}, timeout=60)
         assert response.status_code == 413 and "1 MB" in response.json()["detail"]
+        chunked = httpx.post(f"{url}/api/ingest", timeout=60, content=iter([b"x" * 10]),
+                             headers={"content-type": "multipart/form-data; boundary=x"})
+        assert chunked.status_code == 411  # no length: refused before anything is read
         assert not list((indexed.settings.workspace / "uploads").rglob("*.zip"))
 
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from llm_twin.cli.common import open_workspace, quiet_libraries, user_errors
+from llm_twin.cli.common import (AsJson, BackendName, MaxNewTokens, ModelChoice, Seed, ShowTimings,
+                                 Temperature, open_workspace, quiet_libraries, user_errors)
 from llm_twin.cli.reply_cmd import run_mode
 
 
@@ -16,13 +17,9 @@ def code(
     language: Annotated[str | None, typer.Option(
         "--language", "-l", help="Only draw on your code in this language (default: from --path).")] = None,
     path: Annotated[str | None, typer.Option("--path", help="The file it is for, e.g. src/retry.py.")] = None,
-    max_new_tokens: Annotated[int | None, typer.Option(help="Longest answer in tokens.")] = None,
-    temperature: Annotated[float | None, typer.Option(help="0 for greedy decoding.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for a reproducible answer.")] = None,
-    backend_name: Annotated[str | None, typer.Option("--backend", help="transformers, llamacpp or openai.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="A run id from `twin models`, or 'base'.")] = None,
-    timings: Annotated[bool, typer.Option("--timings", help="Show where the time went.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (no streaming).")] = False,
+    max_new_tokens: MaxNewTokens = None, temperature: Temperature = None, seed: Seed = None,
+    backend_name: BackendName = None, model: ModelChoice = None, timings: ShowTimings = False,
+    as_json: AsJson = False,
 ) -> None:
     """Write code the way you write it, drawing on your own repositories."""
     quiet_libraries()

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Iterator
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +19,18 @@ from llm_twin.backends.model_source import ModelNotFoundError
 from llm_twin.config import load_settings
 from llm_twin.ingest.base import ImportFormatError
 from llm_twin.storage.vector_store import VectorStoreError
+
+# Generation options shared by `twin write`, `twin reply` and `twin code`.
+MaxNewTokens = Annotated[int | None, typer.Option(help="Longest answer in tokens.")]
+Temperature = Annotated[float | None, typer.Option(help="0 for greedy decoding.")]
+Seed = Annotated[int | None, typer.Option(help="Seed for a reproducible answer.")]
+BackendName = Annotated[str | None, typer.Option(
+    "--backend", help="Generation backend: transformers, llamacpp or openai (overrides the "
+                      "'backend' setting).")]
+ModelChoice = Annotated[str | None, typer.Option(
+    "--model", help="A fine-tuned run id from `twin models`, or 'base'; default: the model in use.")]
+ShowTimings = Annotated[bool, typer.Option("--timings", help="Show where the time went.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output (no streaming).")]
 
 console = Console()
 errors = Console(stderr=True)

@@ -10,8 +10,9 @@ from typing import Annotated
 
 import typer
 
-from llm_twin.cli.common import (console, open_workspace, print_sources, quiet_libraries,
-                                 user_errors)
+from llm_twin.cli.common import (AsJson, BackendName, MaxNewTokens, ModelChoice, Seed, ShowTimings,
+                                 Temperature, console, open_workspace, print_sources,
+                                 quiet_libraries, user_errors)
 from llm_twin.inference.reply import CHAT_PLATFORMS, ModeResult, ModeStream
 
 
@@ -23,13 +24,9 @@ def reply(
     context: Annotated[Path | None, typer.Option(
         "--context", help="A short transcript of the conversation so far, one 'Name: text' line "
                           "per message ('me' or your name for yours).")] = None,
-    max_new_tokens: Annotated[int | None, typer.Option(help="Longest reply in tokens.")] = None,
-    temperature: Annotated[float | None, typer.Option(help="0 for greedy decoding.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for a reproducible reply.")] = None,
-    backend_name: Annotated[str | None, typer.Option("--backend", help="transformers, llamacpp or openai.")] = None,
-    model: Annotated[str | None, typer.Option("--model", help="A run id from `twin models`, or 'base'.")] = None,
-    timings: Annotated[bool, typer.Option("--timings", help="Show where the time went.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output (no streaming).")] = False,
+    max_new_tokens: MaxNewTokens = None, temperature: Temperature = None, seed: Seed = None,
+    backend_name: BackendName = None, model: ModelChoice = None, timings: ShowTimings = False,
+    as_json: AsJson = False,
 ) -> None:
     """Answer a message the way you do in your chats. You send it yourself."""
     quiet_libraries()

@@ -13,8 +13,9 @@ import typer
 from rich.markup import escape
 from rich.panel import Panel
 
-from llm_twin.cli.common import (console, open_workspace, print_sources, quiet_libraries,
-                                 user_errors)
+from llm_twin.cli.common import (AsJson, BackendName, MaxNewTokens, ModelChoice, Seed, ShowTimings,
+                                 Temperature, console, open_workspace, print_sources,
+                                 quiet_libraries, user_errors)
 from llm_twin.inference.platforms import PLATFORMS
 from llm_twin.inference.writer import Draft, DraftWriter, WriteResult
 
@@ -27,16 +28,9 @@ def write(
                                                           "ranked by voice score.")] = 1,
     rank: Annotated[bool, typer.Option("--rank/--no-rank", help="Rank N > 1 drafts by voice score "
                                                                 "(fits the voice model if missing).")] = True,
-    max_new_tokens: Annotated[int | None, typer.Option(help="Longest draft in tokens.")] = None,
-    temperature: Annotated[float | None, typer.Option(help="0 for greedy decoding.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed for reproducible drafts.")] = None,
-    backend_name: Annotated[str | None, typer.Option(
-        "--backend", help="Generation backend: transformers, llamacpp or openai (overrides the "
-                          "'backend' setting).")] = None,
-    model: Annotated[str | None, typer.Option(
-        "--model", help="A fine-tuned run id from `twin models`, or 'base'; default: the model in use.")] = None,
-    timings: Annotated[bool, typer.Option("--timings", help="Show where the time went.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    max_new_tokens: MaxNewTokens = None, temperature: Temperature = None, seed: Seed = None,
+    backend_name: BackendName = None, model: ModelChoice = None, timings: ShowTimings = False,
+    as_json: AsJson = False,
 ) -> None:
     """Draft a post in your voice, grounded in what you wrote. You edit and publish it yourself."""
     quiet_libraries()

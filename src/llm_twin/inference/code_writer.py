@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from llm_twin.backends.base import Backend, GenerationParams, Message
 from llm_twin.features.chunking import code_family
-from llm_twin.inference.prompting import code_request, system_message
+from llm_twin.inference.prompting import code_request, fit_example_turns, system_message
 from llm_twin.inference.reply import ModeResult, ModeStream, ModeTimings
 from llm_twin.inference.retrieval import RetrievedChunk, Retriever
 from llm_twin.ingest.git_repo import CODE_LANGUAGES
@@ -151,16 +151,10 @@ class CodeWriter:
         budget = (min(self.options.context_tokens, self.backend.context_window)
                   - self.options.generation.max_new_tokens)
         system = {"role": "system", "content": system_message(self.options.owner)}
-        used = list(examples)
-        while True:
-            messages = [system, *(m for _, turns in reversed(used) for m in turns), request_turn]
-            tokens = self.backend.count_tokens(self.backend.render_prompt(messages))
-            if tokens <= budget:
-                return messages, tokens, used
-            if not used:
-                raise ValueError(f"The request needs {tokens} prompt tokens, over the budget of "
-                                 f"{budget}; shorten it or raise context_tokens.")
-            used.pop()
+        return fit_example_turns([system], examples, [request_turn],
+                                 count_tokens=self.backend.count_tokens,
+                                 render=self.backend.render_prompt, budget_tokens=budget,
+                                 too_long="The request needs")
 
 
 def _example_turns(hit: RetrievedChunk, language: str | None) -> list[Message]:

@@ -76,6 +76,25 @@ def build_prompt(idea: str, owner: str, rules: PlatformRules, examples: list[Ret
     return BuiltPrompt(messages, tokens, chosen_examples, chosen_notes)
 
 
+def fit_example_turns(head: list[Message], examples: Sequence[tuple[object, list[Message]]],
+                      tail: list[Message], *, count_tokens: Callable[[str], int],
+                      render: Callable[[list[Message]], str], budget_tokens: int,
+                      too_long: str) -> tuple[list[Message], int, list]:
+    """head, then the example turns (best ranked nearest the tail), then tail; the lowest ranked
+    examples are dropped while the prompt is over the budget. `too_long` starts the error when
+    head and tail alone do not fit ("The request needs")."""
+    used = list(examples)
+    while True:
+        messages = [*head, *(m for _, turns in reversed(used) for m in turns), *tail]
+        tokens = count_tokens(render(messages))
+        if tokens <= budget_tokens:
+            return messages, tokens, used
+        if not used:
+            raise ValueError(f"{too_long} {tokens} prompt tokens, over the budget of "
+                             f"{budget_tokens}; shorten it or raise context_tokens.")
+        used.pop()
+
+
 def _messages(idea: str, owner: str, rules: PlatformRules, examples: list[RetrievedChunk],
               notes: list[RetrievedChunk], habits: Sequence[str] = ()) -> list[Message]:
     return [{"role": "system", "content": system_message(owner)},

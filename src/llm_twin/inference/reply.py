@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams, Message, TextStream
 from llm_twin.ingest.redaction import redact_personal_data
-from llm_twin.inference.prompting import reply_system_message
+from llm_twin.inference.prompting import fit_example_turns, reply_system_message
 from llm_twin.inference.retrieval import RetrievedChunk, Retriever
 from llm_twin.storage.models import Chunk, Document
 from llm_twin.storage.vector_store import SearchFilters
@@ -207,17 +207,10 @@ class ReplyWriter:
         dropped while the prompt is over the token budget."""
         budget = (min(self.options.context_tokens, self.backend.context_window)
                   - self.options.generation.max_new_tokens)
-        used = list(examples)
-        while True:
-            messages = [conversation[0], *(m for _, pair in reversed(used) for m in pair),
-                        *conversation[1:]]
-            tokens = self.backend.count_tokens(self.backend.render_prompt(messages))
-            if tokens <= budget:
-                return messages, tokens, used
-            if not used:
-                raise ValueError(f"The message and its context need {tokens} prompt tokens, over "
-                                 f"the budget of {budget}; shorten them or raise context_tokens.")
-            used.pop()
+        return fit_example_turns(conversation[:1], examples, conversation[1:],
+                                 count_tokens=self.backend.count_tokens,
+                                 render=self.backend.render_prompt, budget_tokens=budget,
+                                 too_long="The message with its context needs")
 
 
 def _example_pair(window: str, author: str, reply: str) -> list[Message] | None:

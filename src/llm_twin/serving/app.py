@@ -51,7 +51,7 @@ UPLOAD_CHUNK = 1 << 20
 
 
 class InsecureBinding(ValueError):
-    pass
+    """Serving beyond this machine without a token."""
 
 
 def is_loopback(host: str) -> bool:
@@ -174,6 +174,10 @@ def _add_upload_cap(app: FastAPI, max_mb: int) -> None:
     @app.middleware("http")
     async def cap(request: Request, call_next):
         length = request.headers.get("content-length")
+        if request.url.path == "/api/ingest" and request.method == "POST" and not length:
+            return JSONResponse({"detail": "Uploads need a Content-Length header (the size is "
+                                           "checked against max_upload_mb before reading)."},
+                                status_code=411)
         if length and length.isdigit() and int(length) > limit + 64 * 1024:
             return JSONResponse({"detail": f"The upload is larger than the {max_mb} MB limit "
                                            "(max_upload_mb); import big exports with `twin ingest`."},
@@ -198,6 +202,9 @@ def _add_web_app(app: FastAPI) -> None:
 def _api_router(twin: TwinService) -> APIRouter:
     router = APIRouter()
     ws = twin.ws
+
+    def start(kind: str, description: str, work) -> dict[str, Any]:
+        return {"job": twin.jobs.submit(kind, description, work).as_dict()}
 
     @router.get("/status", summary="Workspace, index and model in use")
     def status() -> dict[str, Any]:
@@ -231,9 +238,8 @@ def _api_router(twin: TwinService) -> APIRouter:
     async def ingest(files: list[UploadFile] = File(...), me: str | None = Form(None),
                      index: bool = Form(True)) -> dict[str, Any]:
         spec = await _save_uploads(twin, files, me, index)
-        job = twin.jobs.submit("ingest", ", ".join(Path(name).name for name in spec.files),
-                               lambda job: tasks.ingest_uploads(twin, spec, job))
-        return {"job": job.as_dict()}
+        return start("ingest", ", ".join(Path(name).name for name in spec.files),
+                     lambda job: tasks.ingest_uploads(twin, spec, job))
 
     @router.delete("/sources/{source_id}", summary="Forget a source completely")
     def forget(source_id: int) -> dict[str, Any]:
@@ -253,9 +259,8 @@ def _api_router(twin: TwinService) -> APIRouter:
     @router.post("/index", status_code=202, summary="Chunk and embed new documents (a job)")
     def index(body: IndexBody | None = None) -> dict[str, Any]:
         rebuild = bool(body and body.rebuild)
-        job = twin.jobs.submit("index", "rebuild the index" if rebuild else "index new documents",
-                               lambda job: tasks.index_workspace(twin, job, rebuild=rebuild))
-        return {"job": job.as_dict()}
+        return start("index", "rebuild the index" if rebuild else "index new documents",
+                     lambda job: tasks.index_workspace(twin, job, rebuild=rebuild))
 
     @router.get("/search", summary="Search what you wrote (hybrid dense + BM25)")
     def search(q: str, k: int = 5, platform: str | None = None, kind: str | None = None,
@@ -332,21 +337,18 @@ def _api_router(twin: TwinService) -> APIRouter:
     @router.post("/datasets", status_code=202, summary="Build the training datasets (a job)")
     def build_dataset(body: DatasetBody) -> dict[str, Any]:
         spec = tasks.DatasetJob(**body.model_dump())
-        job = twin.jobs.submit("dataset", f"dataset build ({spec.instructions} instructions)",
-                               lambda job: tasks.build_dataset(twin, spec, job))
-        return {"job": job.as_dict()}
+        return start("dataset", f"dataset build ({spec.instructions} instructions)",
+                     lambda job: tasks.build_dataset(twin, spec, job))
 
     @router.post("/train", status_code=202, summary="Fine-tune (LoRA SFT or DPO) in a background job")
     def train(body: TrainBody) -> dict[str, Any]:
         spec = tasks.TrainJob(**body.model_dump())
-        job = twin.jobs.submit("train", f"{spec.kind.upper()}, {spec.steps} steps",
-                               lambda job: tasks.train(twin, spec, job))
-        return {"job": job.as_dict()}
+        return start("train", f"{spec.kind.upper()}, {spec.steps} steps",
+                     lambda job: tasks.train(twin, spec, job))
 
     @router.post("/voice", status_code=202, summary="Fit the voice model that scores drafts (a job)")
     def voice() -> dict[str, Any]:
-        job = twin.jobs.submit("voice", "fit the voice model", lambda job: tasks.fit_voice(twin, job))
-        return {"job": job.as_dict()}
+        return start("voice", "fit the voice model", lambda job: tasks.fit_voice(twin, job))
 
     @router.get("/jobs", summary="Background jobs, newest first")
     def jobs() -> dict[str, Any]:
