@@ -237,6 +237,12 @@ async function loadStatus() {
   const platforms = Array.isArray(status.platforms) ? status.platforms : [];
   select.replaceChildren(...platforms.map((p) => el("option", { text: p, value: p })));
   if (platforms.includes(previous)) select.value = previous;
+  $("#voice-state").textContent = status.voice_model
+    ? "A voice model is fitted: every draft shows how much it sounds like you. Refit it after " +
+      "importing more of your writing or building a new dataset."
+    : "No voice model yet: fit one to score and rank drafts by how much they sound like you " +
+      "(your texts against the base model's drafts and other authors; about a minute).";
+  $("#fit-voice").textContent = status.voice_model ? "Refit the voice model" : "Fit the voice model";
   return status;
 }
 
@@ -756,6 +762,19 @@ async function train(event) {
   }
 }
 
+async function fitVoice(event) {
+  const button = event.currentTarget;
+  setBusy(button, true, "Starting…");
+  try {
+    const body = await api("/api/voice", { method: "POST" });
+    trackJob(body.job);
+  } catch (error) {
+    say(error.message, "error");
+  } finally {
+    setBusy(button, false);
+  }
+}
+
 // ---- history ------------------------------------------------------------------------------
 
 function historyItem(gen) {
@@ -806,6 +825,7 @@ function start() {
   $("#search-form").addEventListener("submit", search);
   $("#dataset-form").addEventListener("submit", buildDataset);
   $("#train-form").addEventListener("submit", train);
+  $("#fit-voice").addEventListener("click", fitVoice);
   $("#use-base").addEventListener("click", (event) => useModel("base", event.currentTarget));
   $("#history-refresh").addEventListener("click", () => guarded(loadHistory));
   // Ctrl/Cmd+Enter in the idea box writes, as in a chat box.
