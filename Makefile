@@ -41,6 +41,7 @@ demo: install
 	@echo "== The same idea: base model, then the fine-tuned twin =="
 	$(TWIN) write "What I learned moving our job queue into Postgres" --platform x --seed 7 --model base
 	$(TWIN) write "What I learned moving our job queue into Postgres" --platform x --seed 7
+	@echo "== Next: the web app and APIs on this workspace: $(TWIN) serve  (then open http://localhost:8000/) =="
 
 # A throwaway PostgreSQL server runs for the warehouse tests when PostgreSQL is installed;
 # Debian's chromium is installed (as root) for the web app's browser tests, which skip without it.
