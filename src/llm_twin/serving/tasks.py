@@ -157,8 +157,9 @@ def train(twin: TwinService, spec: TrainJob, job: Job) -> dict[str, Any]:
 
 
 def fit_voice(twin: TwinService, job: Job) -> dict[str, Any]:
-    job.progress(stage="fitting the voice model")
+    job.progress(stage="base-model drafts to contrast with your texts (skipped with a dataset)")
     with twin.generation_lock:
         backend = twin.backend("base")
-        _, card = twin.ws.fit_voice(backend)
+        _, card = twin.ws.fit_voice(backend, progress=lambda done, total: job.progress(
+            done=done, total=total))
     return {"card": card}
