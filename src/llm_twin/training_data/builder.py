@@ -107,7 +107,8 @@ def build_dataset(session: Session, options: BuildOptions, writer: InstructionWr
         instruction_stats=getattr(writer, "stats", None),
         preference_sources=[source.name for source in preference_sources],
         owner_documents=documents,
-        source_ids={s.source_id for s in samples if s.source_id is not None},
+        source_ids={s.source_id for s in samples if s.source_id is not None}
+        | {source_id for pair in pairs for source_id in pair.source_ids},
         seconds=clock.laps)
 
 

@@ -77,7 +77,8 @@ class FeedbackPreferences:
                               platform=record.platform or "chat",
                               kind="post" if record.endpoint == "write" else "message",
                               created_at=record.feedback_at or record.created_at, split="train",
-                              source=INSTRUCTION if record.endpoint == "write" else CONVERSATION)
+                              source=INSTRUCTION if record.endpoint == "write" else CONVERSATION,
+                              source_ids=tuple(record.source_ids or ()))
 
     def _prompt(self, record: GenerationRecord, chosen: str) -> list[Message] | None:
         if record.endpoint == "chat":

@@ -59,6 +59,9 @@ class PreferencePair:
     split: str = "train"
     source: str = INSTRUCTION
     document_id: int | None = None
+    # Sources whose text shaped the pair beyond the sample (a served draft's retrieved notes):
+    # forgetting one of them deletes the build.
+    source_ids: tuple[int, ...] = ()
 
     @classmethod
     def from_sample(cls, sample: SftSample, rejected: str, origin: str) -> PreferencePair:
