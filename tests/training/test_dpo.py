@@ -56,6 +56,7 @@ def test_dpo_measures_base_sft_and_tuned_perplexity(runs):
     assert m["perplexity_author_sft"] == pytest.approx(sft.metrics["perplexity_author_tuned"], rel=1e-3)
     assert m["perplexity_author_base"] == pytest.approx(sft.metrics["perplexity_author_base"], rel=1e-3)
     assert m["impostor_note"] == "impostor corpus skipped"
+    assert m["perplexities_from"] == sft.id  # same split and length: not measured twice
 
 
 def test_loading_a_dpo_run_merges_both_adapters(runs):
