@@ -443,3 +443,15 @@ def test_articles_keep_their_markdown():
 def test_small_model_preambles_are_removed(preamble):
     draft = format_draft(f"{preamble}\nBoring is a feature. We kept Postgres.", "linkedin")
     assert draft.posts == ["Boring is a feature. We kept Postgres."]
+
+
+def test_plain_text_platforms_drop_code_fences_and_trailing_symbol_lines():
+    text = ("```\nWe moved the queue into Postgres.\nIt worked.\n\nemoji stay 🌱\n👨‍💻\n##\n***\n"
+            "|\n&\n·")
+    draft = format_draft(text, "linkedin")
+    assert draft.posts == ["We moved the queue into Postgres.\nIt worked.\n\nemoji stay 🌱\n👨‍💻"]
+    assert "removed Markdown the platform would show literally" in draft.notes
+    kept = format_draft("Before\n---\nAfter", "linkedin")  # a separator inside the post stays
+    assert kept.posts == ["Before\n---\nAfter"]
+    article = format_draft("# Title\n\n```python\nx = 1\n```\n\nBody.", "medium")
+    assert "```python\nx = 1\n```" in article.body  # Markdown platforms keep code blocks

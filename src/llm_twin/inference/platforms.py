@@ -165,8 +165,17 @@ _MARKDOWN_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.M)  # "## Title", neve
 _MARKDOWN_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 
 
+# A line of Markdown and punctuation only ("##", "***", "|", "·"): small models trail off in them.
+_SYMBOL_LINE = re.compile(r"[\s#*_|&·•\-=~`>+.,:;!?/\\()\[\]{}<]*")
+
+
 def _strip_markdown(text: str) -> str:
-    """Posts on X, LinkedIn and Instagram are plain text: '### ' and '**' would show as typed."""
+    """Posts on X, LinkedIn and Instagram are plain text: '### ', '**' and code fences would show
+    as typed, and trailing lines of bare symbols are noise."""
+    lines = [line for line in text.split("\n") if not _FENCE.match(line)]
+    while lines and _SYMBOL_LINE.fullmatch(lines[-1]):
+        lines.pop()
+    text = "\n".join(lines).strip()
     return _MARKDOWN_EMPHASIS.sub(r"\2", _MARKDOWN_HEADING.sub("", text))
 
 
