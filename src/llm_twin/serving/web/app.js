@@ -624,17 +624,10 @@ async function upload(event) {
   const me = $("#upload-me").value.trim();
   if (me) form.append("me", me);
   form.append("index", $("#upload-index").checked ? "true" : "false");
-  const button = $("#upload-submit");
-  setBusy(button, true, "Uploading…");
-  try {
-    const body = await api("/api/ingest", { method: "POST", body: form });
+  const job = await startJob($("#upload-submit"), "/api/ingest", { body: form }, "Uploading…");
+  if (job) {
     say(`Importing ${files.map((f) => f.name).join(", ")}…`);
     input.value = "";
-    trackJob(body.job);
-  } catch (error) {
-    say(error.message, "error");
-  } finally {
-    setBusy(button, false);
   }
 }
 
@@ -728,22 +721,28 @@ async function useModel(id, button) {
   }
 }
 
-async function buildDataset(event) {
-  event.preventDefault();
-  const button = $("#build-dataset");
-  setBusy(button, true);
+/** POSTs a job request and follows the job; `button` (if any) is busy until the job is queued. */
+async function startJob(button, path, options, busyText) {
+  if (button) setBusy(button, true, busyText);
   try {
-    const body = await api("/api/datasets", { method: "POST", json: {
-      instructions: $("#dataset-instructions").value,
-      preferences: $("#dataset-preferences").checked,
-      max_pairs: Number.parseInt($("#dataset-max-pairs").value, 10) || 50,
-    } });
+    const body = await api(path, { method: "POST", ...options });
     trackJob(body.job);
+    return body.job;
   } catch (error) {
     say(error.message, "error");
+    return null;
   } finally {
-    setBusy(button, false);
+    if (button) setBusy(button, false);
   }
+}
+
+async function buildDataset(event) {
+  event.preventDefault();
+  await startJob($("#build-dataset"), "/api/datasets", { json: {
+    instructions: $("#dataset-instructions").value,
+    preferences: $("#dataset-preferences").checked,
+    max_pairs: Number.parseInt($("#dataset-max-pairs").value, 10) || 50,
+  } });
 }
 
 async function train(event) {
@@ -754,25 +753,11 @@ async function train(event) {
     say("Steps must be a positive number.", "error");
     return;
   }
-  try {
-    const body = await api("/api/train", { method: "POST", json: { kind, steps } });
-    trackJob(body.job);
-  } catch (error) {
-    say(error.message, "error");
-  }
+  await startJob(null, "/api/train", { json: { kind, steps } });
 }
 
 async function fitVoice(event) {
-  const button = event.currentTarget;
-  setBusy(button, true, "Starting…");
-  try {
-    const body = await api("/api/voice", { method: "POST" });
-    trackJob(body.job);
-  } catch (error) {
-    say(error.message, "error");
-  } finally {
-    setBusy(button, false);
-  }
+  await startJob(event.currentTarget, "/api/voice", {}, "Starting…");
 }
 
 // ---- history ------------------------------------------------------------------------------
