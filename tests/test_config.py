@@ -27,7 +27,7 @@ def test_defaults_without_toml_or_env(tmp_path: Path, monkeypatch: pytest.Monkey
     assert s.database_url is None and s.vector_store_path is None
     assert (s.chunk_max_chars, s.chunk_overlap_chars) == (1000, 150)
     assert (s.retrieval_k, s.style_examples, s.context_tokens) == (4, 3, 2048)
-    assert s.backend == "transformers" and s.device == "auto"
+    assert s.backend == "auto" and s.device == "auto" and s.ct2_compute_type == "auto"
     assert s.cache_dir == tmp_path / "xdg-cache" / "llm-twin"
     assert s.config_file == tmp_path / "ws" / CONFIG_FILE_NAME
     monkeypatch.delenv("XDG_CACHE_HOME")

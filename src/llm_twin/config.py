@@ -45,7 +45,7 @@ class TwinSettings(BaseSettings):
     chunk_max_chars: int = Field(1000, ge=200, description="Longest chunk; MiniLM reads about 256 word pieces.")
     chunk_overlap_chars: int = Field(150, ge=0)
 
-    backend: str = Field("transformers", description="Generation backend: 'transformers', 'llamacpp' (pip install '.[fast]') or 'openai' (any OpenAI-compatible server).")
+    backend: str = Field("auto", description="Generation backend: 'auto' (CTranslate2 when it runs the model, else transformers), 'ctranslate2', 'transformers', 'llamacpp' (pip install '.[fast]') or 'openai' (any OpenAI-compatible server).")
     generation_model: str = Field(DEFAULT_GENERATION_MODEL, description="'smollm2' (bundled GGUF), a Hugging Face id or a local path.")
     gguf_file: str | None = Field(None, description="GGUF file name inside generation_model, when it is a GGUF repo or folder.")
     device: str = Field("auto", description="'auto', 'cpu' or 'cuda'.")
@@ -66,6 +66,8 @@ class TwinSettings(BaseSettings):
     openai_base_url: str | None = Field(None, description="OpenAI-compatible server for backend 'openai', e.g. http://localhost:8000/v1 (vLLM, TGI, Ollama, llama.cpp server).")
     openai_model: str | None = Field(None, description="Model (or LoRA adapter) name on that server.")
     openai_api_key: str | None = Field(None, description="API key for that server; falls back to OPENAI_API_KEY.")
+    ct2_compute_type: str = Field("auto", description="CTranslate2 precision: 'auto' (int8 on a CPU, int8_float16 on a GPU), int8, int8_float32, int8_float16, int8_bfloat16, int16, float16, bfloat16 or float32.")
+    ct2_threads: int | None = Field(None, ge=1, description="CPU threads for CTranslate2; default: all cores.")
     llamacpp_model_path: Path | None = Field(None, description="GGUF file for backend 'llamacpp'; default: the selected model's exported GGUF, else the bundled SmolLM2 GGUF.")
     llamacpp_threads: int | None = Field(None, ge=1, description="CPU threads for llama.cpp; default: all cores.")
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from llm_twin.backends.factory import build_backend, llamacpp_gguf
+from llm_twin.backends.ctranslate2_backend import CTranslate2Backend
+from llm_twin.backends.factory import build_backend, choose_backend, llamacpp_gguf
 from llm_twin.backends.llamacpp_backend import LlamaCppBackend
 from llm_twin.backends.model_source import ModelNotFoundError, bundled_smollm2
 from llm_twin.backends.openai_backend import OpenAICompatibleBackend
@@ -27,20 +28,55 @@ def finished_run(**values) -> TrainingRun:
     return TrainingRun(**{**fields, **values})
 
 
-def test_the_default_is_transformers_on_the_base_model(tmp_path):
+def test_the_default_is_ctranslate2_on_the_base_model(tmp_path):
     backend = build_backend(settings(tmp_path))
-    assert isinstance(backend, TransformersBackend)
+    assert isinstance(backend, CTranslate2Backend)
     assert backend.model_id == "smollm2" and backend.tuned_run is None
+    choice = choose_backend(settings(tmp_path))
+    assert choice.name == "ctranslate2"
+    assert "installed" in choice.reason and "Llama is supported" in choice.reason
+
+
+def test_auto_and_ctranslate2_get_the_active_run(tmp_path):
+    run = finished_run()
+    for name in ("auto", "ctranslate2"):
+        backend = build_backend(settings(tmp_path, backend=name), run)
+        assert isinstance(backend, CTranslate2Backend) and backend.tuned_run is run
+        assert backend.model_id == run.id
+
+
+def test_auto_falls_back_to_transformers_when_ctranslate2_is_missing(tmp_path, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ctranslate2" else real_find_spec(name, *a))
+    choice = choose_backend(settings(tmp_path))
+    assert choice.name == "transformers" and "not installed" in choice.reason
+    assert isinstance(build_backend(settings(tmp_path)), TransformersBackend)
+
+
+def test_auto_falls_back_to_transformers_for_an_architecture_ctranslate2_cannot_run(tmp_path):
+    folder = tmp_path / "mamba"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "mamba"}')
+    choice = choose_backend(settings(tmp_path, generation_model=str(folder)))
+    assert choice.name == "transformers"
+    assert "no text-generation converter for Mamba" in choice.reason
+    unreadable = choose_backend(settings(tmp_path, generation_model=str(tmp_path / "nothing-here")))
+    assert unreadable.name == "transformers" and "could not be read" in unreadable.reason
 
 
 def test_transformers_gets_the_active_run(tmp_path):
     run = finished_run()
-    backend = build_backend(settings(tmp_path), run)
+    backend = build_backend(settings(tmp_path, backend="transformers"), run)
     assert isinstance(backend, TransformersBackend) and backend.tuned_run is run
+    assert choose_backend(settings(tmp_path, backend="transformers")).reason == \
+        "set by the 'backend' setting"
 
 
-def test_an_unknown_backend_lists_the_three(tmp_path):
-    with pytest.raises(ValueError, match="'vllm'.*transformers, llamacpp, openai"):
+def test_an_unknown_backend_lists_them_all(tmp_path):
+    with pytest.raises(ValueError, match="'vllm'.*auto, ctranslate2, transformers, llamacpp, openai"):
         build_backend(settings(tmp_path, backend="vllm"))
 
 

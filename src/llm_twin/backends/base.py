@@ -71,6 +71,7 @@ GenerationStream = TextStream  # a backend's stream: TextStream[Generation]
 
 
 class Backend(Protocol):
+    name: str  # "ctranslate2", "transformers", "llamacpp", "openai": logged with each generation
     model_id: str
 
     @property

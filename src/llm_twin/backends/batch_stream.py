@@ -28,7 +28,7 @@ class BatchStreamingBackend(Protocol):
 
 
 class RowStreamer:
-    """A transformers streamer for a batch: routes each step's tokens to per-row queues as text.
+    """A streamer for a batch: routes each step's tokens to per-row queues as text.
 
     transformers calls put() once with the prompt ids (skipped), then once per step with one new
     token per row, and end() when generation stops."""
@@ -50,9 +50,10 @@ class RowStreamer:
             return
         for row, token in enumerate(value.reshape(len(self.limits), -1)[:, -1].tolist()):
             if self.open[row]:
-                self._add(row, token)
+                self.add(row, token)
 
-    def _add(self, row: int, token: int) -> None:
+    def add(self, row: int, token: int) -> None:
+        """One generated token for `row` (backends without a transformers streamer call this)."""
         if token in self.eos_ids:
             self.finished[row] = True
             self._close(row)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,17 +16,62 @@ if TYPE_CHECKING:
     from llm_twin.config import TwinSettings
     from llm_twin.storage.models import TrainingRun
 
-BACKENDS = ("transformers", "llamacpp", "openai")
+BACKENDS = ("auto", "ctranslate2", "transformers", "llamacpp", "openai")
 
 
-def build_backend(settings: TwinSettings, active_run: TrainingRun | None = None) -> Backend:
-    """The backend named by `settings.backend`; `active_run` is the registry run in use (None =
-    the base model). Nothing is loaded here."""
-    builders = {"transformers": _transformers, "llamacpp": _llamacpp, "openai": _openai}
-    if settings.backend not in builders:
+@dataclass(frozen=True)
+class BackendChoice:
+    name: str  # the backend that generates
+    reason: str  # why, for `twin status`
+
+
+def choose_backend(settings: TwinSettings, active_run: TrainingRun | None = None) -> BackendChoice:
+    """The backend `settings.backend` names; "auto" picks CTranslate2 when it is installed and
+    converts the model's architecture, else transformers. Reads no weights."""
+    if settings.backend not in BACKENDS:
         raise ValueError(f"Unknown backend {settings.backend!r}; choose one of {', '.join(BACKENDS)} "
                          "(setting 'backend' in twin.toml, or twin write --backend).")
-    return builders[settings.backend](settings, active_run)
+    if settings.backend != "auto":
+        return BackendChoice(settings.backend, "set by the 'backend' setting")
+    if importlib.util.find_spec("ctranslate2") is None:
+        return BackendChoice("transformers", f"auto: CTranslate2 is not installed ({_ct2_hint()})")
+    from llm_twin.backends.ct2_convert import architecture_of, generator_support
+
+    model, gguf_file = ((active_run.base_model, active_run.gguf_file) if active_run is not None
+                        else (settings.generation_model, settings.gguf_file))
+    supported, why = generator_support(architecture_of(locate_model(model, gguf_file)))
+    if not supported:
+        return BackendChoice("transformers", f"auto: {why}")
+    return BackendChoice("ctranslate2", f"auto: CTranslate2 is installed and {why}")
+
+
+def _ct2_hint() -> str:
+    from llm_twin.backends.ctranslate2_backend import INSTALL_HINT
+
+    return INSTALL_HINT
+
+
+def build_backend(settings: TwinSettings, active_run: TrainingRun | None = None, *,
+                  on_converted: Callable[[str, str], None] | None = None) -> Backend:
+    """The backend `choose_backend` picks; `active_run` is the registry run in use (None = the
+    base model). `on_converted(run_id, path)` hears where CTranslate2 converted a run. Nothing is loaded
+    here."""
+    builders = {"ctranslate2": _ctranslate2, "transformers": _transformers, "llamacpp": _llamacpp,
+                "openai": _openai}
+    name = choose_backend(settings, active_run).name
+    if name == "ctranslate2":
+        return _ctranslate2(settings, active_run, on_converted)
+    return builders[name](settings, active_run)
+
+
+def _ctranslate2(settings: TwinSettings, active_run: TrainingRun | None,
+                 on_converted: Callable[[str, str], None] | None = None) -> Backend:
+    from llm_twin.backends.ctranslate2_backend import CTranslate2Backend
+
+    return CTranslate2Backend(settings.generation_model, gguf_file=settings.gguf_file,
+                              device=settings.device, compute_type=settings.ct2_compute_type,
+                              threads=settings.ct2_threads, cache_dir=settings.cache_dir,
+                              tuned_run=active_run, on_converted=on_converted)
 
 
 def _transformers(settings: TwinSettings, active_run: TrainingRun | None) -> Backend:

@@ -35,6 +35,8 @@ def import_llama_cpp():
 class LlamaCppBackend:
     """Loads lazily; conversations are generated one after another (llama.cpp keeps one context)."""
 
+    name = "llamacpp"
+
     def __init__(self, gguf_path: Path | str, *, n_ctx: int = 2048, n_threads: int | None = None):
         self.gguf_path = Path(gguf_path).expanduser()
         self.model_id = str(self.gguf_path)

@@ -34,6 +34,8 @@ NO_KEY = "not-needed"  # local servers accept any key, but the openai client ins
 class OpenAICompatibleBackend:
     """`base_url` is the API root including `/v1`, e.g. http://localhost:8000/v1."""
 
+    name = "openai"
+
     def __init__(self, base_url: str, model: str, api_key: str | None = None, *,
                  context_window: int | None = None, timeout: float = 300.0,
                  max_concurrency: int = 8):

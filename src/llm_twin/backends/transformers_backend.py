@@ -15,6 +15,8 @@ from llm_twin.backends.model_source import (ModelLocation, ModelNotFoundError, d
 class TransformersBackend:
     """Loads lazily; `load_seconds` tells how long the load took (for `twin write --timings`)."""
 
+    name = "transformers"
+
     def __init__(self, model: str, *, gguf_file: str | None = None, device: str = "auto",
                  cache_dir: Path | None = None, tuned_run=None):
         # tuned_run: a registry TrainingRun whose adapters go on top of its own base model.

@@ -25,8 +25,17 @@ MaxNewTokens = Annotated[int | None, typer.Option(help="Longest answer in tokens
 Temperature = Annotated[float | None, typer.Option(help="0 for greedy decoding.")]
 Seed = Annotated[int | None, typer.Option(help="Seed for a reproducible answer.")]
 BackendName = Annotated[str | None, typer.Option(
-    "--backend", help="Generation backend: transformers, llamacpp or openai (overrides the "
-                      "'backend' setting).")]
+    "--backend", help="Generation backend: auto, ctranslate2, transformers, llamacpp or openai "
+                      "(overrides the 'backend' setting).")]
+
+
+def first_load_hint(backend) -> str:
+    """What the first load of a backend does besides loading, shown while it loads."""
+    hints = {"transformers": " (the first load dequantises and caches it, ~30 s)",
+             "ctranslate2": " (the first load converts and caches it, ~20-60 s)"}
+    return hints.get(getattr(backend, "name", ""), "")
+
+
 ModelChoice = Annotated[str | None, typer.Option(
     "--model", help="A fine-tuned run id from `twin models`, or 'base'; default: the model in use.")]
 ShowTimings = Annotated[bool, typer.Option("--timings", help="Show where the time went.")]

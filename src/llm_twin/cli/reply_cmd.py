@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 
 from llm_twin.cli.common import (AsJson, BackendName, MaxNewTokens, ModelChoice, Seed, ShowTimings,
-                                 Temperature, console, open_workspace, print_sources,
-                                 quiet_libraries, user_errors)
+                                 Temperature, console, first_load_hint, open_workspace,
+                                 print_sources, quiet_libraries, user_errors)
 from llm_twin.inference.reply import CHAT_PLATFORMS, ModeResult, ModeStream
 
 
@@ -51,7 +51,8 @@ def run_mode(ws, model: str | None, as_json: bool, show_timings: bool, request: 
     backend = ws.backend(model)
     with ws.vector_store() as store:
         stream = start(store, backend)  # checks the workspace has what it needs: no model loaded yet
-        with console.status(f"Loading {backend.model_id} with {ws.settings.backend}…"):
+        hint = first_load_hint(backend)
+        with console.status(f"Loading {backend.model_id} with {backend.name}{hint}…"):
             backend.load()
         if as_json:
             result = stream.finish()

@@ -44,5 +44,16 @@ def status() -> None:
         stale = [m for m in summary.embedding_models if m != s.embedding_model]
         console.print(f"  embedding model: {s.embedding_model}"
                       f"{'  [yellow](index built with ' + ', '.join(stale) + ': run twin index --rebuild)[/]' if stale else ''}")
-        console.print(f"  generation: {s.backend} · {s.generation_model}"
-                      f"{' (' + s.gguf_file + ')' if s.gguf_file else ''}")
+        choice = ws.backend_choice()
+        run = ws.tuned_run()
+        console.print(f"  generation: {choice.name} · {run.id if run else s.generation_model}"
+                      f"{' (' + s.gguf_file + ')' if s.gguf_file and not run else ''}"
+                      f"{' · ' + _ct2_precision(s) if choice.name == 'ctranslate2' else ''}")
+        console.print(f"    why: {choice.reason}", highlight=False)
+
+
+def _ct2_precision(settings) -> str:
+    from llm_twin.backends.ctranslate2_backend import resolve_compute_type, resolve_ct2_device
+
+    device = resolve_ct2_device(settings.device)
+    return f"{resolve_compute_type(settings.ct2_compute_type, device)} on {device}"

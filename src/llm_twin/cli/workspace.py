@@ -108,7 +108,20 @@ class Workspace:
         `model` picks another: a run id, or "base"."""
         from llm_twin.backends.factory import build_backend
 
-        return build_backend(self.settings, self.tuned_run(model))
+        return build_backend(self.settings, self.tuned_run(model), on_converted=self._record_ct2_path)
+
+    def backend_choice(self, model: str | None = None):
+        """Which backend generates for the model in use, and why (`twin status`)."""
+        from llm_twin.backends.factory import choose_backend
+
+        return choose_backend(self.settings, self.tuned_run(model))
+
+    def _record_ct2_path(self, run_id: str, path: str) -> None:
+        """Where CTranslate2 converted a run, kept in the registry (`ct2_path`)."""
+        from llm_twin.training.registry import set_export_paths
+
+        with self.sessions() as session:
+            set_export_paths(session, run_id, ct2_path=path)
 
     def tuned_run(self, model: str | None = None):
         """The registry run to generate with: `model` (a run id; "base" = none), else the active one."""

@@ -14,8 +14,8 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from llm_twin.cli.common import (AsJson, BackendName, MaxNewTokens, ModelChoice, Seed, ShowTimings,
-                                 Temperature, console, open_workspace, print_sources,
-                                 quiet_libraries, user_errors)
+                                 Temperature, console, first_load_hint, open_workspace,
+                                 print_sources, quiet_libraries, user_errors)
 from llm_twin.inference.platforms import PLATFORMS
 from llm_twin.inference.writer import Draft, DraftWriter, WriteResult
 
@@ -40,9 +40,8 @@ def write(
     with user_errors():
         ws = open_workspace(backend=backend_name)
         backend = ws.backend(model)
-        first_load_hint = (" (the first load dequantises and caches it, ~30 s)"
-                           if ws.settings.backend == "transformers" else "")
-        with console.status(f"Loading {backend.model_id} with {ws.settings.backend}{first_load_hint}…"):
+        hint = first_load_hint(backend)
+        with console.status(f"Loading {backend.model_id} with {backend.name}{hint}…"):
             backend.load()
             _ = ws.embedder.dimension
         voice = None

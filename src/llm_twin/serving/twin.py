@@ -153,7 +153,7 @@ class TwinService:
                       backend: Backend, started: float, first_token: float | None) -> list[int]:
         served = ServedRequest(
             request_id=request_id, endpoint="write", model=self._model_label(backend),
-            backend=self.ws.settings.backend, idea=request.idea, platform=result.platform,
+            backend=backend.name, idea=request.idea, platform=result.platform,
             request={"n": request.n, "max_new_tokens": self._max_tokens(request),
                      "temperature": request.temperature, "seed": request.seed,
                      "model": request.model, "prompt_tokens": result.prompt.prompt_tokens},
@@ -204,7 +204,7 @@ class TwinService:
         record = ServedRequest(
             request_id=new_request_id(), endpoint="chat",
             model=self._model_label(self._backend) if self._backend else request.model,
-            backend=self.ws.settings.backend, idea=question,
+            backend=self._backend.name if self._backend else self.ws.settings.backend, idea=question,
             request={"messages": messages, "stream": request.stream, "n": request.n,
                      "max_tokens": request.max_completion_tokens or request.max_tokens,
                      "temperature": request.temperature, "seed": request.seed},

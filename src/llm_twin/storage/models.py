@@ -121,6 +121,7 @@ class TrainingRun(Base):
     adapter_path: Mapped[str] = mapped_column(Text)
     merged_path: Mapped[str | None] = mapped_column(Text)  # set by export
     gguf_path: Mapped[str | None] = mapped_column(Text)  # set by export
+    ct2_path: Mapped[str | None] = mapped_column(Text)  # CTranslate2 conversion, made on first use
     status: Mapped[str] = mapped_column(String(16), default="running")  # running | finished | failed | interrupted
     process: Mapped[str | None] = mapped_column(String(128))  # "host:pid" of the training process
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -143,8 +143,10 @@ def latest_unfinished_run(session: Session, kind: str) -> TrainingRun | None:
 
 
 def set_export_paths(session: Session, run_id: str, *, merged_path: str | None = None,
-                     gguf_path: str | None = None) -> TrainingRun:
+                     gguf_path: str | None = None, ct2_path: str | None = None) -> TrainingRun:
     run = get_run(session, run_id)
+    if ct2_path is not None:
+        run.ct2_path = ct2_path
     if merged_path is not None:
         run.merged_path = merged_path
     if gguf_path is not None:
