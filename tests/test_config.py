@@ -112,7 +112,7 @@ def test_ensure_workspace_creates_folder_and_toml_once(tmp_path: Path) -> None:
     data = tomllib.loads(text)  # the commented file is valid TOML
     assert data == {"embedding_model": DEFAULT_EMBEDDING_MODEL,
                     "generation_model": DEFAULT_GENERATION_MODEL,
-                    "backend": "transformers", "owner_name": "Dana"}
+                    "backend": "auto", "owner_name": "Dana"}
     assert "# retrieval_k = 4" in text  # the other settings are documented as comments
 
     s.config_file.write_text(text + 'retrieval_k = 5\n', encoding="utf-8")
@@ -150,7 +150,7 @@ def test_set_config_value_keeps_other_keys(tmp_path: Path) -> None:
     data = tomllib.loads(s.config_file.read_text(encoding="utf-8"))
     assert data == {"embedding_model": DEFAULT_EMBEDDING_MODEL,
                     "generation_model": DEFAULT_GENERATION_MODEL,
-                    "backend": "transformers", "owner_name": "Dana", "retrieval_k": 8}
+                    "backend": "auto", "owner_name": "Dana", "retrieval_k": 8}
     reloaded = load_settings(ws)
     assert (reloaded.owner_name, reloaded.retrieval_k) == ("Dana", 8)
 
