@@ -292,3 +292,34 @@ def test_cli_exports_a_run_and_names_an_unknown_one(tuned_run, settings):
     assert "1-sft-test" in done.output
     again = runner.invoke(app, [*workspace, "export", "sft-test", "--format", "adapter"], env=env)
     assert again.exit_code == 2 and "--force" in again.output
+
+
+def test_ct2_export_runs_in_ctranslate2_like_the_tuned_model(tuned_run, sessions, settings,
+                                                             workdir, prompt_ids):
+    """`--format ct2`: the merged run converted (float32, so the numbers match exactly) with its
+    tokenizer; CTranslate2 loaded from that folder alone greedily picks the PEFT model's tokens."""
+    import ctranslate2
+    from transformers import AutoTokenizer
+
+    with sessions() as session:
+        result = export_model(get_run(session, "sft-test"), settings, workdir / "exports" / "ct2",
+                              formats=("ct2",), ct2_type="float32")
+    folder = result.ct2_path
+    assert folder == workdir / "exports" / "ct2" / "ct2-float32"
+    assert (folder / "model.bin").exists() and (folder / "tokenizer.json").exists()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    assert tokenizer.apply_chat_template(PROMPT, add_generation_prompt=True, tokenize=False) == PROMPT_TEXT
+    generator = ctranslate2.Generator(str(folder), compute_type="float32")
+    tokens = tokenizer.convert_ids_to_tokens(prompt_ids[0].tolist())
+    ours = generator.generate_batch([tokens], max_length=6, sampling_topk=1,
+                                    include_prompt_in_result=False)[0].sequences_ids[0]
+    ids = prompt_ids
+    expected = []
+    with torch.inference_mode():
+        for _ in range(len(ours)):
+            next_id = tuned_run(ids).logits[0, -1].argmax().item()
+            expected.append(next_id)
+            ids = torch.cat([ids, torch.tensor([[next_id]])], dim=1)
+    assert ours == expected
+    with pytest.raises(ExportError, match="Unknown CTranslate2 type 'int4'"):
+        export_model("base", settings, workdir / "exports" / "bad", formats=("ct2",), ct2_type="int4")

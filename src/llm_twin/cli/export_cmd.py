@@ -18,15 +18,18 @@ def export(
     out: Annotated[Path | None, typer.Option(
         "--out", help="Export folder. Default: <workspace>/exports/<model id>.")] = None,
     formats: Annotated[str | None, typer.Option(
-        "--format", help="Comma-separated: merged, gguf, modelfile, adapter. "
-                         "Default: all (all but adapter for the base).")] = None,
+        "--format", help="Comma-separated: merged, gguf, modelfile, adapter, ct2 (CTranslate2). "
+                         "Default: merged, gguf, modelfile, adapter (no adapter for the base).")] = None,
     gguf_types: Annotated[str, typer.Option(
         "--gguf-type", help="Comma-separated GGUF types: f16, q8_0.")] = "f16,q8_0",
+    ct2_type: Annotated[str, typer.Option(
+        "--ct2-type", help="CTranslate2 weight type for --format ct2: int8, int8_float16, "
+                           "float16, bfloat16, float32.")] = "int8",
     force: Annotated[bool, typer.Option("--force", help="Replace an existing export folder.")] = False,
 ) -> None:
     """Export a model for other tools: merged safetensors (transformers, vLLM), GGUF (llama.cpp,
-    Ollama), an Ollama Modelfile, and the LoRA adapter as trained."""
-    from llm_twin.training.export import BASE, FORMATS, export_model
+    Ollama), an Ollama Modelfile, the LoRA adapter as trained, and CTranslate2 weights."""
+    from llm_twin.training.export import BASE, DEFAULT_FORMATS, export_model
     from llm_twin.training.registry import BASE_MODEL_NAME, active_run, get_run
 
     with user_errors():
@@ -40,12 +43,13 @@ def export(
             else:
                 run = active_run(session) or BASE
             name = BASE if run == BASE else run.id
-            chosen = formats.split(",") if formats else [f for f in FORMATS
+            chosen = formats.split(",") if formats else [f for f in DEFAULT_FORMATS
                                                          if run != BASE or f != "adapter"]
             target = out or ws.settings.workspace / "exports" / name
             with console.status(f"Exporting {name} to {target}…"):
                 result = export_model(run, ws.settings, target, formats=chosen,
                                       gguf_types=gguf_types.split(","), force=force,
+                                      ct2_type=ct2_type,
                                       owner=ws.owner_name(), session=session)
         _print_result(result, is_active=model_id is None and run != BASE)
 
@@ -67,6 +71,8 @@ def _print_result(result, *, is_active: bool) -> None:
         hints.append(f"{run_env}twin write 'your idea' --platform x --backend llamacpp")
     if result.merged_path is not None:
         hints.append(f"vllm serve {result.merged_path}   (or any transformers loader)")
+    if result.ct2_path is not None:
+        hints.append(f"ctranslate2.Generator('{result.ct2_path}')   (tokenizer files inside)")
     if result.adapter_paths:
         hints.append("PEFT adapters, applied in this order: "
                      + ", ".join(str(p) for p in result.adapter_paths))

@@ -74,6 +74,7 @@ def show(run_id: Annotated[str, typer.Argument(help="A run id from `twin models`
                   "finished_at": run.finished_at.isoformat() if run.finished_at else None,
                   "duration_s": run.duration_s, "adapter_path": run.adapter_path,
                   "merged_path": run.merged_path, "gguf_path": run.gguf_path,
+                  "ct2_path": run.ct2_path,
                   "hyperparameters": run.hyperparameters, "metrics": run.metrics}
         console.print_json(json.dumps(record, default=str))
 

@@ -5,7 +5,8 @@ One export folder holds, by format:
   (transformers, vLLM, TGI, or llama.cpp's own converter);
 - twin-<id>.F16.gguf / twin-<id>.Q8_0.gguf: for llama.cpp, Ollama, LM Studio;
 - Modelfile: `ollama create my-twin -f Modelfile`;
-- adapters/: the PEFT adapter folder(s) as trained (vLLM multi-LoRA, PEFT).
+- adapters/: the PEFT adapter folder(s) as trained (vLLM multi-LoRA, PEFT);
+- ct2-<type>/: CTranslate2 weights with the tokenizer (on request: `--format ct2`).
 
 Everything is written into `<out>.partial` and renamed when complete, so a failed export leaves
 nothing half-written; an existing export is replaced only with `force`.
@@ -31,7 +32,10 @@ if TYPE_CHECKING:
     from llm_twin.storage.models import TrainingRun
 
 BASE = "base"
-FORMATS = ("merged", "gguf", "modelfile", "adapter")
+FORMATS = ("merged", "gguf", "modelfile", "adapter", "ct2")
+DEFAULT_FORMATS = ("merged", "gguf", "modelfile", "adapter")
+DEFAULT_CT2_TYPE = "int8"  # runs on any CPU; CTranslate2 can load it as int8_float16 on a GPU
+CT2_TYPES = ("int8", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16", "float32")
 DEFAULT_GGUF_TYPES = ("f16", "q8_0")
 MANIFEST = "export.json"
 
@@ -45,13 +49,15 @@ class ExportResult:
     model_id: str
     out_dir: Path
     merged_path: Path | None = None
+    ct2_path: Path | None = None
     gguf_paths: dict[str, Path] = field(default_factory=dict)
     modelfile_path: Path | None = None
     adapter_paths: list[Path] = field(default_factory=list)
 
     @property
     def paths(self) -> list[Path]:
-        found = [self.merged_path, *self.gguf_paths.values(), self.modelfile_path, *self.adapter_paths]
+        found = [self.merged_path, self.ct2_path, *self.gguf_paths.values(), self.modelfile_path,
+                 *self.adapter_paths]
         return [p for p in found if p is not None]
 
     @property
@@ -70,13 +76,15 @@ def parse_formats(names: Iterable[str]) -> tuple[str, ...]:
 
 def export_model(run_or_base: TrainingRun | str, settings: TwinSettings, out_dir: Path, *,
                  formats: Iterable[str] = FORMATS, gguf_types: Iterable[str] = DEFAULT_GGUF_TYPES,
-                 force: bool = False, owner: str | None = None,
+                 force: bool = False, owner: str | None = None, ct2_type: str = DEFAULT_CT2_TYPE,
                  session: Session | None = None) -> ExportResult:
     """Export a registry run (or `"base"`, the configured generation model) into `out_dir`.
     With `session`, a run's merged and GGUF paths are recorded in the registry."""
     run = None if run_or_base == BASE else run_or_base
     chosen = parse_formats(formats)
     types = parse_gguf_types(gguf_types) if "gguf" in chosen else ()
+    if "ct2" in chosen and ct2_type not in CT2_TYPES:
+        raise ExportError(f"Unknown CTranslate2 type {ct2_type!r}; available: {', '.join(CT2_TYPES)}.")
     _check_request(run, chosen)
     out_dir = Path(out_dir)
     if out_dir.exists() and not force:
@@ -87,7 +95,7 @@ def export_model(run_or_base: TrainingRun | str, settings: TwinSettings, out_dir
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        written = _write_formats(run, settings, partial, chosen, types, owner, model_id)
+        written = _write_formats(run, settings, partial, chosen, types, owner, model_id, ct2_type)
         _write_manifest(partial, run, settings, chosen, written)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -110,11 +118,12 @@ def _check_request(run, formats: tuple[str, ...]) -> None:
                           "can be exported.")
 
 
-def _write_formats(run, settings, folder: Path, formats, gguf_types, owner, model_id) -> ExportResult:
+def _write_formats(run, settings, folder: Path, formats, gguf_types, owner, model_id,
+                   ct2_type: str) -> ExportResult:
     result = ExportResult(model_id=model_id, out_dir=folder)
     if "adapter" in formats:
         result.adapter_paths = _copy_adapters(run, folder / "adapters")
-    if not {"merged", "gguf", "modelfile"} & set(formats):
+    if not {"merged", "gguf", "modelfile", "ct2"} & set(formats):
         return result
     gguf_source = base_gguf_file(*_base_of(run, settings)) if "gguf" in formats else None
     model, tokenizer = _load_merged(run, settings)
@@ -127,11 +136,26 @@ def _write_formats(run, settings, folder: Path, formats, gguf_types, owner, mode
         for gguf_type in gguf_types:
             path = folder / f"{name}.{GGUF_TYPES[gguf_type].file_label}.gguf"
             result.gguf_paths[gguf_type] = write_gguf(model, gguf_source, path, gguf_type, name=name)
+    if "ct2" in formats:
+        result.ct2_path = _write_ct2(model, tokenizer, folder / f"ct2-{ct2_type}", ct2_type, model_id)
     if "modelfile" in formats:
         result.modelfile_path = folder / "Modelfile"
         result.modelfile_path.write_text(
             _modelfile_text(result.preferred_gguf.name, settings, owner, tokenizer), encoding="utf-8")
     return result
+
+
+def _write_ct2(model, tokenizer, out: Path, ct2_type: str, model_id: str) -> Path:
+    """The merged model converted for CTranslate2, with its tokenizer and chat template."""
+    from llm_twin.backends.ct2_convert import convert
+
+    def save_merged(scratch: Path) -> Path:
+        model.save_pretrained(scratch)
+        tokenizer.save_pretrained(scratch)
+        return scratch
+
+    return convert(save_merged, out, key=f"export:{model_id}", quantization=ct2_type,
+                   label=f"{model_id} (export)")
 
 
 def _base_of(run, settings) -> tuple[str, str | None]:
@@ -217,7 +241,7 @@ def _relocate(result: ExportResult, partial: Path, out_dir: Path) -> ExportResul
         return None if path is None else out_dir / path.relative_to(partial)
 
     return ExportResult(model_id=result.model_id, out_dir=out_dir,
-                        merged_path=moved(result.merged_path),
+                        merged_path=moved(result.merged_path), ct2_path=moved(result.ct2_path),
                         gguf_paths={k: moved(v) for k, v in result.gguf_paths.items()},
                         modelfile_path=moved(result.modelfile_path),
                         adapter_paths=[moved(p) for p in result.adapter_paths])
