@@ -5,8 +5,9 @@ indexed, the bundled SmolLM2, no fine-tuning), then, with the OpenAI Python clie
   1. baseline: one streamed request alone (after a warm-up request);
   2. N streamed requests sent at once.
 Reports whether all succeeded, p50/p95 latency and time to first streamed token, as ratios of the
-single request, then repeats it all with a baseline server answering one request at a time
-(`--max-batch 1`) and reports the batched server against it, in the same run.
+single request, for the default backend (`auto`: CTranslate2) and then for the baseline, a server
+on the transformers backend with the same batching, and reports one against the other, in the same
+run. `--baseline-batch 1` adds a transformers server answering one request at a time.
 
     .venv/bin/python benchmarks/serve_concurrency.py [--requests 20] [--max-tokens 48] [--max-batch 16]
 """
@@ -69,12 +70,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(workspace: Path, port: int, max_tokens: int, max_batch: int) -> subprocess.Popen:
+def start_server(workspace: Path, port: int, max_tokens: int, max_batch: int,
+                 backend: str) -> subprocess.Popen:
     twin = Path(sys.executable).with_name("twin")
     return subprocess.Popen([str(twin), "--workspace", str(workspace), "serve", "--port", str(port),
                              "--max-new-tokens", str(max_tokens), "--max-batch", str(max_batch)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "TWIN_OWNER_NAME": "Maya Lindqvist"})
+                            env={**os.environ, "TWIN_OWNER_NAME": "Maya Lindqvist",
+                                 "TWIN_BACKEND": backend})
 
 
 async def wait_ready(client, server: subprocess.Popen, timeout: float = 300) -> None:
@@ -90,12 +93,12 @@ async def wait_ready(client, server: subprocess.Popen, timeout: float = 300) -> 
     raise SystemExit("twin serve did not start in time")
 
 
-async def measure(ws, args, max_batch: int) -> tuple[Outcome, list[Outcome], float]:
+async def measure(ws, args, backend: str, max_batch: int) -> tuple[Outcome, list[Outcome], float]:
     """Single request alone, then the concurrent burst, against a fresh `twin serve`."""
     from openai import AsyncOpenAI
 
     port = free_port()
-    server = start_server(ws.settings.workspace, port, args.max_tokens, max_batch)
+    server = start_server(ws.settings.workspace, port, args.max_tokens, max_batch, backend)
     client = AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="local", timeout=1800,
                          max_retries=0)
     try:
@@ -114,27 +117,33 @@ async def measure(ws, args, max_batch: int) -> tuple[Outcome, list[Outcome], flo
 async def run(args) -> None:
     print("Preparing a workspace with the demo data (import + index)…", flush=True)
     ws = demo_workspace(args.max_tokens)
+    servers = [("auto", args.max_batch), ("transformers", args.max_batch)]
+    if args.baseline_batch:
+        servers.append(("transformers", args.baseline_batch))
     results = {}
-    for max_batch in dict.fromkeys([args.max_batch, args.baseline_batch]):
-        print(f"twin serve --max-batch {max_batch}: {args.requests} concurrent requests…", flush=True)
-        results[max_batch] = await measure(ws, args, max_batch)
-        report(args, max_batch, *results[max_batch])
-    if len(results) == 2:
-        (_, ours, wall), (_, base, base_wall) = results[args.max_batch], results[args.baseline_batch]
-        p50 = lambda outcomes, key: statistics.median(getattr(o, key) for o in outcomes if o.ok)  # noqa: E731
-        print(f"\n--max-batch {args.max_batch} against the baseline --max-batch "
-              f"{args.baseline_batch} (one request at a time), same run: all done in "
-              f"{wall / base_wall:.2f}x the time, p50 latency {p50(ours, 'latency') / p50(base, 'latency'):.2f}x, "
-              f"p50 first token {p50(ours, 'first_token') / p50(base, 'first_token'):.2f}x.")
+    for backend, max_batch in dict.fromkeys(servers):
+        print(f"twin serve (backend {backend}) --max-batch {max_batch}: {args.requests} concurrent "
+              "requests…", flush=True)
+        results[backend, max_batch] = await measure(ws, args, backend, max_batch)
+        report(args, backend, max_batch, *results[backend, max_batch])
+    p50 = lambda outcomes, key: statistics.median(getattr(o, key) for o in outcomes if o.ok)  # noqa: E731
+    (_, ours, wall) = results["auto", args.max_batch]
+    for backend, max_batch in list(results)[1:]:
+        (_, base, base_wall) = results[backend, max_batch]
+        print(f"\nauto (CTranslate2) --max-batch {args.max_batch} against {backend} --max-batch "
+              f"{max_batch}, same run: all done in {wall / base_wall:.2f}x the time, p50 latency "
+              f"{p50(ours, 'latency') / p50(base, 'latency'):.2f}x, p50 first token "
+              f"{p50(ours, 'first_token') / p50(base, 'first_token'):.2f}x.")
 
 
-def report(args, max_batch: int, single: Outcome, outcomes: list[Outcome], wall: float) -> None:
+def report(args, backend: str, max_batch: int, single: Outcome, outcomes: list[Outcome],
+           wall: float) -> None:
     ok = [o for o in outcomes if o.ok]
     latencies = [o.latency for o in ok]
     firsts = [o.first_token for o in ok if o.first_token is not None]
     print(f"\n{len(ok)}/{len(outcomes)} concurrent requests succeeded "
           f"(max_tokens {args.max_tokens}, max_batch {max_batch}, default model, "
-          "transformers backend).")
+          f"backend {backend}).")
     for o in outcomes:
         if not o.ok:
             print(f"  failed: {o.error}")
@@ -160,8 +169,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--max-batch", type=int, default=16, help="twin serve --max-batch")
-    parser.add_argument("--baseline-batch", type=int, default=1,
-                        help="the baseline server's --max-batch (1: one request at a time)")
+    parser.add_argument("--baseline-batch", type=int, default=0,
+                        help="also a transformers server with this --max-batch (1: one request at "
+                             "a time; 0: not run)")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -25,9 +25,9 @@ from llm_twin.ingest.registry import detect_importer  # noqa: E402
 IDEA = "Why boring technology wins for small teams: we kept our job queue in Postgres"
 
 
-def demo_workspace(max_new_tokens: int) -> Workspace:
+def demo_workspace(max_new_tokens: int, backend: str | None = None) -> Workspace:
     ws = Workspace(load_settings(tempfile.mkdtemp(prefix="twin-write-"), owner_name="Maya Lindqvist",
-                                 max_new_tokens=max_new_tokens, seed=7))
+                                 max_new_tokens=max_new_tokens, seed=7, backend=backend))
     for path in (demo_x_archive(), REPO / "demo" / "blog"):
         ingest_path(path, detect_importer(path), ws.sessions)
     with ws.vector_store() as store:
@@ -55,7 +55,7 @@ def main() -> None:
     parser.add_argument("--platform", default="linkedin")
     parser.add_argument("--max-new-tokens", type=int, default=160)
     args = parser.parse_args()
-    ws = demo_workspace(args.max_new_tokens)
+    ws = demo_workspace(args.max_new_tokens, backend="transformers")  # the baseline is model.generate
     backend = ws.backend()
     with ws.vector_store() as store:
         writer = ws.writer(store, backend)

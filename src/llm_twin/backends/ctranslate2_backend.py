@@ -112,6 +112,12 @@ class CTranslate2Backend:
             self._end_tokens = [self._tokenizer.eos_token]
             self.load_seconds = time.perf_counter() - started
 
+    def prepare(self) -> Path:
+        """Convert now if needed, without loading: a finished training run is made ready to serve
+        while its job still runs, so the first draft does not wait for it."""
+        device = resolve_ct2_device(self.device)
+        return self._converted(resolve_compute_type(self.compute_type, device))
+
     def _new_generator(self):
         return import_ctranslate2().Generator(
             str(self.model_path), device=self._device, compute_type=self.compute_type_used,
@@ -127,6 +133,12 @@ class CTranslate2Backend:
     def tokenizer(self):
         self.load()
         return self._tokenizer
+
+    @property
+    def generator(self):
+        """The loaded `ctranslate2.Generator` (e.g. `score_batch` for log-likelihoods)."""
+        self.load()
+        return self._generator
 
     @property
     def context_window(self) -> int:

@@ -110,6 +110,13 @@ class Workspace:
 
         return build_backend(self.settings, self.tuned_run(model), on_converted=self._record_ct2_path)
 
+    def prepare_model(self, model: str) -> None:
+        """Ready a run for the configured backend now (CTranslate2 converts it once)."""
+        backend = self.backend(model)
+        prepare = getattr(backend, "prepare", None)
+        if prepare is not None:
+            prepare()
+
     def backend_choice(self, model: str | None = None):
         """Which backend generates for the model in use, and why (`twin status`)."""
         from llm_twin.backends.factory import choose_backend

@@ -151,6 +151,8 @@ def train(twin: TwinService, spec: TrainJob, job: Job) -> dict[str, Any]:
     if run is None:
         raise ValueError("Training produced no run.")
     if spec.use:
+        job.progress(stage="preparing the new model to serve")
+        ws.prepare_model(run.id)
         with ws.sessions() as session:
             use_run(session, run.id)
     return {"run_id": run.id, "kind": run.kind, "metrics": run.metrics, "used": spec.use}
