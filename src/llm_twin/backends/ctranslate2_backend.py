@@ -97,7 +97,6 @@ class CTranslate2Backend:
             if self._generator is not None:
                 return
             started = time.perf_counter()
-            ctranslate2 = import_ctranslate2()
             device = resolve_ct2_device(self.device)
             compute_type = resolve_compute_type(self.compute_type, device)
             try:

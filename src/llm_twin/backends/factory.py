@@ -54,14 +54,11 @@ def _ct2_hint() -> str:
 def build_backend(settings: TwinSettings, active_run: TrainingRun | None = None, *,
                   on_converted: Callable[[str, str], None] | None = None) -> Backend:
     """The backend `choose_backend` picks; `active_run` is the registry run in use (None = the
-    base model). `on_converted(run_id, path)` hears where CTranslate2 converted a run. Nothing is loaded
-    here."""
-    builders = {"ctranslate2": _ctranslate2, "transformers": _transformers, "llamacpp": _llamacpp,
-                "openai": _openai}
-    name = choose_backend(settings, active_run).name
-    if name == "ctranslate2":
-        return _ctranslate2(settings, active_run, on_converted)
-    return builders[name](settings, active_run)
+    base model). `on_converted(run_id, path)` hears where CTranslate2 converted a run. Nothing is
+    loaded here."""
+    builders = {"ctranslate2": lambda s, run: _ctranslate2(s, run, on_converted),
+                "transformers": _transformers, "llamacpp": _llamacpp, "openai": _openai}
+    return builders[choose_backend(settings, active_run).name](settings, active_run)
 
 
 def _ctranslate2(settings: TwinSettings, active_run: TrainingRun | None,

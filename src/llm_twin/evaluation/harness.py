@@ -116,13 +116,15 @@ def run_evaluation(ws: Workspace, config: EvalConfig, *, on_total: Callable[[int
 
     generated: dict[tuple[str, bool], ArmOutputs] = {}
     model_ids: dict[str, str] = {}
+    backends_used: dict[str, str] = {}
     perplexities: dict[str, float | None] = {}
     for model in sorted({s.model for s in systems}):
         run_id = "base" if model == "base" else tuned_run.id
         backend = ws.backend(run_id)
-        say(f"Generating with {backend.model_id} ({model})…")
+        say(f"Generating with {backend.model_id} ({model}) on {backend.name}…")
         backend.load()
         model_ids[model] = backend.model_id
+        backends_used[model] = backend.name
         if model == "base":
             _fill_base_generations(backend, data, ws, config, notes, say)
         if needs_ranker and scorer is None:
@@ -152,7 +154,7 @@ def run_evaluation(ws: Workspace, config: EvalConfig, *, on_total: Callable[[int
     return EvalResult(
         dataset_id=data.dataset_id,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        config=_config_dict(config, k, impostor),
+        config={**_config_dict(config, k, impostor), "backends": backends_used},
         prompts=[{"idea": p.idea, "platform": p.platform, "document_id": p.document_id,
                   "created_at": p.created_at.isoformat() if p.created_at else None,
                   "answer": p.answer,
