@@ -49,6 +49,7 @@ class DpoConfig:
     early_stopping_patience: int = 3
     seed: int = 42
     gradient_checkpointing: bool = False
+    precision: str = "auto"  # as SftConfig.precision
     warmup: float = 0.1
     report_to: str = "auto"
 
@@ -153,7 +154,7 @@ def _fit(settings: TwinSettings, sessions: sessionmaker[Session], config: DpoCon
     output = trainer.train(resume_from_checkpoint=plan.resume_from)
     metrics = training_metrics(trainer, output)
     if trainer.eval_dataset is not None:
-        evaluated = trainer.evaluate()
+        evaluated = _final_evaluation(trainer) or trainer.evaluate()
         metrics.update(eval_loss=evaluated["eval_loss"],
                        eval_reward_accuracy=evaluated.get("eval_rewards/accuracies"),
                        eval_reward_margin=evaluated.get("eval_rewards/margins"))
@@ -163,6 +164,19 @@ def _fit(settings: TwinSettings, sessions: sessionmaker[Session], config: DpoCon
     if evaluation.heldout:
         metrics.update(_perplexities(settings, parent, trainer.model, tokenizer, plan, config, evaluation))
     return {**metrics, "train_pairs": len(trainer.train_dataset), "parent_id": parent.id}
+
+
+def _final_evaluation(trainer) -> dict[str, Any] | None:
+    """The evaluation the Trainer logged at the run's last step, when the model it measured is the
+    one kept (no earlier best checkpoint loaded): evaluating it again would repeat the same pass."""
+    state = trainer.state
+    last = next((e for e in reversed(state.log_history) if "eval_loss" in e), None)
+    if last is None or last.get("step") != state.global_step:
+        return None
+    best = state.best_model_checkpoint
+    if best is not None and not best.endswith(f"checkpoint-{state.global_step}"):
+        return None
+    return last
 
 
 def _sft_run_perplexities(parent, plan, config) -> dict[str, Any] | None:

@@ -136,14 +136,40 @@ def report_to(choice: str) -> str | list[str]:
     return choice
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def cpu_has_native_bf16() -> bool:
+    """True on CPUs with bf16 instructions (AVX512-BF16 or AMX), where bf16 autocast speeds up the
+    matrix products; elsewhere torch emulates bf16 and it is slower than float32."""
+    import torch
+
+    cpu = getattr(torch, "cpu", None)
+    return any(bool(getattr(cpu, name, lambda: False)()) for name in
+               ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
+
+
+def resolve_precision(choice: str, device: str) -> str:
+    """"fp32" or "bf16" (autocast; the weights and the LoRA adapter stay float32 on CPU).
+    "auto": bf16 on a CUDA GPU and on CPUs with bf16 instructions, float32 elsewhere. Measured on
+    SmolLM2-135M LoRA on 2 AVX512-BF16 cores: bf16 autocast trains ~1.6x faster than float32 with
+    the same loss curve (see benchmarks/train_speed.py)."""
+    if choice not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {choice!r}.")
+    if choice != "auto":
+        return choice
+    return "bf16" if device == "cuda" or (device == "cpu" and cpu_has_native_bf16()) else "fp32"
+
+
 def trainer_arguments(config, device: str, *, has_eval: bool) -> dict[str, Any]:
     """TrainingArguments shared by SFT and DPO: steps, batches, precision, eval and checkpoints."""
     stop_early = has_eval and config.early_stopping_patience > 0
+    precision = resolve_precision(getattr(config, "precision", "auto"), device)
     return dict(
         learning_rate=config.learning_rate, num_train_epochs=config.epochs, max_steps=config.max_steps,
         per_device_train_batch_size=config.batch_size, per_device_eval_batch_size=config.batch_size,
         gradient_accumulation_steps=config.grad_accumulation, warmup_steps=config.warmup,
-        gradient_checkpointing=config.gradient_checkpointing, bf16=device == "cuda",
+        gradient_checkpointing=config.gradient_checkpointing, bf16=precision == "bf16",
         use_cpu=device == "cpu", seed=config.seed, data_seed=config.seed,
         eval_strategy="steps" if has_eval else "no", eval_steps=config.eval_steps,
         save_strategy="steps", save_steps=config.eval_steps, save_total_limit=2,
@@ -155,11 +181,35 @@ def trainer_arguments(config, device: str, *, has_eval: bool) -> dict[str, Any]:
 
 
 def early_stopping(config, has_eval: bool) -> list:
-    if not has_eval or config.early_stopping_patience <= 0:
+    """Early stopping on the eval loss, and no lone evaluation at the end of a run (see below)."""
+    if not has_eval:
         return []
+    lone = [skip_lone_final_evaluation()]
+    if config.early_stopping_patience <= 0:
+        return lone
     from transformers import EarlyStoppingCallback
 
-    return [EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience)]
+    return [EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience), *lone]
+
+
+def skip_lone_final_evaluation():
+    """A callback that cancels the Trainer's end-of-run evaluation when the run evaluated nothing
+    before it (a run shorter than eval_steps). That pass only serves to pick the best checkpoint,
+    and there is none to pick from; the held-out pass after training measures the final model.
+    On 2 cores it cost more than the training itself on short runs (a 132-sample test split:
+    512 s after 250 s of six steps). Runs that did evaluate keep it, so the best checkpoint is
+    still chosen among all of them."""
+    from transformers import TrainerCallback
+
+    class SkipLoneFinalEvaluation(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            at_cadence = state.eval_steps and state.global_step % state.eval_steps == 0
+            evaluated = state.best_metric is not None or any("eval_loss" in e for e in state.log_history)
+            if state.global_step >= state.max_steps and not at_cadence and not evaluated:
+                control.should_evaluate = False
+            return control
+
+    return SkipLoneFinalEvaluation()
 
 
 def quiet_printer(trainer) -> None:

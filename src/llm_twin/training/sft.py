@@ -3,7 +3,8 @@
 Samples are tokenised by `chat_tokens` (the serving chat template; loss on the assistant's words
 and their end-of-turn token) and handed to SFTTrainer already prepared. Checkpoints go to
 `<workspace>/models/<run-id>/checkpoints` (resumable), the adapter to `.../adapter`.
-On a CUDA GPU training runs in bf16, and `qlora=True` loads the base in 4 bits (bitsandbytes).
+Precision "auto" trains with bf16 autocast on a CUDA GPU and on CPUs with bf16 instructions
+(AVX512-BF16, AMX), float32 elsewhere; `qlora=True` loads the base in 4 bits (bitsandbytes).
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class SftConfig:
     seed: int = 42
     packing: bool = False
     qlora: bool = False
-    gradient_checkpointing: bool = False  # saves GPU memory on big models; ~20% slower
+    gradient_checkpointing: bool = False  # saves memory on big models; slower here (measured)
+    precision: str = "auto"  # "auto" (bf16 autocast on CUDA and bf16-capable CPUs), "fp32", "bf16"
     warmup: float = 0.03  # share of the steps
     report_to: str = "auto"  # MLflow when installed; "none" turns it off
 
