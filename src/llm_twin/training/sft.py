@@ -134,7 +134,7 @@ def build_trainer(settings: TwinSettings, config: SftConfig, plan: TrainingPlan,
     if len(train_data) == 0:
         raise ValueError(f"No training sample keeps any of its answer within max_length="
                          f"{config.max_length} tokens (the prompt alone fills it); raise max_length.")
-    eval_data = tokenized_dataset(tokenizer, test, config.max_length) if test else None
+    eval_data = by_length(tokenized_dataset(tokenizer, test, config.max_length)) if test else None
     args = TrlSftConfig(output_dir=str(plan.checkpoints), max_length=config.max_length,
                         packing=config.packing, eval_packing=False,
                         **trainer_arguments(config, device, has_eval=eval_data is not None))
@@ -143,6 +143,13 @@ def build_trainer(settings: TwinSettings, config: SftConfig, plan: TrainingPlan,
                          callbacks=[*early_stopping(config, eval_data is not None), *callbacks])
     quiet_printer(trainer)
     return trainer, tokenizer, test
+
+
+def by_length(data):
+    """Samples sorted by length: evaluation batches of similar lengths carry less padding (15% fewer
+    positions on brandur_fragments' test split at batch 4) for the same samples."""
+    lengths = [len(ids) for ids in data["input_ids"]]
+    return data.select(sorted(range(len(lengths)), key=lengths.__getitem__))
 
 
 def _fit(settings: TwinSettings, config: SftConfig, plan: TrainingPlan, callbacks: Sequence,
