@@ -18,7 +18,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from llm_twin.backends.model_source import ModelLocation
 
@@ -137,16 +139,24 @@ def is_current(folder: Path, key: str) -> bool:
         return False
 
 
-def convert(make_source: Callable[[Path], Path], out: Path, *, key: str, quantization: str,
-            label: str) -> Path:
+@dataclass
+class ConversionSource:
+    """What to convert: a transformers folder (config and tokenizer at least) and, when the weights
+    are already in memory (a run's merged model), that model, so they are not written and read
+    back."""
+
+    folder: Path
+    model: Any = None
+
+
+def convert(make_source: Callable[[Path], ConversionSource], out: Path, *, key: str,
+            quantization: str, label: str) -> Path:
     """Convert into `out` unless it already holds the conversion of `key`. `make_source(scratch)`
-    returns the transformers folder to convert: an existing one (the cached base), or weights it
-    writes into the scratch folder (a run's merged model). One progress line on stderr: it runs
-    once per model and takes seconds."""
+    gives the source: an existing folder (the cached base), or a merged model with its config and
+    tokenizer saved in the scratch folder. One progress line on stderr: it runs once per model and
+    takes seconds."""
     if is_current(out, key):
         return out
-    from ctranslate2.converters import TransformersConverter
-
     started = time.perf_counter()
     print(f"Converting {label} for CTranslate2 ({quantization}), once…", file=sys.stderr, flush=True)
     partial = out.with_name(out.name + ".partial")
@@ -154,10 +164,9 @@ def convert(make_source: Callable[[Path], Path], out: Path, *, key: str, quantiz
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="twin-ct2-", dir=out.parent) as scratch:
         source = make_source(Path(scratch))
-        copies = [name for name in TOKENIZER_FILES if (source / name).exists()]
-        TransformersConverter(str(source), copy_files=copies).convert(
-            str(partial), quantization=quantization, force=True)
-        window = _context_window(source)
+        copies = [name for name in TOKENIZER_FILES if (source.folder / name).exists()]
+        _converter(source, copies).convert(str(partial), quantization=quantization, force=True)
+        window = _context_window(source.folder)
     (partial / MARKER).write_text(json.dumps({"key": key, "label": label, "quantization": quantization,
                                               "context_window": window}), encoding="utf-8")
     shutil.rmtree(out, ignore_errors=True)
@@ -165,6 +174,17 @@ def convert(make_source: Callable[[Path], Path], out: Path, *, key: str, quantiz
     print(f"Converted {label} in {time.perf_counter() - started:.0f} s → {out}", file=sys.stderr,
           flush=True)
     return out
+
+
+def _converter(source: ConversionSource, copies: list[str]):
+    from ctranslate2.converters import TransformersConverter
+
+    class InMemoryConverter(TransformersConverter):
+        def load_model(self, model_class, model_name_or_path, **kwargs):
+            return source.model
+
+    converter_class = TransformersConverter if source.model is None else InMemoryConverter
+    return converter_class(str(source.folder), copy_files=copies)
 
 
 def _context_window(source: Path) -> int | None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from llm_twin.backends.base import (BackendError, Generation, GenerationParams, GenerationStream,
                                     Message)
-from llm_twin.backends.ct2_convert import convert, source_key, weight_files
+from llm_twin.backends.ct2_convert import ConversionSource, convert, source_key, weight_files
 from llm_twin.backends.model_source import ModelLocation, ModelNotFoundError, locate_model
 
 TOP_K = 50  # transformers' default for sampling, which the other backends use
@@ -273,7 +273,8 @@ def _context_window(folder: Path) -> int:
 
 
 # -- conversions ----------------------------------------------------------------------------------
-def base_ct2_folder(location: ModelLocation, cache_dir: Path | None, compute_type: str) -> tuple[Path, str, Callable]:
+def base_ct2_folder(location: ModelLocation, cache_dir: Path | None,
+                    compute_type: str) -> tuple[Path, str, Callable]:
     """(folder, key, make_source) of the base model's conversion in the cache."""
     from llm_twin.backends.transformers_backend import local_weights
 
@@ -287,8 +288,8 @@ def base_ct2_folder(location: ModelLocation, cache_dir: Path | None, compute_typ
     else:  # a hub id: converted from what transformers downloads for it
         key = source_key([], compute_type, extra=location.name_or_path)
 
-    def make_source(_scratch: Path) -> Path:
-        return Path(local_weights(location, cache_root).name_or_path)
+    def make_source(_scratch: Path) -> ConversionSource:
+        return ConversionSource(Path(local_weights(location, cache_root).name_or_path))
 
     return cache_root / "ct2" / f"{stem}-{compute_type}", key, make_source
 
@@ -316,15 +317,15 @@ def ensure_run_converted(run, cache_dir: Path | None, compute_type: str, *,
     folder = Path(run.adapter_path).parent / f"ct2-{compute_type}"
     options = LoadOptions(cache_dir=cache_dir or _default_cache(), device="cpu")
 
-    def make_source(scratch: Path) -> Path:
+    def make_source(scratch: Path) -> ConversionSource:
         import torch
 
         from llm_twin.training.loading import load_tuned_model
 
         model, tokenizer = load_tuned_model(run, options, dtype=torch.float32)
-        model.save_pretrained(scratch)
+        model.config.save_pretrained(scratch)
         tokenizer.save_pretrained(scratch)
-        return scratch
+        return ConversionSource(scratch, model)
 
     converted = convert(make_source, folder, key=key, quantization=compute_type,
                         label=f"model {run.id}")

@@ -147,12 +147,12 @@ def _write_formats(run, settings, folder: Path, formats, gguf_types, owner, mode
 
 def _write_ct2(model, tokenizer, out: Path, ct2_type: str, model_id: str) -> Path:
     """The merged model converted for CTranslate2, with its tokenizer and chat template."""
-    from llm_twin.backends.ct2_convert import convert
+    from llm_twin.backends.ct2_convert import ConversionSource, convert
 
-    def save_merged(scratch: Path) -> Path:
-        model.save_pretrained(scratch)
+    def save_merged(scratch: Path) -> ConversionSource:
+        model.config.save_pretrained(scratch)
         tokenizer.save_pretrained(scratch)
-        return scratch
+        return ConversionSource(scratch, model)
 
     return convert(save_merged, out, key=f"export:{model_id}", quantization=ct2_type,
                    label=f"{model_id} (export)")
