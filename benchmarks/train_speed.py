@@ -177,7 +177,8 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=None, help="dequantised model cache")
     parser.add_argument("--only", choices=["sft", "dpo"], default=None)
     parser.add_argument("--skip", nargs="*", default=[],
-                        help="variants to skip: fp32 checkpointing packing trl-defaults trl-matched")
+                        help="variants to skip: fp32 checkpointing packing trl-defaults trl-matched "
+                             "dpo-checkpointing")
     args = parser.parse_args()
 
     settings = corpus_workspace(args.corpora / args.corpus, args.owner, args.cache_dir, args.workspace,
@@ -200,7 +201,7 @@ def main() -> None:
         skipped = {"fp32": "twin, fp32", "checkpointing": checkpointing, "packing": "twin + packing",
                    "trl-defaults": "TRL defaults", "trl-matched": "TRL, fp32, no checkpointing"}
         for name in args.skip:
-            variants.pop(skipped[name], None)
+            variants.pop(skipped.get(name), None)
         sft_runs = alternate(variants, args.repeats)
         table(f"SFT, {args.corpus}: {args.steps} steps x batch {args.batch_size}, max_length {args.max_length}, "
               f"LoRA r=16 all linear, SmolLM2-135M, CPU, {args.repeats} runs each (order alternated)",
@@ -215,7 +216,7 @@ def main() -> None:
         variants = {"twin dpo": lambda: twin_dpo(settings, dpo_config, parent),
                     "TRL DPO defaults": lambda: plain_dpo(settings, dpo_config, parent),
                     other: lambda: twin_dpo(settings, flipped, parent)}
-        if "checkpointing" in args.skip:
+        if "dpo-checkpointing" in args.skip:
             variants.pop(other)
         dpo_runs = alternate(variants, args.repeats)
         pairs = len(load_preferences(resolve_build(settings.workspace).path(PREFERENCE_TRAIN)))
