@@ -70,6 +70,19 @@ class TextStream(Iterator[str], Generic[ResultT]):
 GenerationStream = TextStream  # a backend's stream: TextStream[Generation]
 
 
+class TokenizerPrompts:
+    """`count_tokens` and `render_prompt` through a Hugging Face tokenizer's own chat template, for
+    the backends that hold one as `self.tokenizer` (transformers, CTranslate2)."""
+
+    tokenizer: object
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def render_prompt(self, messages: list[Message]) -> str:
+        return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+
 class Backend(Protocol):
     name: str  # "ctranslate2", "transformers", "llamacpp", "openai": logged with each generation
     model_id: str

@@ -21,7 +21,7 @@ from collections.abc import Callable, Generator as PyGenerator, Sequence
 from pathlib import Path
 
 from llm_twin.backends.base import (BackendError, Generation, GenerationParams, GenerationStream,
-                                    Message)
+                                    Message, TokenizerPrompts)
 from llm_twin.backends.ct2_convert import ConversionSource, convert, source_key, weight_files
 from llm_twin.backends.model_source import ModelLocation, ModelNotFoundError, locate_model
 
@@ -62,7 +62,7 @@ def resolve_compute_type(compute_type: str, device: str) -> str:
     return compute_type
 
 
-class CTranslate2Backend:
+class CTranslate2Backend(TokenizerPrompts):
     """Loads (and converts, the first time) lazily; `load_seconds` includes a conversion."""
 
     name = "ctranslate2"
@@ -144,13 +144,7 @@ class CTranslate2Backend:
         self.load()
         return _context_window(self.model_path)
 
-    # -- prompting -----------------------------------------------------------------------------
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def render_prompt(self, messages: list[Message]) -> str:
-        return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-
+    # -- prompting (count_tokens and render_prompt: TokenizerPrompts) ----------------------------
     def _prompt_tokens(self, messages: list[Message]) -> list[str]:
         ids = self._tokenizer(self.render_prompt(messages), add_special_tokens=False)["input_ids"]
         return self._tokenizer.convert_ids_to_tokens(ids)

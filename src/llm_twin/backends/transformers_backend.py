@@ -7,12 +7,13 @@ import shutil
 import time
 from pathlib import Path
 
-from llm_twin.backends.base import Generation, GenerationParams, GenerationStream, Message
+from llm_twin.backends.base import (Generation, GenerationParams, GenerationStream, Message,
+                                    TokenizerPrompts)
 from llm_twin.backends.model_source import (ModelLocation, ModelNotFoundError, dequantised_cache_dir,
                                             is_complete_cache, locate_model)
 
 
-class TransformersBackend:
+class TransformersBackend(TokenizerPrompts):
     """Loads lazily; `load_seconds` tells how long the load took (for `twin write --timings`)."""
 
     name = "transformers"
@@ -83,13 +84,6 @@ class TransformersBackend:
     def context_window(self) -> int:
         self.load()
         return int(getattr(self._model.config, "max_position_embeddings", 2048) or 2048)
-
-    # -- prompting -----------------------------------------------------------------------
-    def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
-
-    def render_prompt(self, messages: list[Message]) -> str:
-        return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
     # -- generation ----------------------------------------------------------------------
     def generate(self, conversations: list[list[Message]], params: GenerationParams) -> list[Generation]:
