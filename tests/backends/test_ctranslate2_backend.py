@@ -57,7 +57,7 @@ def test_the_conversion_is_cached_with_its_source_key_and_tokenizer(backend):
     assert folder.parent == MODEL_CACHE / "ct2" and folder.name.endswith("-int8")
     assert marker["quantization"] == "int8" and len(marker["key"]) == 16
     assert (folder / "model.bin").exists() and (folder / "tokenizer.json").exists()
-    assert not folder.with_name(folder.name + ".partial").exists()
+    assert not list(folder.parent.glob(folder.name + ".partial*"))
     assert backend.context_window == 8192
     again = CTranslate2Backend("smollm2", cache_dir=MODEL_CACHE)
     again.load()  # no second conversion: the same folder, untouched
@@ -162,6 +162,29 @@ def test_stream_batch_rows_stop_at_their_own_limits(backend):
     assert 0 < results[1].completion_tokens <= 25
     alone = backend.generate([chat(PROMPTS[1])], GenerationParams(max_new_tokens=25, temperature=0.0))
     assert results[1].text == alone[0].text
+
+
+def test_a_conversion_killed_midway_is_cleaned_up_and_redone(tmp_path):
+    from llm_twin.backends.ct2_convert import ConversionSource, convert
+
+    base = CTranslate2Backend("smollm2", cache_dir=MODEL_CACHE)
+    base.load()
+    out = tmp_path / "ct2-copy"
+    abandoned = tmp_path / "ct2-copy.partial-999999999"  # a pid that cannot be alive
+    abandoned.mkdir()
+    (abandoned / "model.bin").write_bytes(b"half")
+    source = ConversionSource(_dequantised(base))  # the float weights the base was converted from
+    convert(lambda scratch: source, out, key="k1", quantization="int8", label="copy")
+    assert not abandoned.exists() and (out / "model.bin").exists()
+    stamp = (out / "model.bin").stat().st_mtime_ns
+    convert(lambda scratch: source, out, key="k1", quantization="int8", label="copy")
+    assert (out / "model.bin").stat().st_mtime_ns == stamp  # same key: kept
+
+
+def _dequantised(backend) -> Path:
+    from llm_twin.backends.model_source import dequantised_cache_dir
+
+    return dequantised_cache_dir(MODEL_CACHE, backend.location)
 
 
 def test_architecture_is_read_from_the_gguf_header_alone(tmp_path):

@@ -4,14 +4,15 @@ by what they were made from.
 A base model is converted once into `<cache_dir>/ct2/`; a fine-tuned run (its LoRA adapters merged
 into its base) beside the run, in `<run folder>/ct2-<type>/`. Each folder carries a marker with the
 key of its source (files, sizes and times, quantisation, CTranslate2 version): a changed source or
-type makes a new conversion, a crash mid-way leaves only a `.partial` folder that the next try
-replaces.
+type makes a new conversion, a crash mid-way leaves only a `.partial-<pid>` folder that the next
+conversion removes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import struct
 import sys
@@ -159,9 +160,10 @@ def convert(make_source: Callable[[Path], ConversionSource], out: Path, *, key: 
         return out
     started = time.perf_counter()
     print(f"Converting {label} for CTranslate2 ({quantization}), once…", file=sys.stderr, flush=True)
-    partial = out.with_name(out.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_partials(out)
+    partial = out.with_name(f"{out.name}.partial-{os.getpid()}")  # two processes may convert at once
+    shutil.rmtree(partial, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="twin-ct2-", dir=out.parent) as scratch:
         source = make_source(Path(scratch))
         copies = [name for name in TOKENIZER_FILES if (source.folder / name).exists()]
@@ -169,11 +171,43 @@ def convert(make_source: Callable[[Path], ConversionSource], out: Path, *, key: 
         window = _context_window(source.folder)
     (partial / MARKER).write_text(json.dumps({"key": key, "label": label, "quantization": quantization,
                                               "context_window": window}), encoding="utf-8")
-    shutil.rmtree(out, ignore_errors=True)
-    partial.rename(out)
+    _swap_in(partial, out, key)
     print(f"Converted {label} in {time.perf_counter() - started:.0f} s → {out}", file=sys.stderr,
           flush=True)
     return out
+
+
+def _remove_abandoned_partials(out: Path) -> None:
+    """Half-written conversions of processes that died (killed mid-way)."""
+    for folder in out.parent.glob(f"{out.name}.partial-*"):
+        pid = folder.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _swap_in(partial: Path, out: Path, key: str) -> None:
+    """Put a finished conversion in place; if another process finished the same one first, keep
+    theirs."""
+    if is_current(out, key):
+        shutil.rmtree(partial, ignore_errors=True)
+        return
+    shutil.rmtree(out, ignore_errors=True)
+    try:
+        partial.rename(out)
+    except OSError:
+        shutil.rmtree(partial, ignore_errors=True)
+        if not is_current(out, key):
+            raise
 
 
 def _converter(source: ConversionSource, copies: list[str]):

@@ -274,9 +274,9 @@ def base_ct2_folder(location: ModelLocation, cache_dir: Path | None,
 
     cache_root = cache_dir or _default_cache()
     stem = Path(location.gguf_file or location.name_or_path).name.replace("/", "--")
-    if location.gguf_file:
+    if location.gguf_file:  # a packaged file: its name and size, wherever it is installed
         gguf = Path(location.name_or_path) / location.gguf_file
-        key = source_key([gguf], compute_type)
+        key = source_key([], compute_type, extra=f"{gguf.name}|{gguf.stat().st_size}")
     elif Path(location.name_or_path).is_dir():
         key = source_key(weight_files(Path(location.name_or_path)), compute_type)
     else:  # a hub id: converted from what transformers downloads for it
