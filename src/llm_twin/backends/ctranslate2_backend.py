@@ -88,6 +88,8 @@ class CTranslate2Backend(TokenizerPrompts):
         self._generator = None
         self._tokenizer = None
         self._end_tokens: list[str] = []
+        self._end_ids: set[int] = set()
+        self._context_window = 2048
         self._lock = threading.Lock()
         self._sampled = False  # whether the generator's worker has seeded its sampler yet
 
@@ -109,6 +111,8 @@ class CTranslate2Backend(TokenizerPrompts):
             self._device, self.compute_type_used = device, compute_type
             self._generator = self._new_generator()
             self._end_tokens = [self._tokenizer.eos_token]
+            self._end_ids = set(self._tokenizer.convert_tokens_to_ids(self._end_tokens))
+            self._context_window = _context_window(self.model_path)
             self.load_seconds = time.perf_counter() - started
 
     def prepare(self) -> Path:
@@ -142,7 +146,7 @@ class CTranslate2Backend(TokenizerPrompts):
     @property
     def context_window(self) -> int:
         self.load()
-        return _context_window(self.model_path)
+        return self._context_window
 
     # -- prompting (count_tokens and render_prompt: TokenizerPrompts) ----------------------------
     def _prompt_tokens(self, messages: list[Message]) -> list[str]:
@@ -191,8 +195,7 @@ class CTranslate2Backend(TokenizerPrompts):
 
         self.load()
         prompts = [self._prompt_tokens(messages) for messages in conversations]
-        eos_ids = set(self._tokenizer.convert_tokens_to_ids(self._end_tokens))
-        streamer = RowStreamer(self._tokenizer, max_new_tokens, eos_ids)
+        streamer = RowStreamer(self._tokenizer, max_new_tokens, self._end_ids)
         options = {**self._options(params), "max_length": max(max_new_tokens)}
         outcome: dict = {}
 
@@ -241,8 +244,7 @@ class CTranslate2Backend(TokenizerPrompts):
             self._sampled = True
 
     def _generation(self, ids: list[int], prompt_tokens: int) -> Generation:
-        eos = set(self._tokenizer.convert_tokens_to_ids(self._end_tokens))
-        finished = bool(ids) and ids[-1] in eos
+        finished = bool(ids) and ids[-1] in self._end_ids
         if finished:
             ids = ids[:-1]
         text = self._tokenizer.decode(ids, skip_special_tokens=True).strip()
