@@ -11,7 +11,7 @@ import pytest
 from llm_twin.backends.base import GenerationParams
 from llm_twin.backends.ct2_convert import MARKER, architecture_of, gguf_architecture
 from llm_twin.backends.ctranslate2_backend import (CTranslate2Backend, ensure_run_converted,
-                                                   resolve_compute_type)
+                                                   length_groups, resolve_compute_type)
 from llm_twin.backends.model_source import bundled_smollm2
 from llm_twin.backends.transformers_backend import TransformersBackend
 from tests.conftest import MODEL_CACHE
@@ -162,6 +162,26 @@ def test_stream_batch_rows_stop_at_their_own_limits(backend):
     assert 0 < results[1].completion_tokens <= 25
     alone = backend.generate([chat(PROMPTS[1])], GenerationParams(max_new_tokens=25, temperature=0.0))
     assert results[1].text == alone[0].text
+
+
+def test_prompts_of_far_apart_lengths_run_in_separate_groups():
+    assert length_groups([300, 12, 310, 14, 900], max_new_tokens=40) == [[1, 3], [0, 2], [4]]
+    assert length_groups([10, 60], max_new_tokens=200) == [[0, 1]]
+    assert length_groups([], max_new_tokens=40) == []
+    assert length_groups([5, 9, 13], max_new_tokens=1) == [[0, 1, 2]]  # spread of 8 at least
+
+
+def test_a_batch_of_short_and_long_prompts_matches_each_prompt_alone(backend):
+    long_question = "Here are my notes: " + " ".join(["queues, vacuum, deploys, tests."] * 60) + \
+        " Write one sentence about them."
+    conversations = [chat(PROMPTS[0]), chat(long_question), chat(PROMPTS[2])]
+    together = backend.generate(conversations, GREEDY)
+    alone = [backend.generate([c], GREEDY)[0] for c in conversations]
+    assert [g.text for g in together] == [g.text for g in alone]
+    assert together[1].prompt_tokens > together[0].prompt_tokens + 200
+    run = backend.stream_batch(conversations, GREEDY, [20, 20, 20])
+    assert [stream.finish().text for stream in run.streams] == [g.text for g in alone]
+    run.join()
 
 
 def test_a_conversion_killed_midway_is_cleaned_up_and_redone(tmp_path):
