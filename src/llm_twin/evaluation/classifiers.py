@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from llm_twin.evaluation.distortion import distort_all
+
 FALSE_POSITIVE_RATE = 0.05
 DETECTOR_MAX_CHARS = 2000  # the detector reads each text's start: long articles cost, not help
 # Frequent English function words: their rates are a classic topic-independent style signal.
@@ -52,23 +54,55 @@ def style_features(texts: list[str]) -> np.ndarray:
 
 
 def _style_union(text_features):
+    """The text features (None: none) joined with the scaled style rates."""
     from sklearn.pipeline import FeatureUnion, make_pipeline
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
     style = make_pipeline(FunctionTransformer(style_features),
                           StandardScaler())
+    if text_features is None:
+        return style
     return FeatureUnion([("text", text_features), ("style", style)])
 
 
-def attribution_pipeline():
-    """Word 1-2-grams (tf-idf) + style features -> logistic regression."""
+def _tfidf(analyzer: str, ngram_range: tuple[int, int], max_features: int | None = None):
     from sklearn.feature_extraction.text import TfidfVectorizer
+
+    words = {"token_pattern": r"(?u)\b\w+\b|[^\w\s]"} if analyzer == "word" else {}
+    return TfidfVectorizer(analyzer=analyzer, ngram_range=ngram_range, sublinear_tf=True,
+                           max_features=max_features, **words)
+
+
+def _distorted(vectorizer):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    return make_pipeline(FunctionTransformer(distort_all), vectorizer)
+
+
+# The attribution classifier's candidate text features (each joined with the style rates).
+# "masked-*" read the text after distortion (content words -> their shapes), so topics the owner
+# wrote about in the training era cannot carry the decision; benchmarks/attribution_calibration.py
+# compares them.
+FEATURE_SETS = {
+    "words": lambda: _tfidf("word", (1, 2)),
+    "masked-words": lambda: _distorted(_tfidf("word", (1, 3))),
+    "masked-chars": lambda: _distorted(_tfidf("char", (2, 5), max_features=50_000)),
+    "chars": lambda: _tfidf("char", (1, 4), max_features=50_000),
+    "style": lambda: None,
+}
+ATTRIBUTION_FEATURES = "masked-chars"
+
+
+def attribution_pipeline(features: str = ATTRIBUTION_FEATURES):
+    """One of FEATURE_SETS + style features -> logistic regression."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=1, sublinear_tf=True,
-                            token_pattern=r"(?u)\b\w+\b|[^\w\s]")
-    return make_pipeline(_style_union(words),
+    if features not in FEATURE_SETS:
+        raise ValueError(f"Unknown attribution features {features!r}; choose from "
+                         f"{', '.join(FEATURE_SETS)}.")
+    return make_pipeline(_style_union(FEATURE_SETS[features]()),
                          LogisticRegression(max_iter=2000, class_weight="balanced", C=4.0))
 
 
@@ -95,13 +129,14 @@ class AttributionClassifier:
     calibration_fpr: float = 0.0  # the realised share of held-out impostors above the threshold
 
     @classmethod
-    def fit(cls, owner_texts: list[str], impostor_texts: list[str]) -> AttributionClassifier:
+    def fit(cls, owner_texts: list[str], impostor_texts: list[str], *,
+            features: str = ATTRIBUTION_FEATURES) -> AttributionClassifier:
         owner, impostor = _nonempty(owner_texts), _nonempty(impostor_texts)
         if len(owner) < 2 or len(impostor) < 2:
             raise ValueError(f"The attribution classifier needs at least 2 owner texts and 2 impostor "
                              f"texts to train on (got {len(owner)} and {len(impostor)}): build the "
                              "dataset with preferences, or pass --impostor DIR.")
-        pipeline = attribution_pipeline()
+        pipeline = attribution_pipeline(features)
         pipeline.fit(owner + impostor, [1] * len(owner) + [0] * len(impostor))
         return cls(pipeline)
 
@@ -121,6 +156,14 @@ class AttributionClassifier:
         self.calibration_size = len(values)
         self.calibration_fpr = float(np.mean(values > self.threshold))
         return self
+
+    def false_negative_rate(self, heldout_owner: list[str]) -> float:
+        """The share of the owner's own held-out texts the threshold rejects (the other side of
+        the calibration: a classifier that rejects the person measures an era, not a voice)."""
+        texts = _nonempty(heldout_owner)
+        if not texts:
+            raise ValueError("No held-out owner texts to measure the false-negative rate on.")
+        return 1.0 - self.share(texts)
 
     def attributed(self, texts: list[str]) -> list[bool]:
         return [score > self.threshold for score in self.scores(texts)]
