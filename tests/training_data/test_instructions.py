@@ -3,8 +3,8 @@ import pytest
 from llm_twin.inference.prompting import system_message, user_message
 from llm_twin.training_data.instructions import (ExtractiveInstructionWriter, InstructionStats,
                                                  ModelInstructionWriter, clean_instruction,
-                                                 instruction_messages, instruction_overlap,
-                                                 tone_hints, training_rules)
+                                                 idea_leaks, instruction_messages,
+                                                 instruction_overlap, tone_hints, training_rules)
 from llm_twin.training_data.owner_texts import OwnerText
 
 POST = ("Postgres as a job queue: SKIP LOCKED makes it trivial. We dropped Redis last month and "
@@ -17,15 +17,19 @@ def unit(text: str = POST, **kwargs) -> OwnerText:
     return OwnerText(**values)
 
 
-def test_extractive_idea_is_deterministic_and_built_from_opening_and_key_phrases():
+def test_extractive_idea_is_deterministic_and_a_skeleton_not_the_opening():
     corpus = [unit(), unit("Another post about databases and teams and habits."),
               unit("Why I write every morning before I open e-mail.")]
     writer = ExtractiveInstructionWriter().fit(corpus)
     first = writer.idea(corpus[0])
     assert first == ExtractiveInstructionWriter().fit(corpus).idea(corpus[0])
-    assert first.startswith("Postgres as a job queue: SKIP LOCKED makes it trivial.")
-    assert "key points:" in first
-    assert set(writer.key_phrases(POST)) <= set(POST.lower().replace(",", "").replace(".", "").split())
+    assert not first.lower().startswith("postgres as a job")
+    assert "postgres as a job queue" not in first.lower()
+    assert "points to make:" in first
+    assert not idea_leaks(first, POST)
+    terms = writer.key_phrases(POST) + writer.points(POST)
+    assert terms and {w for t in terms for w in t.split()} <= set(
+        POST.lower().replace(",", "").replace(".", "").replace(":", "").split())
 
 
 def test_code_ideas_name_the_definitions():
@@ -33,6 +37,7 @@ def test_code_ideas_name_the_definitions():
                 platform="code", kind="code", code_language="python", path="app/config.py")
     idea = ExtractiveInstructionWriter().fit([code]).idea(code)
     assert "load_config" in idea and "Cache" in idea
+    assert not idea_leaks(idea, code.text)
     messages = instruction_messages(code, idea, "Dana")
     assert messages[1]["content"].startswith("Write python code in my style for `app/config.py`")
 
@@ -89,6 +94,9 @@ def test_accept_falls_back_to_extractive_on_overlap_and_bad_shape():
     fallback = ExtractiveInstructionWriter().fit([post])
     writer = ModelInstructionWriter(_FixedOutputs([]), fallback, overlap_threshold=0.5)
     assert writer._accept(post, POST) == fallback.idea(post)          # copies the answer
+    four_in_a_row = "A short note on Postgres queues: we dropped Redis last month, upbeat tone."
+    assert instruction_overlap(four_in_a_row, POST) < 0.5             # few copied 3-grams, but
+    assert writer._accept(post, four_in_a_row) == fallback.idea(post)  # 5 answer words in a row
     assert writer._accept(post, "hm") == fallback.idea(post)          # not a request
     chatter = "I'm glad you're happy to help me improve my writing skills today!"
     assert writer._accept(post, chatter) == fallback.idea(post)       # assistant talk
@@ -96,9 +104,10 @@ def test_accept_falls_back_to_extractive_on_overlap_and_bad_shape():
     assert writer._accept(post, off_topic) == fallback.idea(post)     # nothing of the answer's topic
     own_words = "A short upbeat note on replacing Redis with a Postgres-backed job queue."
     assert writer._accept(post, own_words) == own_words
-    assert writer.stats == InstructionStats(generated=5, rejected_overlap=1, rejected_shape=2,
+    assert writer.stats == InstructionStats(generated=6, rejected_overlap=2, rejected_shape=2,
                                             rejected_off_topic=1)
-    assert writer.stats.rejected_share == pytest.approx(4 / 5)
+    assert writer.stats.rejected_share == pytest.approx(5 / 6)
+    assert not idea_leaks(fallback.idea(post), POST)
 
 
 @pytest.mark.models
@@ -111,5 +120,7 @@ def test_model_writer_with_the_real_default_model(generation_backend):
     assert len(ideas) == 2 and all(idea.strip() for idea in ideas)
     assert writer.stats.generated == 2
     accepted = [i for i, idea in enumerate(ideas) if idea != writer.fallback.idea(posts[i])]
-    for i in accepted:  # whatever the model wrote and we kept does not copy the answer
+    for i, idea in enumerate(ideas):  # kept or fallen back, no idea copies its answer
+        assert not idea_leaks(idea, posts[i].text, 0.5)
+    for i in accepted:
         assert instruction_overlap(ideas[i], posts[i].text) <= 0.5

@@ -1,9 +1,11 @@
 """Instructions for the owner's real texts (back-translation): what a person would have asked for.
 
 Two writers share one protocol. `ModelInstructionWriter` asks the configured backend for a short
-request that does not copy the answer, and rejects any that shares too many word 3-grams with it;
-`ExtractiveInstructionWriter` builds a skeleton from the opening idea and key phrases, deterministic,
-and is the fallback for every rejection. The instruction ends up in the same user message that
+request that does not copy the answer; `ExtractiveInstructionWriter` builds a skeleton idea (the
+title or the text's most specific terms, the points to make, tone hints), deterministic, and is the
+fallback for every rejection. Both obey one rule (`idea_leaks`): an idea a person would type never
+holds 4 or more of the answer's words in a row, nor many of its word 3-grams, so training never
+teaches "copy the prompt and extend it". The instruction ends up in the same user message that
 `twin write` sends, so training and serving prompts have one shape.
 """
 
@@ -11,8 +13,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
-from collections.abc import Callable, Sequence
+import statistics
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -23,8 +27,11 @@ from llm_twin.inference.prompting import (code_request, commit_message_request, 
 from llm_twin.training_data.owner_texts import COMMIT_MESSAGE, OwnerText
 from llm_twin.training_data.quality import prose_of, shingles, words
 
-OPENING_WORDS = 12
-KEY_PHRASES = 4
+TOPIC_TERMS = 3
+POINTS = 4
+TERMS_PER_CONTENT_WORDS = 3  # a short text gets at most one term per 3 distinct content words
+MAX_SHARED_RUN = 3  # 4 answer words in a row in an idea is copying, not an idea
+DEFAULT_OVERLAP_THRESHOLD = 0.5  # the default of `instruction_overlap_threshold`
 MODEL_SOURCE_CHARS = 700  # the gist is enough; prompt prefill dominates the time on a CPU
 MODEL_INSTRUCTION_TOKENS = 60
 MAX_INSTRUCTION_WORDS = 40
@@ -49,6 +56,9 @@ themselves then there there's these they they're this those through to too under
 we we're we've were what when where which while who whom why will with would you you're your yours
 yourself yourselves get got one like much many even still way thing things lot make made use used
 using new good well back via us since yet don't can't didn't doesn't isn't won't
+almost often always never ever every another others around across along already though although
+however perhaps maybe quite rather enough less least actually probably pretty sure able kind little
+great big small first second third last next two three four five six seven eight nine ten
 """.split())
 
 
@@ -111,21 +121,116 @@ def round_length(chars: int) -> int:
     return max(step, int(round(chars / step)) * step)
 
 
+# -- the overlap rule every idea obeys ------------------------------------------------------
+
+@dataclass(frozen=True)
+class IdeaOverlap:
+    """How much of the answer an idea gives away."""
+
+    trigram_share: float  # share of the idea's word 3-grams found in the answer
+    longest_run: int      # most answer words the idea holds in a row
+
+
+class _AnswerIndex:
+    """The answer's words, indexed once, so many candidate ideas are checked cheaply."""
+
+    def __init__(self, answer: str) -> None:
+        self.trigrams = shingles(answer)
+        self.positions: dict[str, list[int]] = defaultdict(list)
+        for position, word in enumerate(words(answer)):
+            self.positions[word].append(position)
+
+    def overlap(self, idea: str) -> IdeaOverlap:
+        mine = shingles(idea)
+        share = len(mine & self.trigrams) / len(mine) if mine else 0.0
+        return IdeaOverlap(share, self.longest_run(words(idea)))
+
+    def longest_run(self, idea_words: Sequence[str]) -> int:
+        """Longest common run of words (longest common substring over words)."""
+        best = 0
+        previous: dict[int, int] = {}  # answer position -> run length ending there
+        for word in idea_words:
+            current = {j: previous.get(j - 1, 0) + 1 for j in self.positions.get(word, ())}
+            best = max(best, *current.values(), 0)
+            previous = current
+        return best
+
+
+def idea_answer_overlap(idea: str, answer: str) -> IdeaOverlap:
+    """Measure one (idea, answer) pair; case and punctuation are ignored."""
+    return _AnswerIndex(answer).overlap(idea)
+
+
+def instruction_overlap(instruction: str, answer: str) -> float:
+    """Share of the instruction's word 3-grams that appear in the answer (0 = none copied)."""
+    return idea_answer_overlap(instruction, answer).trigram_share
+
+
+def idea_leaks(idea: str, answer: str, threshold: float = DEFAULT_OVERLAP_THRESHOLD) -> bool:
+    """The one rule for every instruction: no run of 4+ answer words, at most `threshold` of its
+    word 3-grams shared with the answer (`instruction_overlap_threshold`)."""
+    return _breaks_rule(_AnswerIndex(answer).overlap(idea), threshold)
+
+
+def _breaks_rule(overlap: IdeaOverlap, threshold: float) -> bool:
+    return overlap.longest_run > MAX_SHARED_RUN or overlap.trigram_share > threshold
+
+
+@dataclass(frozen=True)
+class OverlapSummary:
+    """Idea-to-answer overlap over a set of samples (what a dataset card reports)."""
+
+    ideas: int = 0
+    mean_trigram_share: float = 0.0
+    mean_longest_run: float = 0.0
+    max_longest_run: int = 0
+    copied_runs: int = 0  # ideas holding MAX_SHARED_RUN + 1 or more answer words in a row
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"ideas": self.ideas, "mean_trigram_share": self.mean_trigram_share,
+                "mean_longest_run": self.mean_longest_run, "max_longest_run": self.max_longest_run,
+                "copied_runs": self.copied_runs}
+
+
+def summarize_overlaps(overlaps: Iterable[IdeaOverlap]) -> OverlapSummary:
+    overlaps = list(overlaps)
+    if not overlaps:
+        return OverlapSummary()
+    runs = [o.longest_run for o in overlaps]
+    return OverlapSummary(
+        ideas=len(overlaps),
+        mean_trigram_share=round(statistics.fmean(o.trigram_share for o in overlaps), 4),
+        mean_longest_run=round(statistics.fmean(runs), 2), max_longest_run=max(runs),
+        copied_runs=sum(run > MAX_SHARED_RUN for run in runs))
+
+
 # -- extractive ------------------------------------------------------------------------------
+
+_CLAUSE_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”|/]+|\n")
+# A term word keeps its hyphens ("cross-post"), drops Markdown's emphasis underscores.
+_TERM_WORD = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")
+_POSSESSIVE = re.compile(r"['’]s$")
+# How each part of a skeleton idea is written; parts appear in this order.
+_SLOTS = {"topic": "{}", "defines": "defines {}", "size": "{}", "points": "points to make: {}",
+          "tone": "keep it {}"}
+_GENERIC_IDEAS = ("a text in my usual style", "a text")  # when every specific part would leak
+
 
 @dataclass
 class ExtractiveInstructionWriter:
-    """Opening idea + key phrases + tone hints, from the text itself. Deterministic."""
+    """Title or most specific terms + points to make + tone hints, from the text itself; never the
+    text's own wording (see `idea_leaks`). Deterministic."""
 
     name: str = "extractive"
+    overlap_threshold: float = DEFAULT_OVERLAP_THRESHOLD
     _document_frequency: Counter[str] = field(default_factory=Counter)
     _documents: int = 0
 
     def fit(self, units: Sequence[OwnerText]) -> ExtractiveInstructionWriter:
-        """Learn word rarity over the owner's texts, so key phrases are what is specific to one."""
+        """Learn term rarity over the owner's texts, so key terms are what is specific to one."""
         self._document_frequency = Counter()
         for unit in units:
-            self._document_frequency.update(set(_content_words(unit.text)))
+            self._document_frequency.update({term for term, _ in _term_occurrences(unit.text)})
         self._documents = len(units)
         return self
 
@@ -135,49 +240,141 @@ class ExtractiveInstructionWriter:
         return [self.idea(unit) for unit in units]
 
     def idea(self, unit: OwnerText) -> str:
-        if unit.kind == "code":
-            return self._code_idea(unit)
-        skeleton = _opening_idea(unit.text)
-        if unit.title and unit.kind in ("article", "paper"):
-            skeleton = f"“{unit.title.strip()}”: {skeleton}"
-        phrases = self.key_phrases(unit.text)
-        parts = [skeleton]
-        if phrases:
-            parts.append("key points: " + ", ".join(phrases))
-        tone = tone_hints(unit.text)
-        if tone:
-            parts.append("keep it " + ", ".join(tone))
-        return "; ".join(parts)
+        answer = _AnswerIndex(unit.text)
+        parts = self._code_parts(unit) if unit.kind == "code" else self._prose_parts(unit, answer)
+        return _compose_within_rule(parts, answer, self.overlap_threshold)
 
-    def key_phrases(self, text: str, count: int = KEY_PHRASES) -> list[str]:
-        terms = _content_words(text)
-        if not terms:
+    def key_phrases(self, text: str, count: int = TOPIC_TERMS) -> list[str]:
+        """The text's most specific words and word pairs, in the order the text mentions them."""
+        occurrences = _term_occurrences(text)
+        best = _pick(_ranked(self._scores(occurrences)), set(), count)
+        first = {term: position for term, position in reversed(occurrences)}
+        return sorted(best, key=first.__getitem__)
+
+    def points(self, text: str, exclude: Iterable[str] = (), count: int = POINTS) -> list[str]:
+        """One term per stretch of the text (up to `count` stretches, as many as it has sentences):
+        the outline of what it says, in order."""
+        occurrences = _term_occurrences(text)
+        if not occurrences or count < 1:
             return []
-        frequency = Counter(terms)
-        opening = set(_content_words(_opening_idea(text)))
-        scores = {term: tf * math.log((1 + self._documents) / (1 + self._document_frequency[term]))
-                  for term, tf in frequency.items() if term not in opening}
-        best = sorted(scores, key=lambda term: (-scores[term], terms.index(term)))[:count]
-        return sorted(best, key=terms.index)  # in the order the text mentions them
+        scores = self._scores(occurrences)
+        sentences = sum(1 for s in _SENTENCE.split(prose_of(text)) if s.strip())
+        stretches = max(1, min(count, sentences))
+        length = occurrences[-1][1] + 1
+        taken = {word for term in exclude for word in term.split()}
+        chosen: list[str] = []
+        for stretch in range(stretches):
+            here = dict.fromkeys(term for term, position in occurrences
+                                 if position * stretches // length == stretch)
+            chosen += _pick(_ranked({term: scores[term] for term in here}), taken, 1)
+        return chosen
 
-    def _code_idea(self, unit: OwnerText) -> str:
-        names = list(dict.fromkeys(_DEFINITION.findall(unit.text)))[:KEY_PHRASES]
-        what = f"defines {', '.join(names)}" if names else "a small module"
-        return f"{what} ({len(unit.text.splitlines())} lines)"
+    def _scores(self, occurrences: Sequence[tuple[str, int]]) -> dict[str, float]:
+        counts = Counter(term for term, _ in occurrences)  # in order of first mention
+        return {term: (1 + math.log(tf)) * self._idf(term) for term, tf in counts.items()}
+
+    def _idf(self, term: str) -> float:
+        return math.log((1 + self._documents) / (1 + self._document_frequency[term])) + 1
+
+    def _prose_parts(self, unit: OwnerText, answer: _AnswerIndex) -> list[tuple[str, str]]:
+        budget = max(1, len(set(_content_words(unit.text))) // TERMS_PER_CONTENT_WORDS)
+        title = usable_title(unit)
+        if title and not _breaks_rule(answer.overlap(title), self.overlap_threshold):
+            topic = [title]
+            budget += 1
+        else:
+            topic = self.key_phrases(unit.text, min(TOPIC_TERMS, budget))
+        points = self.points(unit.text, exclude=topic, count=min(POINTS, budget - len(topic)))
+        return ([("topic", t) for t in topic] + [("points", p) for p in points]
+                + [("tone", hint) for hint in tone_hints(unit.text)])
+
+    def _code_parts(self, unit: OwnerText) -> list[tuple[str, str]]:
+        names = list(dict.fromkeys(_DEFINITION.findall(unit.text)))[:POINTS]
+        parts = [("defines", name) for name in names] or [("topic", "a small module")]
+        return [*parts, ("size", f"{len(unit.text.splitlines())} lines")]
+
+
+def usable_title(unit: OwnerText) -> str | None:
+    """The title, unless it is only the opening of the text (a title cut from the first words)."""
+    title = (unit.title or "").strip().strip('"“”').strip()
+    head = words(title)
+    if not head:
+        return None
+    body = words(prose_of(unit.text))[:len(head)]
+    if len(body) == len(head) and body[:-1] == head[:-1] and body[-1].startswith(head[-1]):
+        return None
+    return title
+
+
+def _compose_within_rule(parts: Sequence[tuple[str, str]], answer: _AnswerIndex,
+                         threshold: float) -> str:
+    """Add the parts in order, dropping any whose addition would break the overlap rule."""
+    kept: list[tuple[str, str]] = []
+    for part in parts:
+        if not _breaks_rule(answer.overlap(_render([*kept, part])), threshold):
+            kept.append(part)
+    if kept:
+        return _render(kept)
+    for generic in _GENERIC_IDEAS:
+        if not _breaks_rule(answer.overlap(generic), threshold):
+            return generic
+    return _GENERIC_IDEAS[-1]  # two words: only an answer of exactly those words matches them
+
+
+def _render(parts: Sequence[tuple[str, str]]) -> str:
+    grouped: dict[str, list[str]] = {slot: [] for slot in _SLOTS}
+    for slot, text in parts:
+        grouped[slot].append(text)
+    return "; ".join(_SLOTS[slot].format(", ".join(values))
+                     for slot, values in grouped.items() if values)
+
+
+def _ranked(scores: dict[str, float]) -> list[str]:
+    """Best first; ties (common in short texts) go to word pairs, then to the earlier mention."""
+    return sorted(scores, key=lambda term: (-scores[term], -term.count(" ")))
+
+
+def _pick(ranked: Iterable[str], taken_words: set[str], count: int) -> list[str]:
+    """The first `count` terms sharing no word with a term already taken (updates taken_words)."""
+    chosen: list[str] = []
+    for term in ranked:
+        if len(chosen) >= count:
+            break
+        if taken_words.isdisjoint(term.split()):
+            chosen.append(term)
+            taken_words.update(term.split())
+    return chosen
+
+
+def _term_occurrences(text: str) -> list[tuple[str, int]]:
+    """(term, word position) for every content word and every pair of adjacent content words
+    within a clause, in text order."""
+    occurrences: list[tuple[str, int]] = []
+    position = 0
+    for clause in _CLAUSE_BREAK.split(prose_of(text)):
+        tokens = _term_words(clause)
+        for i, token in enumerate(tokens):
+            if _is_content(token):
+                occurrences.append((token, position + i))
+                if i + 1 < len(tokens) and _is_content(tokens[i + 1]):
+                    occurrences.append((f"{token} {tokens[i + 1]}", position + i))
+        position += len(tokens)
+    return occurrences
+
+
+def _term_words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return [_POSSESSIVE.sub("", word) for word in _TERM_WORD.findall(folded)]
+
+
+def _is_content(word: str) -> bool:
+    """Not a function word, number or contraction ("they'd"): what a topic can be made of."""
+    return (len(word) > 2 and word not in _STOPWORDS and not word.isdigit()
+            and "'" not in word and "’" not in word)
 
 
 def _content_words(text: str) -> list[str]:
-    return [w for w in words(prose_of(text)) if len(w) > 2 and w not in _STOPWORDS
-            and not w.isdigit()]
-
-
-def _opening_idea(text: str) -> str:
-    prose = prose_of(text).strip().lstrip("#>*- ").strip()
-    first = next((s for s in _SENTENCE.split(prose) if s.strip()), prose).strip()
-    tokens = first.split()
-    if len(tokens) > OPENING_WORDS:
-        return " ".join(tokens[:OPENING_WORDS]) + " …"
-    return first
+    return [w for w in _term_words(prose_of(text)) if _is_content(w)]
 
 
 def tone_hints(text: str) -> list[str]:
@@ -207,21 +404,13 @@ def tone_hints(text: str) -> list[str]:
 
 # -- model-written ---------------------------------------------------------------------------
 
-def instruction_overlap(instruction: str, answer: str) -> float:
-    """Share of the instruction's word 3-grams that appear in the answer (0 = none copied)."""
-    mine = shingles(instruction)
-    if not mine:
-        return 0.0
-    return len(mine & shingles(answer)) / len(mine)
-
-
 @dataclass
 class ModelInstructionWriter:
     """The configured backend writes each instruction; overlap or bad shape -> extractive fallback."""
 
     backend: Backend
     fallback: ExtractiveInstructionWriter
-    overlap_threshold: float = 0.5
+    overlap_threshold: float = DEFAULT_OVERLAP_THRESHOLD
     batch_size: int = 16
     seed: int | None = 0
     progress: Callable[[int], None] | None = None
@@ -252,7 +441,7 @@ class ModelInstructionWriter:
         if idea is None:
             self.stats.rejected_shape += 1
             return self.fallback.idea(unit)
-        if instruction_overlap(idea, unit.text) > self.overlap_threshold:
+        if idea_leaks(idea, unit.text, self.overlap_threshold):
             self.stats.rejected_overlap += 1
             return self.fallback.idea(unit)
         if not set(_content_words(idea)) & set(_content_words(unit.text)):
