@@ -12,8 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
-from llm_twin.training_data.store import (EXPORT_FORMATS, export_build, latest_id, list_builds,
-                                          resolve_build)
+from llm_twin.training_data.store import (COPIED_RUN, EXPORT_FORMATS, export_build, latest_id,
+                                          list_builds, resolve_build)
 
 INSTRUCTION_WRITERS = ("model", "extractive")
 
@@ -32,8 +32,8 @@ dataset_app = typer.Typer(
 def build(
     instructions: Annotated[str, typer.Option(
         help="Who writes each instruction: 'model' (the configured generation backend; rejected "
-             "ones fall back to extractive) or 'extractive' (opening idea + key phrases, "
-             "deterministic and fast).")] = "model",
+             "ones fall back to extractive) or 'extractive' (title or key terms, points to make, "
+             "tone; never the text's own wording; deterministic and fast).")] = "model",
     preferences: Annotated[bool, typer.Option(
         "--preferences/--no-preferences",
         help="Make DPO pairs: your real text (chosen) vs the base model's try (rejected), "
@@ -95,6 +95,13 @@ def _print_summary(card: dict, path: Path, created: bool) -> None:
                       f"{stats['rejected_share']:.0%} rejected (overlap {stats['rejected_overlap']}, "
                       f"shape {stats['rejected_shape']}, off topic {stats['rejected_off_topic']}) and "
                       "written extractively instead.")
+    overlap = stats.get("idea_overlap", {}).get("all", {})
+    if overlap.get("ideas"):
+        console.print(f"Instructions vs answers: mean 3-gram share "
+                      f"{overlap['mean_trigram_share']:.3f}, longest shared run mean "
+                      f"{overlap['mean_longest_run']:.1f} / max {overlap['max_longest_run']} words, "
+                      f"{overlap['copied_runs']} of {overlap['ideas']} ideas with {COPIED_RUN}+ "
+                      "answer words in a row.")
     state = "Saved" if created else "Unchanged since the last identical build:"
     console.print(f"{state} {path}  (card: twin dataset show {card['id']})")
 

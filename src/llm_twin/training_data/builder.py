@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from llm_twin.training_data import quality
 from llm_twin.training_data.conversations import conversation_samples, load_conversations
-from llm_twin.training_data.instructions import (InstructionStats, InstructionWriter,
-                                                 instruction_messages)
+from llm_twin.training_data.instructions import (IdeaOverlap, InstructionStats, InstructionWriter,
+                                                 OverlapSummary, idea_answer_overlap,
+                                                 instruction_messages, summarize_overlaps)
 from llm_twin.training_data.owner_texts import OwnerText, load_owner_documents, owner_texts
 from llm_twin.training_data.preferences import PreferenceSource
 from llm_twin.training_data.quality import QualityReport
@@ -42,6 +43,7 @@ class DatasetBuild:
     conversation_report: QualityReport = field(default_factory=QualityReport)
     instruction_stats: InstructionStats | None = None
     preference_sources: list[str] = field(default_factory=list)
+    idea_overlap: dict[str, OverlapSummary] = field(default_factory=dict)  # "all", "train", "test"
     owner_documents: int = 0
     source_ids: set[int] = field(default_factory=set)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -85,6 +87,8 @@ def build_dataset(session: Session, options: BuildOptions, writer: InstructionWr
     ideas = writer.ideas(units)
     instruction_samples = [_instruction_sample(unit, idea, options.owner)
                            for unit, idea in zip(units, ideas)]
+    idea_overlaps = {id(sample): idea_answer_overlap(idea, unit.text)
+                     for sample, unit, idea in zip(instruction_samples, units, ideas)}
     clock.lap("instructions")
     conversation_report = QualityReport()
     chats = conversation_samples(load_conversations(session), options.owner, conversation_report)
@@ -106,6 +110,7 @@ def build_dataset(session: Session, options: BuildOptions, writer: InstructionWr
         conversation_report=conversation_report,
         instruction_stats=getattr(writer, "stats", None),
         preference_sources=[source.name for source in preference_sources],
+        idea_overlap=_idea_overlap_by_split(samples, idea_overlaps),
         owner_documents=documents,
         source_ids={s.source_id for s in samples if s.source_id is not None}
         | {source_id for pair in pairs for source_id in pair.source_ids},
@@ -120,6 +125,15 @@ def _instruction_sample(unit: OwnerText, idea: str, owner: str) -> SftSample:
                      kind="commit" if unit.tag == "commit_message" else unit.kind,
                      document_id=unit.document_id, created_at=unit.created_at,
                      source_id=unit.source_id, extra=extra)
+
+
+def _idea_overlap_by_split(samples: Sequence[SftSample],
+                           overlaps: dict[int, IdeaOverlap]) -> dict[str, OverlapSummary]:
+    """How much of its answer each kept instruction sample's idea gives away, per split."""
+    kept = [(sample.split, overlaps[id(sample)]) for sample in samples if id(sample) in overlaps]
+    return {"all": summarize_overlaps(o for _, o in kept),
+            **{split: summarize_overlaps(o for s, o in kept if s == split)
+               for split in ("train", "test")}}
 
 
 class _Clock:

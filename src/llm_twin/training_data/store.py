@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_twin.training_data.builder import DatasetBuild
+from llm_twin.training_data.instructions import MAX_SHARED_RUN
 from llm_twin.training_data.samples import PreferencePair, SftSample
 
 DATASETS_DIR = "datasets"
@@ -34,6 +35,7 @@ SFT_FILES = {"train": "train.jsonl", "test": "test.jsonl"}
 PREFERENCE_FILES = {"train": "preference_train.jsonl", "test": "preference_test.jsonl"}
 HF_DIR = "hf"
 EXPORT_FORMATS = ("jsonl", "hf")
+COPIED_RUN = MAX_SHARED_RUN + 1  # answer words in a row that make an instruction a copy
 
 
 class DatasetNotFound(ValueError):
@@ -161,7 +163,9 @@ def dataset_card(build: DatasetBuild, dataset_id: str, tokenizer_name: str,
             "rejected_overlap": stats.rejected_overlap if stats else 0,
             "rejected_shape": stats.rejected_shape if stats else 0,
             "rejected_off_topic": stats.rejected_off_topic if stats else 0,
-            "rejected_share": round(stats.rejected_share, 4) if stats else 0.0},
+            "rejected_share": round(stats.rejected_share, 4) if stats else 0.0,
+            "idea_overlap": {split: summary.as_dict()
+                             for split, summary in build.idea_overlap.items()}},
         "preferences": {"sources": build.preference_sources,
                         "by_origin": _by_origin(build.preferences)},
         "near_duplicate_threshold": build.options.near_duplicate_threshold,
@@ -228,6 +232,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         lines.append(f"| {platform} | {row['documents']} | {row['test_documents']} | "
                      f"{row['train_until'] or '-'} | {row['test_from'] or '-'} |")
     instructions = card["instructions"]
+    lines += _idea_overlap_lines(instructions.get("idea_overlap", {}))
     if instructions["generated"]:
         lines += ["", f"Generated instructions: {instructions['generated']}, rejected "
                       f"{instructions['rejected_overlap']} for overlap with the answer, "
@@ -236,6 +241,24 @@ def card_markdown(card: dict[str, Any]) -> str:
                       f"({instructions['rejected_share']:.1%}); rejected ones use the extractive "
                       "fallback."]
     return "\n".join(lines) + "\n"
+
+
+def _idea_overlap_lines(overlap: dict[str, dict[str, Any]]) -> list[str]:
+    if not overlap.get("all", {}).get("ideas"):
+        return []
+    lines = ["", "## Instructions vs answers", "",
+             "How much of its answer each instruction gives away (word 3-grams found in the "
+             f"answer; the longest run of answer words in a row). An idea holding {COPIED_RUN}+ "
+             "answer words in a row copies the answer.", "",
+             "| split | ideas | mean 3-gram share | longest run: mean | max | "
+             f"with {COPIED_RUN}+ in a row |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for split, row in overlap.items():
+        if row["ideas"]:
+            lines.append(f"| {split} | {row['ideas']} | {row['mean_trigram_share']:.3f} | "
+                         f"{row['mean_longest_run']:.1f} | {row['max_longest_run']} | "
+                         f"{row['copied_runs']} |")
+    return lines
 
 
 # -- reading ---------------------------------------------------------------------------------
