@@ -275,9 +275,10 @@ class Workspace:
                                test_share=test_share if test_share is not None else s.dataset_test_share,
                                languages=tuple(languages or s.dataset_languages),
                                near_duplicate_threshold=s.dataset_near_duplicate_threshold)
-        writer = ExtractiveInstructionWriter()
+        extractive = ExtractiveInstructionWriter(overlap_threshold=s.instruction_overlap_threshold)
+        writer = extractive
         if instructions == "model":
-            writer = ModelInstructionWriter(backend, ExtractiveInstructionWriter(),
+            writer = ModelInstructionWriter(backend, extractive,
                                             overlap_threshold=s.instruction_overlap_threshold,
                                             seed=seed, progress=advance)
         sources = [BaseModelRejections(backend, self.generation_params(seed=seed),
