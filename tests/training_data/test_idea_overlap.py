@@ -202,3 +202,25 @@ def test_the_writer_takes_the_configured_threshold(threshold):
     writer = ExtractiveInstructionWriter(overlap_threshold=threshold)
     post = unit(POSTS[0])
     assert not idea_leaks(writer.fit([post]).idea(post), post.text, threshold)
+
+
+class _EchoingModel:
+    """A model that answers every writer prompt with the text it was shown: pure copying."""
+
+    model_id = "echo"
+
+    def generate(self, conversations, params):
+        from llm_twin.backends.base import Generation
+
+        shown = [c[-1]["content"].split("---\n")[1].split("\n---")[0] for c in conversations]
+        return [Generation(text, 0, 0, True) for text in shown]
+
+
+def test_a_copying_model_gets_every_idea_replaced_by_a_fitted_extractive_one():
+    units = [unit(text) for text in POSTS[:4]]
+    writer = ModelInstructionWriter(_EchoingModel(), ExtractiveInstructionWriter(), batch_size=2)
+    ideas = writer.ideas(units)
+    assert writer.fallback.fitted
+    assert ideas == ExtractiveInstructionWriter().fit(units).ideas(units)
+    assert writer.stats.generated == 4 and writer.stats.rejected == 4
+    assert all(not idea_leaks(idea, post.text) for idea, post in zip(ideas, units))

@@ -234,8 +234,12 @@ class ExtractiveInstructionWriter:
         self._documents = len(units)
         return self
 
+    @property
+    def fitted(self) -> bool:
+        return self._documents > 0
+
     def ideas(self, units: Sequence[OwnerText]) -> list[str]:
-        if not self._documents:
+        if not self.fitted:
             self.fit(units)
         return [self.idea(unit) for unit in units]
 
@@ -424,6 +428,8 @@ class ModelInstructionWriter:
         params = GenerationParams(max_new_tokens=MODEL_INSTRUCTION_TOKENS, temperature=0.3,
                                   top_p=0.9, repetition_penalty=1.1, no_repeat_ngram_size=3,
                                   seed=self.seed)
+        if not self.fallback.fitted:  # its key terms are what is rare among these texts
+            self.fallback.fit(units)
         # Similar lengths share a batch, so little of each batch is padding.
         order = sorted(range(len(units)), key=lambda i: len(units[i].text))
         ideas: dict[int, str] = {}
