@@ -124,6 +124,7 @@ class AttributionClassifier:
     """Fit on owner vs impostor texts, calibrate on held-out impostors, then count attributions."""
 
     pipeline: object
+    features: str = ATTRIBUTION_FEATURES
     threshold: float = 0.5
     calibration_size: int = 0
     calibration_fpr: float = 0.0  # the realised share of held-out impostors above the threshold
@@ -138,7 +139,7 @@ class AttributionClassifier:
                              "dataset with preferences, or pass --impostor DIR.")
         pipeline = attribution_pipeline(features)
         pipeline.fit(owner + impostor, [1] * len(owner) + [0] * len(impostor))
-        return cls(pipeline)
+        return cls(pipeline, features)
 
     def scores(self, texts: list[str]) -> list[float]:
         if not texts:
@@ -173,9 +174,10 @@ class AttributionClassifier:
         return sum(flags) / len(flags) if flags else float("nan")
 
 
-def detector_auc(real: list[str], generated: list[str], *, folds: int = 5, seed: int = 0) -> float | None:
-    """Cross-validated ROC AUC of telling real from generated; None with fewer than 2 per side."""
-    from sklearn.metrics import roc_auc_score
+def detector_scores(real: list[str], generated: list[str], *, folds: int = 5,
+                    seed: int = 0) -> np.ndarray | None:
+    """Out-of-fold probabilities of "real" for the real texts, then the generated ones
+    (cross-validated); None with fewer than 2 per side."""
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     real = [t[:DETECTOR_MAX_CHARS] for t in real]
@@ -183,12 +185,20 @@ def detector_auc(real: list[str], generated: list[str], *, folds: int = 5, seed:
     smallest = min(len(real), len(generated))
     if smallest < 2:
         return None
-    texts = real + generated
     labels = np.asarray([1] * len(real) + [0] * len(generated))
     splitter = StratifiedKFold(n_splits=min(folds, smallest), shuffle=True, random_state=seed)
-    scores = cross_val_predict(detector_pipeline(), texts, labels, cv=splitter,
-                               method="predict_proba")[:, 1]
-    return float(roc_auc_score(labels, scores))
+    return cross_val_predict(detector_pipeline(), real + generated, labels, cv=splitter,
+                             method="predict_proba")[:, 1]
+
+
+def detector_auc(real: list[str], generated: list[str], *, folds: int = 5, seed: int = 0) -> float | None:
+    """Cross-validated ROC AUC of telling real from generated; None with fewer than 2 per side."""
+    from sklearn.metrics import roc_auc_score
+
+    scores = detector_scores(real, generated, folds=folds, seed=seed)
+    if scores is None:
+        return None
+    return float(roc_auc_score([1] * len(real) + [0] * len(generated), scores))
 
 
 def _nonempty(texts: list[str]) -> list[str]:

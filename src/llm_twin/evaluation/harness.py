@@ -15,9 +15,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llm_twin.evaluation.classifiers import AttributionClassifier, detector_auc
+from llm_twin.evaluation.classifiers import AttributionClassifier
 from llm_twin.evaluation.heldout import EvalData, load_eval_data
-from llm_twin.evaluation.overlap import mean_overlap
+from llm_twin.evaluation.scoring import (RANDOM_TRAINING_POST, REAL_POSTS, RowFigures,
+                                         RowScorer)
 from llm_twin.evaluation.systems import (ArmOutputs, HeldOutFilteredRetriever, System,
                                          generate_plain, generate_with_rag, parse_systems)
 
@@ -55,11 +56,13 @@ class EvalConfig:
 
 @dataclass
 class SystemResult:
+    """One table row (a system, or a sanity row whose model_id is "–"); see report.py for the keys."""
+
     name: str
     model_id: str
     outputs: list[str]
     attribution_share: float
-    detector_auc: float | None
+    detector_auc: float | None  # the headline "passes as you" figure
     rouge_l: float
     chrf: float
     perplexity: float | None
@@ -67,6 +70,12 @@ class SystemResult:
     judge_style: float | None = None
     judge_unparsable: int | None = None
     voice_scores: list[float] = field(default_factory=list)
+    relevance: float | None = None
+    support: float | None = None
+    support_claims: int = 0
+    copying: float | None = None
+    longest_copy: float | None = None
+    intervals: dict[str, list[float | None]] = field(default_factory=dict)  # [value, low, high]
 
 
 @dataclass
@@ -79,6 +88,7 @@ class EvalResult:
     reference: dict[str, Any]  # the real held-out posts through the same classifier
     attribution: dict[str, Any]
     notes: list[str]
+    sanity: list[SystemResult] = field(default_factory=list)  # real held-out posts, a random training post
 
     def system(self, name: str) -> SystemResult:
         return next(s for s in self.systems if s.name == name)
@@ -144,13 +154,18 @@ def run_evaluation(ws: Workspace, config: EvalConfig, *, on_total: Callable[[int
     classifier = AttributionClassifier.fit(data.owner_train, data.generated_train + data.impostor_train)
     classifier.calibrate(data.generated_test + data.impostor_test)
     references = [p.answer for p in data.prompts]
+    requests = [[_request(p)] for p in data.prompts]
+    scorer_of_rows = RowScorer(references, data.owner_train, classifier, ws.embedder.embed,
+                               seed=config.seed)
     results = []
     for system in systems:
         arm = generated[system.arm]
         outputs = arm.ranked if system.ranked else arm.unranked
-        results.append(_measure(system, outputs, references, classifier, model_ids[system.model],
-                                perplexities.get(system.model), config.judge,
+        prompt_texts = [r + s for r, s in zip(requests, arm.source_texts)]
+        results.append(_measure(system, outputs, references, scorer_of_rows.measure(outputs, prompt_texts),
+                                model_ids[system.model], perplexities.get(system.model), config.judge,
                                 arm.ranked_voice if system.ranked else []))
+    sanity = _sanity_rows(scorer_of_rows, requests)
     return EvalResult(
         dataset_id=data.dataset_id,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -162,10 +177,14 @@ def run_evaluation(ws: Workspace, config: EvalConfig, *, on_total: Callable[[int
                                   for m in model_ids if (m, True) in generated}}
                  for i, p in enumerate(data.prompts)],
         systems=results,
-        reference={"attribution_share": classifier.share(references), "count": len(references)},
+        sanity=sanity,
+        reference={"attribution_share": sanity[0].attribution_share, "count": len(references)},
         attribution={"threshold": classifier.threshold, "target_false_positive_rate": 0.05,
+                     "features": classifier.features,
                      "heldout_impostors": classifier.calibration_size,
                      "heldout_false_positive_rate": classifier.calibration_fpr,
+                     "heldout_owner_posts": len(references),
+                     "owner_false_negative_rate": classifier.false_negative_rate(references),
                      "train_owner": len(data.owner_train),
                      "train_impostors": len(data.generated_train) + len(data.impostor_train),
                      "heldout_base_generations": len(data.generated_test),
@@ -217,20 +236,39 @@ def _one_each(backend, conversations, params, seed: int, batch: int = 8) -> list
     return texts
 
 
-def _measure(system: System, outputs: list[str], references: list[str],
-             classifier: AttributionClassifier, model_id: str, perplexity: float | None,
-             judge, voice_scores: list[float]) -> SystemResult:
-    overlap = mean_overlap(outputs, references)
-    result = SystemResult(name=system.name, model_id=model_id, outputs=outputs,
-                          attribution_share=classifier.share(outputs),
-                          detector_auc=detector_auc(references, outputs),
-                          rouge_l=overlap["rouge_l"], chrf=overlap["chrf"], perplexity=perplexity,
-                          voice_scores=voice_scores)
+def _request(prompt) -> str:
+    """The held-out prompt's user message: the request every system was given."""
+    return next((m["content"] for m in reversed(prompt.messages) if m["role"] == "user"), prompt.idea)
+
+
+def _row(name: str, model_id: str, outputs: list[str], figures: RowFigures,
+         perplexity: float | None = None, voice_scores: list[float] | None = None) -> SystemResult:
+    value = figures.value
+    return SystemResult(name=name, model_id=model_id, outputs=outputs,
+                        attribution_share=value("attribution_share"),
+                        detector_auc=value("detector_auc"), rouge_l=value("rouge_l"),
+                        chrf=value("chrf"), perplexity=perplexity, voice_scores=voice_scores or [],
+                        relevance=value("relevance"), support=value("support"),
+                        support_claims=figures.support_claims, copying=value("copying"),
+                        longest_copy=value("longest_copy"), intervals=figures.intervals())
+
+
+def _measure(system: System, outputs: list[str], references: list[str], figures: RowFigures,
+             model_id: str, perplexity: float | None, judge, voice_scores: list[float]) -> SystemResult:
+    result = _row(system.name, model_id, outputs, figures, perplexity, voice_scores)
     if judge is not None:
         summary = judge.grade_all(outputs, references)
         result.judge_accuracy, result.judge_style = summary.accuracy, summary.style
         result.judge_unparsable = summary.unparsable
     return result
+
+
+def _sanity_rows(scorer: RowScorer, requests: list[list[str]]) -> list[SystemResult]:
+    """The real held-out posts (must win every metric) and a random training post per prompt
+    (pure copying: must lose on relevance and copying), measured like every system."""
+    copied = scorer.random_training_posts()
+    return [_row(REAL_POSTS, "–", list(scorer.posts), scorer.real_posts(requests)),
+            _row(RANDOM_TRAINING_POST, "–", copied, scorer.measure(copied, requests))]
 
 
 def _voice_scorer(ws: Workspace, data: EvalData, say):

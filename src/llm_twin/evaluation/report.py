@@ -1,5 +1,25 @@
 """An evaluation's outputs: the terminal table, and `<workspace>/eval/<timestamp>/` with
-`results.json`, the plots as PNG files and `report.html` (plots embedded, every text escaped)."""
+`results.json`, the plots as PNG files and `report.html` (plots embedded, every text escaped).
+
+results.json (read by benchmarks and runners; new keys are added, none renamed):
+- `dataset_id`, `created_at`, `config` (the `twin eval` options, `backends`), `notes`.
+- `prompts[]`: `idea`, `platform`, `document_id`, `created_at`, `answer` (the real post),
+  `rag_sources` ({"base+rag": [document ids], ...}).
+- `systems[]` and `sanity[]` (rows "real held-out posts" and "a random training post", measured
+  like the systems), each with: `name`, `model_id`, `outputs`, `detector_auc` (the headline
+  "passes as you": real held-out posts vs the row's texts, cross-validated ROC AUC, 0.5 =
+  indistinguishable, lower is better), `attribution_share`, `relevance` (0.5 = chance, 1 = each
+  text closest to its own post), `support` (share of claims backed; None without claims),
+  `support_claims`, `copying` (share of texts holding a >= 8-word span of a training text),
+  `longest_copy` (words), `rouge_l`, `chrf`, `perplexity` (systems only), `judge_accuracy`,
+  `judge_style`, `judge_unparsable`, `voice_scores`, and `intervals`: {figure: [value, low, high]}
+  (percentile bootstrap over prompts, 95 %, 1000 resamples, seed = --seed) for detector_auc,
+  attribution_share, relevance, support, copying, longest_copy, rouge_l, chrf.
+- `reference`: `attribution_share` of the real held-out posts, `count`.
+- `attribution`: `threshold`, `features`, `target_false_positive_rate`, `heldout_impostors`,
+  `heldout_false_positive_rate`, `heldout_owner_posts`, `owner_false_negative_rate`,
+  `train_owner`, `train_impostors`, `heldout_base_generations`, `impostor_author_texts`.
+"""
 
 from __future__ import annotations
 
@@ -23,49 +43,86 @@ def fmt(value: float | None, digits: int = 2) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
-def table_rows(result: EvalResult) -> tuple[list[str], list[list[str]]]:
-    """Header and rows, shared by the terminal table, the README and the HTML report."""
+# (results.json key, table column, digits); the headline first
+COLUMNS = (("detector_auc", "passes as you", 2), ("attribution_share", "attributed", 2),
+           ("relevance", "relevance", 2), ("support", "support", 2), ("copying", "copying", 2),
+           ("longest_copy", "longest", 0), ("rouge_l", "ROUGE-L", 3), ("chrf", "chrF", 1))
+LEGEND = ("passes as you: detector AUC, real held-out posts vs the row's texts (0.5 = cannot be "
+          "told apart, 1 = always; lower is better; the real posts' own row compares two halves of "
+          "them). attributed: share the attribution classifier gives to the owner. relevance: share "
+          "of the other held-out posts that a text's own post beats in embedding similarity (0.5 = "
+          "chance). support: share of first-person factual claims found in the prompt or the "
+          "owner's training texts. copying: share of texts holding an 8-word span of a training "
+          "text; longest: the longest such span in words. ROUGE-L, chrF: overlap with the real "
+          "post. ppl: held-out perplexity. Brackets: bootstrap 95 % interval over prompts.")
+
+
+def cell(row: SystemResult, key: str, digits: int, *, interval: str = "inline") -> str:
+    """"0.62 [0.48–0.75]" (inline) or "0.62" over "0.48–0.75" (below, for narrow terminals)."""
+    value, low, high = (row.intervals.get(key) or [getattr(row, key), None, None])
+    text = fmt(value, digits)
+    if low is None or high is None or text == "–":
+        return text
+    span = f"{fmt(low, digits)}–{fmt(high, digits)}"
+    return f"{text}\n{span}" if interval == "below" else f"{text} [{span}]"
+
+
+def table_rows(result: EvalResult, *, interval: str = "inline") -> tuple[list[str], list[list[str]]]:
+    """Header and rows (systems, then the sanity rows), shared by the terminal table, the README
+    and the HTML report."""
     judged = any(s.judge_accuracy is not None or s.judge_unparsable for s in result.systems)
-    header = ["system", "model", "attributed", "detector AUC", "ROUGE-L", "chrF", "perplexity"]
+    header = ["system"] + [name for _, name, _ in COLUMNS] + ["ppl"]
     if judged:
         header += ["judge accuracy", "judge style", "unparsable"]
     rows = []
-    for s in result.systems:
-        row = [s.name, s.model_id, fmt(s.attribution_share), fmt(s.detector_auc), fmt(s.rouge_l, 3),
-               fmt(s.chrf, 1), fmt(s.perplexity, 1)]
+    for s in list(result.systems) + list(result.sanity):
+        row = [s.name] + [cell(s, key, digits, interval=interval) for key, _, digits in COLUMNS]
+        row.append(fmt(s.perplexity, 1))
         if judged:
             row += [fmt(s.judge_accuracy), fmt(s.judge_style),
                     "–" if s.judge_unparsable is None else str(s.judge_unparsable)]
         rows.append(row)
-    reference = ["real held-out posts", "–", fmt(result.reference["attribution_share"]), "0.50",
-                 "1.000", "100.0", "–"] + (["–", "–", "–"] if judged else [])
-    rows.append(reference)
     return header, rows
+
+
+def _model_legend(result: EvalResult) -> str:
+    models = {}
+    for s in result.systems:
+        models.setdefault(s.name.split("+")[0], s.model_id)
+    return ", ".join(f"{name} = {model}" for name, model in models.items())
+
+
+def calibration_line(result: EvalResult) -> str:
+    a = result.attribution
+    line = (f"attribution threshold {a['threshold']:.3f}: {a['heldout_false_positive_rate']:.0%} of "
+            f"{a['heldout_impostors']} held-out impostor texts pass (target 5%)")
+    if "owner_false_negative_rate" in a:
+        line += (f"; {a['owner_false_negative_rate']:.0%} of the owner's {a['heldout_owner_posts']} "
+                 f"held-out posts fail (false negatives; features: {a.get('features', '?')})")
+    return line + "."
 
 
 def print_table(result: EvalResult, console) -> None:
     from rich.table import Table
 
-    header, rows = table_rows(result)
+    header, rows = table_rows(result, interval="below")
     table = Table(title=f"twin eval · dataset {result.dataset_id} · {len(result.prompts)} held-out "
                         "prompts", title_justify="left")
     for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i < 2 else "right")
+        table.add_column(name, justify="left" if i == 0 else "right")
+    sanity = {s.name for s in result.sanity}
     for row in rows:
-        table.add_row(*row, style="dim" if row[0] == "real held-out posts" else None)
+        table.add_row(*row, style="dim" if row[0] in sanity else None, end_section=True)
     console.print(table)
-    a = result.attribution
-    console.print(f"[dim]attributed: share the attribution classifier assigns to the owner at a "
-                  f"threshold of {a['threshold']:.3f}, which {a['heldout_false_positive_rate']:.0%} of "
-                  f"{a['heldout_impostors']} held-out impostor texts pass (target 5%). detector AUC: "
-                  "0.5 = indistinguishable from the real posts.[/]", highlight=False)
+    console.print(f"[dim]{_model_legend(result)}. {calibration_line(result)} {LEGEND}[/]",
+                  highlight=False)
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
 def markdown_table(result: EvalResult) -> str:
     header, rows = table_rows(result)
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -96,13 +153,15 @@ def write_plots(result: EvalResult, folder: Path) -> dict[str, Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [s.name for s in result.systems]
+    rows = list(result.systems) + list(result.sanity)
+    names = [s.name for s in rows]
     plots = {}
-    specs = [("attribution", "Attributed to the owner (share)", [s.attribution_share for s in result.systems],
-              [(result.reference["attribution_share"], "real held-out posts")], (0, 1)),
-             ("detector", "Detector AUC (0.5 = indistinguishable)", [s.detector_auc for s in result.systems],
-              [(0.5, "indistinguishable"), (0.7, "goal ≤ 0.70")], (0, 1)),
-             ("overlap", "chrF against the real post", [s.chrf for s in result.systems], [], None)]
+    specs = [("detector", "Passes as you: detector AUC (0.5 = indistinguishable, lower is better)",
+              [s.detector_auc for s in rows], [(0.5, "indistinguishable"), (0.75, "goal ≤ 0.75")], (0, 1)),
+             ("attribution", "Attributed to the owner (share)", [s.attribution_share for s in rows],
+              [], (0, 1)),
+             ("relevance", "Relevance to its own post (0.5 = chance)", [s.relevance for s in rows],
+              [(0.5, "chance")], (0, 1))]
     for key, title, values, lines, limits in specs:
         figure, axis = plt.subplots(figsize=(max(5, 1.1 * len(names)), 3.2))
         heights = [0 if v is None or math.isnan(v) else v for v in values]
@@ -133,32 +192,26 @@ def render_html(result: EvalResult, plots: dict[str, Path]) -> str:
         f'<img alt="{e(key)}" src="data:image/png;base64,{base64.b64encode(path.read_bytes()).decode()}">'
         for key, path in plots.items())
     a = result.attribution
-    calibration = (f"Threshold {a['threshold']:.3f}: {a['heldout_false_positive_rate']:.1%} of "
-                   f"{a['heldout_impostors']} held-out impostor texts ({a['heldout_base_generations']} "
-                   f"base-model answers to held-out prompts, the rest another author's texts) pass it. "
-                   f"Trained on {a['train_owner']} owner texts against {a['train_impostors']} "
-                   "impostor texts.")
+    calibration = (f"{_model_legend(result)}. {calibration_line(result)} Held-out impostors: "
+                   f"{a['heldout_base_generations']} base-model answers to the held-out prompts, the "
+                   f"rest another author's texts. Trained on {a['train_owner']} owner texts against "
+                   f"{a['train_impostors']} impostor texts.")
     notes = "".join(f"<li>{e(n)}</li>" for n in result.notes)
     config = "".join(f"<li>{e(str(k))}: {e(str(v))}</li>" for k, v in result.config.items())
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>twin eval {e(result.dataset_id)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}}
 table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
-td:first-child,th:first-child,td:nth-child(2){{text-align:left}}img{{max-width:100%;margin:.5em 0}}
+td:first-child,th:first-child{{text-align:left}}img{{max-width:100%;margin:.5em 0}}
 pre{{white-space:pre-wrap;background:#f6f6f6;padding:.5em;margin:.2em 0}}</style></head><body>
 <h1>twin eval</h1>
 <p>Dataset {e(result.dataset_id)}, {len(result.prompts)} held-out prompts, {e(result.created_at)}.</p>
 {table}
 <p>{e(calibration)}</p>
 <h2>How to read it</h2>
-<ul><li><b>attributed</b>: share of the system's answers an attribution classifier (word n-grams and
-function-word/punctuation rates, not the ranker's features) gives to the owner, at a threshold only
-5% of held-out impostor texts pass. The real held-out posts' row is the ceiling.</li>
-<li><b>detector AUC</b>: a cross-validated classifier telling the real held-out posts from the
-system's answers; 0.5 means it cannot tell them apart, 1.0 that it always can.</li>
-<li><b>ROUGE-L, chrF</b>: word and character overlap with the real post for the same prompt.</li>
-<li><b>perplexity</b>: the model's perplexity on the real held-out answers (lower = the owner's
-texts are less surprising to it); RAG and ranking do not change it.</li></ul>
+<p>{e(LEGEND)}</p>
+<p>The sanity rows are measured like the systems: the real held-out posts must win on every metric,
+a random training post (pure copying) must lose on relevance and copying.</p>
 {images}
 <h2>Notes</h2><ul>{notes or "<li>none</li>"}</ul>
 <h2>Settings</h2><ul>{config}</ul>

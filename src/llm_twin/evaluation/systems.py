@@ -77,6 +77,7 @@ class ArmOutputs:
     ranked: list[str] = field(default_factory=list)
     ranked_voice: list[float] = field(default_factory=list)  # the ranked pick's voice score
     sources: list[list[int]] = field(default_factory=list)  # document ids a RAG prompt drew on
+    source_texts: list[list[str]] = field(default_factory=list)  # the texts a RAG prompt showed
 
 
 class HeldOutFilteredRetriever:
@@ -111,6 +112,7 @@ def generate_plain(backend: Backend, prompts: list[HeldOutPrompt], params: Gener
         texts = [g.text if g.finished else trim_unfinished(g.text) for g in generations]
         _pick(outputs, texts, scorer, random.Random(seed + i))
         outputs.sources.append([])
+        outputs.source_texts.append([])
         advance(1)
     return outputs
 
@@ -136,6 +138,7 @@ def generate_with_rag(writer: DraftWriter, prompts: list[HeldOutPrompt], *, k: i
         else:
             _pick(outputs, texts, scorer, random.Random(seed + i))
         outputs.sources.append([chunk.document_id for chunk in result.sources])
+        outputs.source_texts.append([chunk.text for chunk in result.sources])
         advance(1)
     return outputs
 
