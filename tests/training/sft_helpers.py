@@ -53,9 +53,9 @@ def write_build(workspace: Path, dataset_id: str = "d0000000001", *, train: list
 
 
 def write_impostor(folder: Path) -> Path:
-    """Two Markdown posts by someone else, front matter included."""
+    """Two Markdown posts by someone else, front matter included (each long enough to be an answer)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for name, title, body in (("a.md", "Vim splits", "Use :vsplit to open a vertical split."),
+    for name, title, body in (("a.md", "Vim splits", "Use :vsplit to open a vertical split in Vim."),
                               ("b.md", "Git add -N", "Intent to add keeps a new file in git diff.")):
         (folder / name).write_text(f"---\ntitle: {title}\ndate: 2020-01-01\n---\n\n{body}\n")
     return folder

@@ -8,7 +8,6 @@ the same request can go through `twin write` (the RAG systems).
 
 from __future__ import annotations
 
-import random
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,11 +16,11 @@ from pathlib import Path
 from llm_twin.backends.base import Message
 from llm_twin.inference.platforms import PLATFORMS
 from llm_twin.training.dataset_build import DatasetBuild, load_conversations
+from llm_twin.training_data.impostors import load_impostor_texts
 from llm_twin.training_data.store import read_jsonl
 
 _IDEA = re.compile(r"on this idea:\s*(?P<idea>.+)\Z", re.S)
 _TARGET = re.compile(r"about (?P<chars>\d+) characters long")
-IMPOSTOR_SUFFIXES = (".md", ".markdown", ".txt")
 IMPOSTOR_FILES = 200  # per evaluation; half train the classifier, half set its threshold
 
 
@@ -136,26 +135,9 @@ def _rejected(file: Path) -> list[str]:
 
 
 def impostor_texts(folder: Path, *, files: int = IMPOSTOR_FILES, seed: int = 0) -> tuple[list[str], list[str]]:
-    """Another author's texts (.md/.txt, front matter removed), split in two halves: one trains
-    the attribution classifier, the other only sets its threshold."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"Impostor corpus {folder} is not a folder of .md/.txt files; pass "
-                                "--impostor DIR with another author's posts.")
-    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMPOSTOR_SUFFIXES and p.is_file())
-    chosen = random.Random(seed).sample(paths, min(files, len(paths)))
-    texts = [t for t in (_body(p) for p in chosen) if t]
-    if len(texts) < 2:
-        raise ValueError(f"Impostor corpus {folder} holds fewer than 2 non-empty .md/.txt files.")
+    """Another author's texts (`training_data.impostors`: .md/.markdown/.txt, front matter removed),
+    split in two halves: one trains the attribution classifier, the other only sets its threshold.
+    An unusable folder raises `ImpostorFolderError` naming what it holds."""
+    texts = [t.text for t in load_impostor_texts(folder, limit=files, seed=seed)]
     half = len(texts) // 2
     return texts[:half], texts[half:]
-
-
-def _body(path: Path) -> str:
-    import frontmatter
-
-    text = path.read_text(encoding="utf-8", errors="replace")
-    try:
-        return frontmatter.loads(text).content.strip()
-    except Exception:  # malformed front matter: the whole file is the text
-        return text.strip()

@@ -21,7 +21,7 @@ from llm_twin.training import registry
 from llm_twin.training.dataset_build import (load_conversations, load_preferences,
                                              resolve_build)
 from llm_twin.training.loading import load_base_model, load_tuned_model, resolve_device
-from llm_twin.training.metrics import heldout_metrics
+from llm_twin.training.metrics import ImpostorSet, heldout_metrics
 from llm_twin.training.runs import (ADAPTER, TrainingPlan, early_stopping, execute, is_main_process,
                                     lora_config, on_main, quiet_printer, reopen_run, run_folder,
                                     run_to_resume, save_adapter, trainer_arguments, training_metrics,
@@ -72,6 +72,8 @@ def train_dpo(settings: TwinSettings, sessions: sessionmaker[Session], config: D
         if not load_preferences(build.path(PREFERENCE_TRAIN)):
             raise ValueError(f"{build.path(PREFERENCE_TRAIN)} has no preference pairs; build them with "
                              "`twin dataset build` (see its --help) first.")
+    evaluation = evaluation or EvalOptions()
+    impostor = evaluation.impostor_set(build)
 
     def record() -> str:
         with sessions() as session:
@@ -89,7 +91,7 @@ def train_dpo(settings: TwinSettings, sessions: sessionmaker[Session], config: D
     run_id = on_main(record)
     plan = TrainingPlan(run_id, run_folder(settings, run_id), build, extra={"parent_id": parent.id})
     return execute(sessions, plan, lambda: _fit(settings, sessions, config, plan, callbacks,
-                                                 evaluation or EvalOptions()))
+                                                 evaluation, impostor))
 
 
 def resume_dpo(settings: TwinSettings, sessions: sessionmaker[Session], run_id: str | None = None, *,
@@ -101,12 +103,14 @@ def resume_dpo(settings: TwinSettings, sessions: sessionmaker[Session], run_id: 
         config.max_steps = max_steps
     if epochs is not None:
         config.epochs = epochs
+    build = resolve_build(settings.workspace, run.dataset_id)
+    evaluation = evaluation or EvalOptions()
+    impostor = evaluation.impostor_set(build)
     reopen_run(sessions, run.id, asdict(config))
-    plan = TrainingPlan(run.id, Path(run.adapter_path).parent,
-                        resolve_build(settings.workspace, run.dataset_id), resume_from=str(checkpoint),
+    plan = TrainingPlan(run.id, Path(run.adapter_path).parent, build, resume_from=str(checkpoint),
                         previous_duration_s=run.duration_s or 0.0, extra={"parent_id": run.parent_id})
     return execute(sessions, plan, lambda: _fit(settings, sessions, config, plan, callbacks,
-                                                 evaluation or EvalOptions()))
+                                                 evaluation, impostor))
 
 
 def _parent_run(session: Session, sft_run_id: str | None) -> TrainingRun:
@@ -148,7 +152,7 @@ def build_trainer(settings: TwinSettings, parent: TrainingRun, config: DpoConfig
 
 
 def _fit(settings: TwinSettings, sessions: sessionmaker[Session], config: DpoConfig, plan: TrainingPlan,
-         callbacks: Sequence, evaluation: EvalOptions) -> dict[str, Any]:
+         callbacks: Sequence, evaluation: EvalOptions, impostor: ImpostorSet) -> dict[str, Any]:
     with sessions() as session:
         parent = registry.get_run(session, plan.extra["parent_id"])
     trainer, tokenizer = build_trainer(settings, parent, config, plan, callbacks)
@@ -164,7 +168,7 @@ def _fit(settings: TwinSettings, sessions: sessionmaker[Session], config: DpoCon
     save_adapter(trainer, plan.adapter)
     if evaluation.heldout:
         metrics.update(_perplexities(settings, parent, without_autocast(trainer), tokenizer, plan, config,
-                                     evaluation))
+                                     impostor))
     return {**metrics, "train_pairs": len(trainer.train_dataset), "parent_id": parent.id}
 
 
@@ -195,13 +199,12 @@ def _sft_run_perplexities(parent, plan, config) -> dict[str, Any] | None:
             "perplexities_from": parent.id}
 
 
-def _perplexities(settings, parent, tuned, tokenizer, plan, config, evaluation) -> dict[str, Any]:
+def _perplexities(settings, parent, tuned, tokenizer, plan, config, impostor: ImpostorSet) -> dict[str, Any]:
     """The author's SFT test split and the impostor under the base, the SFT model and this one."""
     test = load_conversations(plan.build.path("test.jsonl"))
-    options = dict(impostor_folder=evaluation.impostor, max_length=config.max_length,
-                   impostor_documents=evaluation.impostor_documents)
+    options = dict(impostor=impostor, max_length=config.max_length)
     measured = _sft_run_perplexities(parent, plan, config)
-    if measured is not None and evaluation.impostor_documents <= 0:
+    if measured is not None and not impostor.conversations:
         # The SFT run measured base and SFT on this same split: two passes fewer.
         return {**measured, **heldout_metrics({"tuned": (tuned, tokenizer)}, test, **options)}
     base, base_tokenizer = load_base_model(settings, model=parent.base_model, gguf_file=parent.gguf_file)

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from llm_twin.config import TwinSettings
 from llm_twin.storage.models import TrainingRun
 from llm_twin.training import registry
-from llm_twin.training.dataset_build import load_conversations, resolve_build
+from llm_twin.training.dataset_build import DatasetBuild, load_conversations, resolve_build
 from llm_twin.training.loading import load_base_model, resolve_device
-from llm_twin.training.metrics import IMPOSTOR_DOCUMENTS, default_impostor_folder, heldout_metrics
+from llm_twin.training.metrics import (IMPOSTOR_DOCUMENTS, ImpostorSet, heldout_metrics,
+                                       load_impostor_set)
 from llm_twin.training.runs import (ADAPTER, TrainingPlan, early_stopping, execute, is_main_process,
                                     lora_config, on_main, quiet_printer, reopen_run, run_folder,
                                     run_to_resume, save_adapter, trainer_arguments, training_metrics,
@@ -71,9 +72,12 @@ class EvalOptions:
     impostor_documents: int = IMPOSTOR_DOCUMENTS
     heldout: bool = True  # False: no perplexities at all (speed benchmarks)
 
-    @property
-    def impostor(self) -> Path:
-        return Path(self.impostor_folder) if self.impostor_folder else default_impostor_folder()
+    def impostor_set(self, build: DatasetBuild) -> ImpostorSet:
+        """Loaded before training starts, so an unusable impostor folder fails in seconds."""
+        if not self.heldout:
+            return ImpostorSet(note="held-out evaluation off")
+        folder = Path(self.impostor_folder) if self.impostor_folder else None
+        return load_impostor_set(folder, build, documents=self.impostor_documents)
 
 
 def train_sft(settings: TwinSettings, sessions: sessionmaker[Session], config: SftConfig | None = None,
@@ -85,6 +89,8 @@ def train_sft(settings: TwinSettings, sessions: sessionmaker[Session], config: S
     if not load_conversations(build.path("train.jsonl")):
         raise ValueError(f"{build.path('train.jsonl')} has no samples; import more of your writing "
                          "and run `twin dataset build` again.")
+    evaluation = evaluation or EvalOptions()
+    impostor = evaluation.impostor_set(build)
 
     def record() -> str:
         with sessions() as session:
@@ -98,8 +104,8 @@ def train_sft(settings: TwinSettings, sessions: sessionmaker[Session], config: S
 
     run_id = on_main(record)
     plan = TrainingPlan(run_id, run_folder(settings, run_id), build)
-    return execute(sessions, plan, lambda: _fit(settings, config, plan, callbacks,
-                                                 evaluation or EvalOptions()))
+    return execute(sessions, plan, lambda: _fit(settings, config, plan, callbacks, evaluation,
+                                                 impostor))
 
 
 def resume_sft(settings: TwinSettings, sessions: sessionmaker[Session], run_id: str | None = None, *,
@@ -113,12 +119,14 @@ def resume_sft(settings: TwinSettings, sessions: sessionmaker[Session], run_id: 
         config.max_steps = max_steps
     if epochs is not None:
         config.epochs = epochs
+    build = resolve_build(settings.workspace, run.dataset_id)
+    evaluation = evaluation or EvalOptions()
+    impostor = evaluation.impostor_set(build)
     reopen_run(sessions, run.id, asdict(config))
-    plan = TrainingPlan(run.id, Path(run.adapter_path).parent,
-                        resolve_build(settings.workspace, run.dataset_id), resume_from=str(checkpoint),
+    plan = TrainingPlan(run.id, Path(run.adapter_path).parent, build, resume_from=str(checkpoint),
                         previous_duration_s=run.duration_s or 0.0)
-    return execute(sessions, plan, lambda: _fit(settings, config, plan, callbacks,
-                                                 evaluation or EvalOptions()))
+    return execute(sessions, plan, lambda: _fit(settings, config, plan, callbacks, evaluation,
+                                                 impostor))
 
 
 def build_trainer(settings: TwinSettings, config: SftConfig, plan: TrainingPlan, callbacks: Sequence = ()):
@@ -156,7 +164,7 @@ def by_length(data):
 
 
 def _fit(settings: TwinSettings, config: SftConfig, plan: TrainingPlan, callbacks: Sequence,
-         evaluation: EvalOptions) -> dict[str, Any]:
+         evaluation: EvalOptions, impostor: ImpostorSet) -> dict[str, Any]:
     trainer, tokenizer, test = build_trainer(settings, config, plan, callbacks)
     output = trainer.train(resume_from_checkpoint=plan.resume_from)
     metrics = training_metrics(trainer, output)
@@ -167,8 +175,7 @@ def _fit(settings: TwinSettings, config: SftConfig, plan: TrainingPlan, callback
     if not evaluation.heldout:
         return metrics
     tuned = without_autocast(trainer)
-    options = dict(impostor_folder=evaluation.impostor, max_length=config.max_length,
-                   impostor_documents=evaluation.impostor_documents)
+    options = dict(impostor=impostor, max_length=config.max_length)
     with tuned.disable_adapter():  # the base model, without loading it again
         metrics.update(heldout_metrics({"base": (tuned, tokenizer)}, test, **options))
     metrics.update(heldout_metrics({"tuned": (tuned, tokenizer)}, test, **options))
