@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DEFAULT_CORPORA  # noqa: E402
 
 from llm_twin.evaluation.classifiers import (FALSE_POSITIVE_RATE, FEATURE_SETS,  # noqa: E402
-                                             AttributionClassifier)
+                                             AttributionClassifier, text_only_pipeline)
 from llm_twin.evaluation.heldout import impostor_texts  # noqa: E402
 
 OWNERS = ("brandur_atoms", "brandur_fragments", "brandur_articles", "skeeto_nullprogram")
@@ -42,11 +42,17 @@ def owner_split(folder: Path, test_share: float, max_train: int) -> tuple[list[s
     return texts[:cut][-max_train:], texts[cut:]
 
 
-def measure(features: str, owner_train, owner_test, impostor_train, impostor_test) -> dict:
+def measure(features: str, owner_train, owner_test, impostor_train, impostor_test, *,
+            text_only: bool) -> dict:
     from sklearn.metrics import roc_auc_score
 
     started = time.perf_counter()
-    classifier = AttributionClassifier.fit(owner_train, impostor_train, features=features)
+    if text_only:  # the text features alone, to see what they learn without the style rates
+        pipeline = text_only_pipeline(features)
+        pipeline.fit(owner_train + impostor_train, [1] * len(owner_train) + [0] * len(impostor_train))
+        classifier = AttributionClassifier(pipeline, features)
+    else:
+        classifier = AttributionClassifier.fit(owner_train, impostor_train, features=features)
     classifier.calibrate(impostor_test, FALSE_POSITIVE_RATE)
     owner_scores, impostor_scores = classifier.scores(owner_test), classifier.scores(impostor_test)
     labels = [1] * len(owner_scores) + [0] * len(impostor_scores)
@@ -65,6 +71,8 @@ def main() -> None:
     parser.add_argument("--test-share", type=float, default=0.2)
     parser.add_argument("--max-train", type=int, default=300)
     parser.add_argument("--impostor-files", type=int, default=200)
+    parser.add_argument("--text-only", action="store_true",
+                        help="leave the style rates out (they dominate the default union)")
     args = parser.parse_args()
 
     print("owner | impostor | features | owner held-out pass | held-out impostor FPR | AUC | threshold | s")
@@ -77,7 +85,8 @@ def main() -> None:
             impostor_train, impostor_test = impostor_texts(args.corpora / impostor,
                                                            files=args.impostor_files)
             for features in args.features:
-                m = measure(features, owner_train, owner_test, impostor_train, impostor_test)
+                m = measure(features, owner_train, owner_test, impostor_train, impostor_test,
+                            text_only=args.text_only)
                 summary[features].append(m["owner_pass"])
                 print(f"{owner} ({len(owner_train)}/{len(owner_test)}) | {impostor} | {features} | "
                       f"{m['owner_pass']:.2f} | {m['fpr']:.2f} | {m['auc']:.3f} | "

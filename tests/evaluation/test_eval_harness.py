@@ -156,7 +156,18 @@ def test_base_only_says_so_then_ranked_rag_and_tuned_systems(twin):
         assert len(system["voice_scores"]) == 2 and all(0 <= v <= 1 for v in system["voice_scores"])
     by_name = {s["name"]: s for s in results["systems"]}
     assert by_name["base+rag+rank"]["perplexity"] != by_name["tuned+rank"]["perplexity"]
+    for system in results["systems"] + results["sanity"]:
+        for figure, (value, low, high) in system["intervals"].items():
+            assert value is None or low is None or low - 1e-9 <= value <= high + 1e-9, figure
+        assert 0.0 <= system["copying"] <= 1.0 and system["longest_copy"] >= 0
+    assert [s["name"] for s in results["sanity"]] == ["real held-out posts", "a random training post"]
+    real, copied = results["sanity"]
+    assert real["outputs"] == [p["answer"] for p in results["prompts"]]
+    assert real["relevance"] == 1.0 and copied["copying"] == 1.0  # two prompts: own post vs one other
+    assert "passes as you" in output
     calibration = results["attribution"]
+    assert calibration["owner_false_negative_rate"] == pytest.approx(1 - real["attribution_share"])
+    assert calibration["heldout_owner_posts"] == 2
     assert calibration["heldout_false_positive_rate"] <= 0.05
     assert calibration["heldout_impostors"] == 2 + 3  # base answers to the 2 prompts, 3 of 6 TIL
     assert calibration["train_impostors"] == 4 + 3 and calibration["impostor_author_texts"] == 6

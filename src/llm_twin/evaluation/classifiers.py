@@ -106,6 +106,17 @@ def attribution_pipeline(features: str = ATTRIBUTION_FEATURES):
                          LogisticRegression(max_iter=2000, class_weight="balanced", C=4.0))
 
 
+def text_only_pipeline(features: str):
+    """One of FEATURE_SETS alone -> logistic regression (for comparing the text features)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    text = FEATURE_SETS[features]() if features in FEATURE_SETS else None
+    if text is None:
+        raise ValueError(f"No text features named {features!r}.")
+    return make_pipeline(text, LogisticRegression(max_iter=2000, class_weight="balanced", C=4.0))
+
+
 def detector_pipeline():
     """Character 1-4-grams (tf-idf) + style features -> logistic regression."""
     from sklearn.feature_extraction.text import TfidfVectorizer
