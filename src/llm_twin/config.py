@@ -74,6 +74,8 @@ class TwinSettings(BaseSettings):
     dataset_test_share: float = Field(0.1, gt=0.0, lt=0.9, description="Newest share of each platform's documents held out as the test split.")
     dataset_languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes kept in training data; default: your most common language.")
     dataset_near_duplicate_threshold: float = Field(0.8, gt=0.0, le=1.0, description="Jaccard similarity (word 5-gram MinHash) above which two texts count as near-duplicates.")
+    dataset_sample_tokens: int = Field(512, ge=128, description="Prompt + answer budget of a training sample's served prompt (examples and notes are added while they fit); match `twin train --max-length`.")
+    dataset_context_mix: str = Field("0.6,0.2,0.2", description="Shares of train samples whose prompt carries full retrieved context, notes retrieved for another idea (distractor), or the bare request: full,distractor,bare.")
     instruction_overlap_threshold: float = Field(0.5, gt=0.0, le=1.0, description="A generated instruction sharing more than this share of its word 3-grams with the answer is rejected.")
     voice_reference_dirs: list[Path] = Field(default_factory=list, description="Folders of other people's .md/.txt texts the voice score learns to tell you apart from (besides the base model's own drafts and a small shipped corpus).")
 

@@ -45,6 +45,18 @@ def build(
         "--language", help="Keep texts in this language (ISO code, repeatable); default: your "
                            "most common language.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for model-written instructions and pairs.")] = 0,
+    served_prompts: Annotated[bool, typer.Option(
+        "--served-prompts/--bare-prompts",
+        help="Train samples carry the prompt `twin write` serves: your style examples and notes "
+             "retrieved for the idea from earlier texts (never the answer's own document or a "
+             "held-out post), mixed with bare requests (needs `twin index`).")] = True,
+    sample_tokens: Annotated[int | None, typer.Option(
+        min=128, help="Prompt + answer tokens per train sample (default: dataset_sample_tokens, "
+                      "512); examples and notes are added while they fit. Match `twin train "
+                      "--max-length`.")] = None,
+    context_mix: Annotated[str | None, typer.Option(
+        help="Shares of served prompts with full context, distractor notes (retrieved for another "
+             "idea) and the bare request: full,distractor,bare (default 0.6,0.2,0.2).")] = None,
 ) -> None:
     """Build the datasets from everything you imported; prints the dataset card's summary."""
     quiet_libraries()
@@ -68,7 +80,8 @@ def build(
             stored, created = ws.build_dataset(
                 backend, instructions=instructions, preferences=preferences, max_pairs=max_pairs,
                 seed=seed, test_share=test_share, languages=language or (), stage=stage,
-                advance=advance)
+                advance=advance, served_prompts=served_prompts, sample_tokens=sample_tokens,
+                context_mix=context_mix)
     _print_summary(stored.card, stored.path, created)
 
 
@@ -95,6 +108,13 @@ def _print_summary(card: dict, path: Path, created: bool) -> None:
                       f"{stats['rejected_share']:.0%} rejected (overlap {stats['rejected_overlap']}, "
                       f"shape {stats['rejected_shape']}, off topic {stats['rejected_off_topic']}) and "
                       "written extractively instead.")
+    prompts = card.get("prompts", {})
+    if prompts.get("served"):
+        shapes = ", ".join(f"{name} {count}" for name, count in prompts["shapes"].items())
+        console.print(f"Train prompts as served: {shapes}; mean {prompts['mean_examples']} "
+                      f"examples, {prompts['mean_notes']} notes."
+                      + ("" if prompts["index"] else " [yellow]No index yet (`twin index`): every "
+                                                      "sample kept the bare request.[/]"))
     overlap = stats.get("idea_overlap", {}).get("all", {})
     if overlap.get("ideas"):
         console.print(f"Instructions vs answers: mean 3-gram share "

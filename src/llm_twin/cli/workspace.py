@@ -231,6 +231,31 @@ class Workspace:
         return scorer, card
 
     # -- stages shared by the CLI and `twin serve` ------------------------------------------
+    @contextmanager
+    def served_prompt_builder(self, backend: Backend, *, seed: int, sample_tokens: int | None,
+                              context_mix: str | None, enabled: bool = True):
+        """The builder that gives train samples the served prompt, over the open index; None when
+        disabled. Without an index it reports that every sample stayed bare."""
+        from llm_twin.training_data.served_prompts import (ContextMix, ContextReport,
+                                                           ServedPromptBuilder,
+                                                           ServedPromptSettings)
+
+        if not enabled:
+            yield None
+            return
+        s = self.settings
+        settings = ServedPromptSettings(
+            owner=self.owner_name(), retrieval_k=s.retrieval_k, style_examples=s.style_examples,
+            sample_tokens=sample_tokens or s.dataset_sample_tokens, context_tokens=s.context_tokens,
+            mix=ContextMix.parse(context_mix or s.dataset_context_mix), seed=seed)
+        if self.built_embedding_model() is None:
+            yield _BareSamples(ContextReport(mix=settings.mix.as_dict(), index=False))
+            return
+        with self.vector_store() as store:
+            yield ServedPromptBuilder(self.retriever(store, backend=backend), settings,
+                                      count_tokens=backend.count_tokens,
+                                      render=backend.render_prompt, profiles=self.profiles())
+
     def embedding_model_change(self) -> str | None:
         """The model the store was built with, when it differs from the configured one."""
         built = self.built_embedding_model()
@@ -260,9 +285,12 @@ class Workspace:
 
     def build_dataset(self, backend: Backend, *, instructions: str = "model",
                       preferences: bool = True, max_pairs: int = 200, seed: int = 0,
-                      test_share: float | None = None, languages=(), stage=None, advance=None):
+                      test_share: float | None = None, languages=(), stage=None, advance=None,
+                      served_prompts: bool = True, sample_tokens: int | None = None,
+                      context_mix: str | None = None):
         """Build and save the training datasets; returns (StoredDataset, created).
-        `stage(name, done, total)` and `advance(count)` report progress."""
+        `stage(name, done, total)` and `advance(count)` report progress. With `served_prompts`
+        and an index, train samples carry `twin write`'s prompt (training_data.served_prompts)."""
         from llm_twin.training_data.builder import BuildOptions, build_dataset
         from llm_twin.training_data.feedback_pairs import FeedbackPreferences
         from llm_twin.training_data.instructions import (ExtractiveInstructionWriter,
@@ -284,11 +312,24 @@ class Workspace:
         sources = [BaseModelRejections(backend, self.generation_params(seed=seed),
                                        max_pairs=max_pairs, progress=advance),
                    FeedbackPreferences(self.sessions, options.owner)] if preferences else []
-        with self.sessions() as session:
-            built = build_dataset(session, options, writer, preference_sources=sources,
-                                  progress=stage)
+        with self.served_prompt_builder(backend, seed=seed, sample_tokens=sample_tokens,
+                                        context_mix=context_mix, enabled=served_prompts) as shaper:
+            with self.sessions() as session:
+                built = build_dataset(session, options, writer, preference_sources=sources,
+                                      served_prompts=shaper, progress=stage)
         if not built.sft:
             raise ValueError("No training samples: import your own writing first (`twin ingest`), "
                              "or check the filters in the card of an earlier build.")
         return save_build(built, s.workspace, tokenizer_name=backend.model_id,
                           count_tokens=backend.count_tokens)
+
+
+class _BareSamples:
+    """Stands in for ServedPromptBuilder when there is no index: every sample keeps the bare
+    request, and the card says why."""
+
+    def __init__(self, report):
+        self.report = report
+
+    def apply(self, samples, *, held_out_documents) -> None:
+        self.report.shapes["bare"] += sum(1 for s in samples if s.idea is not None)

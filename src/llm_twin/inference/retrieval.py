@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -124,6 +124,31 @@ class Retriever:
                                           doc.platform, doc.kind, doc.title, doc.url,
                                           doc.created_at, path))
         return results
+
+
+class BarredRetriever:
+    """A retriever that cannot see past a date or into some documents: nothing dated after
+    `until`, none of `excluded_documents`. Training samples get their context through one (no
+    text of the answer's own document, nothing written after it, no held-out post), and so do
+    `twin eval`'s retrieval systems (nothing from the held-out period)."""
+
+    def __init__(self, inner: Retriever, *, until: datetime | None,
+                 excluded_documents: set[int] | frozenset[int] = frozenset()):
+        self.inner = inner
+        self.until = until
+        self.excluded = frozenset(excluded_documents)
+
+    def search(self, query: str, *, k: int = 5, filters: SearchFilters | None = None,
+               **options) -> list[RetrievedChunk]:
+        filters = filters or SearchFilters()
+        if self.until is not None:
+            until = self.until if filters.until is None else min(filters.until, self.until)
+            filters = replace(filters, until=until)
+        hits = self.inner.search(query, k=k + len(self.excluded), filters=filters, **options)
+        return [hit for hit in hits if hit.document_id not in self.excluded][:k]
+
+    def __getattr__(self, name: str):  # everything else (explain, store, sessions, ...) as inner
+        return getattr(self.inner, name)
 
 
 def _best_per_document(hits: list[RetrievedChunk]) -> list[RetrievedChunk]:

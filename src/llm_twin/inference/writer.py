@@ -204,9 +204,8 @@ class DraftWriter:
         timings.model_load = time.perf_counter() - started
 
         started = time.perf_counter()
-        notes = self.retriever.search(idea, k=self.options.retrieval_k,
-                                      filters=SearchFilters(is_owner=True, exclude_kinds=CHATS))
-        examples = self._style_examples(idea, rules)
+        notes = retrieve_notes(self.retriever, idea, self.options.retrieval_k)
+        examples = retrieve_style_examples(self.retriever, idea, rules, self.options.style_examples)
         timings.retrieval = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -243,22 +242,26 @@ class DraftWriter:
             draft.voice_score = score
             draft.cliches = self.voice.cliches.find(text)
 
-    def _style_examples(self, idea: str, rules: PlatformRules) -> list[RetrievedChunk]:
-        """The owner's own posts on this platform; failing that, their texts of the same form."""
-        wanted = self.options.style_examples
-        if wanted <= 0:
-            return []
-        found = self.retriever.search(idea, k=wanted, filters=SearchFilters(
-            platform=rules.name, is_owner=True, exclude_kinds=CHATS))
-        kinds = ("article",) if rules.name in LONG_FORM else ("post", "thread")
-        for kind in kinds:
-            if len(found) >= wanted:
-                break
-            more = self.retriever.search(idea, k=wanted,
-                                         filters=SearchFilters(kind=kind, is_owner=True))
-            known = {c.chunk_id for c in found}
-            found += [c for c in more if c.chunk_id not in known][:wanted - len(found)]
-        return found
+def retrieve_notes(retriever: Retriever, idea: str, k: int) -> list[RetrievedChunk]:
+    """What the owner has said about the idea: the prompt's notes (chats never)."""
+    return retriever.search(idea, k=k, filters=SearchFilters(is_owner=True, exclude_kinds=CHATS))
+
+
+def retrieve_style_examples(retriever: Retriever, idea: str, rules: PlatformRules,
+                            wanted: int) -> list[RetrievedChunk]:
+    """The owner's own posts on this platform; failing that, their texts of the same form."""
+    if wanted <= 0:
+        return []
+    found = retriever.search(idea, k=wanted, filters=SearchFilters(
+        platform=rules.name, is_owner=True, exclude_kinds=CHATS))
+    kinds = ("article",) if rules.name in LONG_FORM else ("post", "thread")
+    for kind in kinds:
+        if len(found) >= wanted:
+            break
+        more = retriever.search(idea, k=wanted, filters=SearchFilters(kind=kind, is_owner=True))
+        known = {c.chunk_id for c in found}
+        found += [c for c in more if c.chunk_id not in known][:wanted - len(found)]
+    return found
 
 
 def _platform_key(platform: str) -> str:

@@ -13,11 +13,13 @@ from llm_twin.training_data import quality
 from llm_twin.training_data.conversations import conversation_samples, load_conversations
 from llm_twin.training_data.instructions import (IdeaOverlap, InstructionStats, InstructionWriter,
                                                  OverlapSummary, idea_answer_overlap,
-                                                 instruction_messages, summarize_overlaps)
+                                                 instruction_messages, summarize_overlaps,
+                                                 training_rules)
 from llm_twin.training_data.owner_texts import OwnerText, load_owner_documents, owner_texts
 from llm_twin.training_data.preferences import PreferenceSource
 from llm_twin.training_data.quality import QualityReport
 from llm_twin.training_data.samples import INSTRUCTION, PreferencePair, SftSample
+from llm_twin.training_data.served_prompts import ContextReport, ServedPromptBuilder
 from llm_twin.training_data.splits import SplitInfo, remove_test_leaks, split_by_time
 
 Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
@@ -43,6 +45,7 @@ class DatasetBuild:
     conversation_report: QualityReport = field(default_factory=QualityReport)
     instruction_stats: InstructionStats | None = None
     preference_sources: list[str] = field(default_factory=list)
+    context_report: ContextReport | None = None  # None: samples carry the bare request
     idea_overlap: dict[str, OverlapSummary] = field(default_factory=dict)  # "all", "train", "test"
     owner_documents: int = 0
     source_ids: set[int] = field(default_factory=set)
@@ -77,7 +80,11 @@ def select_answers(session: Session, options: BuildOptions,
 
 def build_dataset(session: Session, options: BuildOptions, writer: InstructionWriter, *,
                   preference_sources: Sequence[PreferenceSource] = (),
+                  served_prompts: ServedPromptBuilder | None = None,
                   progress: Progress | None = None) -> DatasetBuild:
+    """`served_prompts` rebuilds the train split's post samples on `twin write`'s prompt (retrieved
+    examples and notes, habits line); the test split keeps the bare request, which `twin eval`
+    turns into served prompts itself."""
     clock = _Clock()
     instruction_report = QualityReport()
     units, languages, documents = select_answers(session, options, instruction_report)
@@ -97,6 +104,12 @@ def build_dataset(session: Session, options: BuildOptions, writer: InstructionWr
     leak_report = instruction_report  # leaks are counted where most samples come from
     samples = remove_test_leaks(samples, leak_report)
     clock.lap("split")
+    if served_prompts is not None:
+        if progress:
+            progress("served prompts", 0, None)
+        held_out = {s.document_id for s in samples if s.split == "test"}
+        served_prompts.apply([s for s in samples if s.split == "train"], held_out_documents=held_out)
+        clock.lap("served prompts")
     pairs: list[PreferencePair] = []
     for source in preference_sources:
         if progress:
@@ -110,9 +123,11 @@ def build_dataset(session: Session, options: BuildOptions, writer: InstructionWr
         conversation_report=conversation_report,
         instruction_stats=getattr(writer, "stats", None),
         preference_sources=[source.name for source in preference_sources],
+        context_report=served_prompts.report if served_prompts is not None else None,
         idea_overlap=_idea_overlap_by_split(samples, idea_overlaps),
         owner_documents=documents,
         source_ids={s.source_id for s in samples if s.source_id is not None}
+        | {source_id for s in samples for source_id in s.context_source_ids}
         | {source_id for pair in pairs for source_id in pair.source_ids},
         seconds=clock.laps)
 
@@ -121,10 +136,13 @@ def _instruction_sample(unit: OwnerText, idea: str, owner: str) -> SftSample:
     messages = [*instruction_messages(unit, idea, owner),
                 {"role": "assistant", "content": unit.text}]
     extra = {"section": unit.section} if unit.section is not None else {}
+    is_post = unit.kind != "code" and unit.tag != "commit_message"
     return SftSample(messages=messages, source=INSTRUCTION, platform=unit.platform,
                      kind="commit" if unit.tag == "commit_message" else unit.kind,
                      document_id=unit.document_id, created_at=unit.created_at,
-                     source_id=unit.source_id, extra=extra)
+                     source_id=unit.source_id, extra=extra,
+                     idea=idea if is_post else None,
+                     rules=training_rules(unit) if is_post else None)
 
 
 def _idea_overlap_by_split(samples: Sequence[SftSample],

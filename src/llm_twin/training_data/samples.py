@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from llm_twin.backends.base import Message
+from llm_twin.inference.platforms import PlatformRules
 
 INSTRUCTION = "instruction"
 CONVERSATION = "conversation"
@@ -25,6 +26,11 @@ class SftSample:
     source_id: int | None = None
     split: str = "train"
     extra: dict[str, Any] = field(default_factory=dict)
+    # The request's parts, kept so the prompt can be rebuilt with served context
+    # (training_data.served_prompts); not written to the JSONL (the messages hold them).
+    idea: str | None = field(default=None, repr=False)
+    rules: PlatformRules | None = field(default=None, repr=False)
+    context_source_ids: tuple[int, ...] = ()  # sources of the examples and notes in the prompt
 
     @property
     def answer(self) -> str:
@@ -67,7 +73,8 @@ class PreferencePair:
     def from_sample(cls, sample: SftSample, rejected: str, origin: str) -> PreferencePair:
         return cls(prompt=sample.prompt, chosen=sample.answer, rejected=rejected, origin=origin,
                    platform=sample.platform, kind=sample.kind, created_at=sample.created_at,
-                   split=sample.split, source=sample.source, document_id=sample.document_id)
+                   split=sample.split, source=sample.source, document_id=sample.document_id,
+                   source_ids=sample.context_source_ids)
 
     def to_json(self) -> dict[str, Any]:
         return {"prompt": self.prompt,

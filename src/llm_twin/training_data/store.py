@@ -168,11 +168,21 @@ def dataset_card(build: DatasetBuild, dataset_id: str, tokenizer_name: str,
                              for split, summary in build.idea_overlap.items()}},
         "preferences": {"sources": build.preference_sources,
                         "by_origin": _by_origin(build.preferences)},
+        "prompts": _prompt_context(build),
         "near_duplicate_threshold": build.options.near_duplicate_threshold,
         "build_seconds": build.seconds,
         "files": {**SFT_FILES, **{f"preference_{k}": v for k, v in PREFERENCE_FILES.items()},
                   "hf": HF_DIR + "/"},
     }
+
+
+def _prompt_context(build: DatasetBuild) -> dict[str, Any]:
+    """How the train split's prompts were shaped (training_data.served_prompts)."""
+    report = build.context_report
+    if report is None:
+        return {"served": False}
+    shaped = sum(report.shapes.values())
+    return {"served": True, **report.to_json(shaped)}
 
 
 def _by(samples: list[SftSample], key: Callable[[SftSample], str]) -> dict[str, dict[str, int]]:
@@ -231,6 +241,15 @@ def card_markdown(card: dict[str, Any]) -> str:
     for platform, row in card["splits"]["platforms"].items():
         lines.append(f"| {platform} | {row['documents']} | {row['test_documents']} | "
                      f"{row['train_until'] or '-'} | {row['test_from'] or '-'} |")
+    prompts = card.get("prompts", {})
+    if prompts.get("served"):
+        shapes = ", ".join(f"{name} {count}" for name, count in prompts["shapes"].items())
+        lines += ["", "## Prompts", "",
+                  "Train samples carry the prompt `twin write` serves, with examples and notes "
+                  "retrieved for their idea from earlier texts (never the answer's own document or a "
+                  f"held-out post): {shapes}; mean {prompts['mean_examples']} examples and "
+                  f"{prompts['mean_notes']} notes per shaped prompt."
+                  + ("" if prompts["index"] else " No index: every sample is bare.")]
     instructions = card["instructions"]
     lines += _idea_overlap_lines(instructions.get("idea_overlap", {}))
     if instructions["generated"]:
