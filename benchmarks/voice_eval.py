@@ -11,8 +11,7 @@ next owner runs anyway. Logs of every command are kept under --out.
     .venv/bin/python benchmarks/voice_eval.py --owners ../shared/corpora/brandur_atoms \\
         ../shared/corpora/skeeto_nullprogram --out /tmp/voice-eval      # defaults: CPU-sized
 
-Defaults are small enough for a 2-core CPU (about an hour per owner); raise --steps, --limit and
---max-new-tokens on a GPU.
+Defaults are sized for a 2-core CPU; raise --steps, --limit and --max-new-tokens on a GPU.
 """
 
 from __future__ import annotations
@@ -227,28 +226,47 @@ def interval_of(spec) -> tuple[float | None, tuple[float, float] | None]:
 
 # -- the table ---------------------------------------------------------------------------------
 
-def fmt(value) -> str:
+def digits_for(value) -> int:
+    size = abs(value) if is_number(value) and not math.isnan(value) else 0
+    return 0 if size >= 100 else 1 if size >= 10 else 3
+
+
+def fmt(value, digits: int | None = None) -> str:
     if not is_number(value) or math.isnan(value):
         return "–"
     if isinstance(value, int):
         return str(value)
-    size = abs(value)
-    return f"{value:.0f}" if size >= 100 else f"{value:.1f}" if size >= 10 else f"{value:.3f}"
+    return f"{value:.{digits_for(value) if digits is None else digits}f}"
 
 
 def cell(row: dict, key: str) -> str:
-    text = fmt(row["figures"].get(key))
-    bounds = row["intervals"].get(key)
-    return f"{text} [{fmt(bounds[0])}–{fmt(bounds[1])}]" if bounds and text != "–" else text
+    """"0.620 [0.480–0.750]": the bounds with the value's digits."""
+    value, bounds = row["figures"].get(key), row["intervals"].get(key)
+    text = fmt(value)
+    if not bounds or text == "–":
+        return text
+    digits = digits_for(value)
+    return f"{text} [{fmt(float(bounds[0]), digits)}–{fmt(float(bounds[1]), digits)}]"
 
 
 def metric_columns(results: list[OwnerResult]) -> list[str]:
-    """Every figure any row holds, in the order they first appear."""
+    """Every figure any row holds: the report's own columns first (headline first), then the
+    rest in the order they first appear."""
     columns: dict[str, None] = {}
     for result in results:
         for row in result.rows:
             columns.update(dict.fromkeys(row["figures"]))
-    return list(columns)
+    preferred = [key for key in report_columns() if key in columns]
+    return preferred + [key for key in columns if key not in preferred]
+
+
+def report_columns() -> list[str]:
+    """The column order of `twin eval`'s own table, when this version of the report has one."""
+    try:
+        from llm_twin.evaluation.report import COLUMNS
+    except ImportError:
+        return []
+    return [column[0] for column in COLUMNS if isinstance(column, (tuple, list)) and column]
 
 
 def render_table(results: list[OwnerResult]) -> str:

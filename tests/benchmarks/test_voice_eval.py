@@ -73,6 +73,7 @@ def test_table_has_one_row_per_owner_and_system_and_names_failures(voice_eval):
     assert len(lines) == 4 and all(len(_cells(line)) == len(columns) for line in lines)
     base = dict(zip(columns, _cells(lines[0])))
     assert base["detector_auc"] == "0.910 [0.800–0.970]" and base["chrf"] == "19.0"
+    assert columns[2] == "detector_auc"  # the report's headline first
     assert base["attribution_share"] == "0.250" and base["copying"] == "–"
     tuned = dict(zip(columns, _cells(lines[1])))
     assert tuned["detector_auc"] == "–" and tuned["attribution_share"] == "0.500 [0.300–0.700]"
