@@ -54,7 +54,8 @@ LEGEND = ("passes as you: detector AUC, real held-out posts vs the row's texts (
           "chance). support: share of first-person factual claims found in the prompt or the "
           "owner's training texts. copying: share of texts holding an 8-word span of a training "
           "text; longest: the longest such span in words. ROUGE-L, chrF: overlap with the real "
-          "post. ppl: held-out perplexity. Brackets: bootstrap 95 % interval over prompts.")
+          "post. ppl: held-out perplexity. Under each value (or in brackets): its bootstrap 95 % interval "
+          "over prompts.")
 
 
 def cell(row: SystemResult, key: str, digits: int, *, interval: str = "inline") -> str:
@@ -63,8 +64,16 @@ def cell(row: SystemResult, key: str, digits: int, *, interval: str = "inline") 
     text = fmt(value, digits)
     if low is None or high is None or text == "–":
         return text
-    span = f"{fmt(low, digits)}–{fmt(high, digits)}"
-    return f"{text}\n{span}" if interval == "below" else f"{text} [{span}]"
+    if interval == "below":  # ".48–.75": narrow enough for an 80-100 column terminal
+        return f"{text}\n{_short_number(fmt(low, digits))}–{_short_number(fmt(high, digits))}"
+    return f"{text} [{fmt(low, digits)}–{fmt(high, digits)}]"
+
+
+def _short_number(text: str) -> str:
+    """"0.48" -> ".48", "23.4" -> "23": an interval's bounds need no more precision than that."""
+    if text.startswith("0."):
+        return text[1:]
+    return f"{float(text):.0f}" if abs(float(text)) >= 10 else text
 
 
 def table_rows(result: EvalResult, *, interval: str = "inline") -> tuple[list[str], list[list[str]]]:
@@ -102,17 +111,26 @@ def calibration_line(result: EvalResult) -> str:
     return line + "."
 
 
+TERMINAL_HIDDEN = ("ROUGE-L",)  # secondary, in results.json, the README table and report.html
+
+
 def print_table(result: EvalResult, console) -> None:
     from rich.table import Table
 
     header, rows = table_rows(result, interval="below")
+    shown = [i for i, name in enumerate(header) if name not in TERMINAL_HIDDEN]
     table = Table(title=f"twin eval · dataset {result.dataset_id} · {len(result.prompts)} held-out "
                         "prompts", title_justify="left")
-    for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i == 0 else "right")
+    for i in shown:
+        if i == 0:
+            table.add_column(header[i], overflow="fold", min_width=12)
+        else:  # values never wrap; a long header goes on two lines
+            table.add_column(header[i].replace("passes as", "passes\nas"), justify="right",
+                             no_wrap=True, min_width=4)
     sanity = {s.name for s in result.sanity}
     for row in rows:
-        table.add_row(*row, style="dim" if row[0] in sanity else None, end_section=True)
+        table.add_row(*[row[i] for i in shown], style="dim" if row[0] in sanity else None,
+                      end_section=True)
     console.print(table)
     console.print(f"[dim]{_model_legend(result)}. {calibration_line(result)} {LEGEND}[/]",
                   highlight=False)
