@@ -37,9 +37,10 @@ MaxLength = Annotated[int, typer.Option(min=32, help="Longest sample in tokens (
 EvalSteps = Annotated[int, typer.Option(min=1, help="Evaluate and checkpoint every N steps.")]
 Patience = Annotated[int, typer.Option(min=0, help="Stop after N evaluations without improvement (0 = never).")]
 Impostor = Annotated[Path | None, typer.Option(
-    help="Another author's Markdown folder for the held-out comparison (default: "
-         "../shared/corpora/jbranchaud_til; skipped with a note when absent).")]
-ImpostorDocs = Annotated[int, typer.Option(min=0, help="Impostor documents to score (0 = skip).")]
+    help="Another author's folder of .md/.markdown/.txt posts for the held-out comparison "
+         "(default: ../shared/corpora/jbranchaud_til, skipped with a note when absent; a given "
+         "folder that is missing or holds fewer than 2 texts is an error).")]
+ImpostorDocs = Annotated[int, typer.Option(min=0, help="Impostor answer units to score (0 = skip).")]
 Use = Annotated[bool, typer.Option("--use/--no-use", help="Make the new model the one twin write uses.")]
 
 
