@@ -46,6 +46,10 @@ def test_build_show_list_export_and_forget(twin, tmp_path):
     built = twin("dataset", "build", "--instructions", "extractive", "--max-pairs", "2")
     assert "SFT samples" in built.output and "Saved" in built.output
     card = json.loads(twin("dataset", "show", "--json").output)
+    overlap = card["instructions"]["idea_overlap"]["all"]
+    assert overlap["ideas"] > 50 and overlap["copied_runs"] == 0
+    assert (f"0 of {overlap['ideas']} ideas with 4+ answer words in a row"
+            in " ".join(built.output.split()))
     assert card["counts"]["sft"]["train"] > 50 and card["counts"]["sft"]["test"] > 0
     assert sum(card["counts"]["preference"].values()) == 2
     assert card["preferences"]["sources"] == ["base_model", "feedback"]
