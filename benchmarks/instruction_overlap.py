@@ -31,8 +31,9 @@ from llm_twin.ingest.pipeline import ingest_path
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 from llm_twin.training_data import instructions
 from llm_twin.training_data.builder import BuildOptions, select_answers
-from llm_twin.training_data.instructions import (DEFAULT_OVERLAP_THRESHOLD, MAX_SHARED_RUN, OverlapSummary,
-                                                 idea_answer_overlap, summarize_overlaps)
+from llm_twin.training_data.instructions import (DEFAULT_OVERLAP_THRESHOLD, MAX_SHARED_RUN,
+                                                 OverlapSummary, idea_answer_overlap,
+                                                 summarize_overlaps)
 from llm_twin.training_data.owner_texts import OwnerText
 from llm_twin.training_data.quality import QualityReport
 

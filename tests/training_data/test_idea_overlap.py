@@ -149,9 +149,9 @@ def test_a_title_quoting_the_body_is_dropped_and_the_idea_still_has_a_topic():
 
 def test_code_and_commit_ideas_follow_the_rule():
     # the definitions' names sit next to each other in the text, so "defines a, b, c" would copy
-    code = unit("# defines parse load save\ndef parse(x):\n    return x\n\ndef load(p):\n    return p"
-                "\n\ndef save(p):\n    return p\n", platform="code", kind="code",
-                code_language="python")
+    code = unit("# defines parse load save\ndef parse(x):\n    return x\n\n"
+                "def load(p):\n    return p\n\ndef save(p):\n    return p\n",
+                platform="code", kind="code", code_language="python")
     writer = ExtractiveInstructionWriter().fit([code])
     idea = writer.idea(code)
     assert not idea_leaks(idea, code.text) and "parse" in idea
