@@ -35,10 +35,11 @@ demo: install
 	$(TWIN) write "Why boring technology wins for small teams: we kept our job queue in Postgres" \
 		--platform linkedin --seed 7 --timings
 	@echo "== Training: datasets from Maya's own words, then a short LoRA SFT and DPO run =="
-	$(TWIN) dataset build --instructions extractive --max-pairs $(DEMO_PAIRS)
+	$(TWIN) dataset build --instructions extractive --max-pairs $(DEMO_PAIRS) --sample-tokens 256
+	$(TWIN) voice fit
 	$(TWIN) train sft --steps $(DEMO_SFT_STEPS) $(DEMO_TRAIN)
 	$(TWIN) train dpo --steps $(DEMO_DPO_STEPS) $(DEMO_TRAIN)
-	@echo "== The same idea: base model, then the fine-tuned twin =="
+	@echo "== The same idea: base model, then the fine-tuned twin (voice, relevance and support under each) =="
 	$(TWIN) write "What I learned moving our job queue into Postgres" --platform x --seed 7 --model base
 	$(TWIN) write "What I learned moving our job queue into Postgres" --platform x --seed 7
 	@echo "== Next: the web app and APIs on this workspace: $(TWIN) serve  (then open http://localhost:8000/) =="

@@ -17,7 +17,9 @@ from llm_twin.cli.app import app
 from llm_twin.features.indexing import index_documents
 from llm_twin.inference.cliches import ClicheLexicon
 from llm_twin.inference.platforms import format_draft
-from llm_twin.inference.ranking import CLICHE_PENALTY, rank
+from llm_twin.inference.ranking import (CLICHE_PENALTY, UNSUPPORTED_PENALTY, RankingParts,
+                                        RankingWeights, best_index, rank, relevance_to_idea,
+                                        repetition_share)
 from llm_twin.inference.voice import VoiceScorer
 from llm_twin.inference.writer import Draft, trim_repetition
 
@@ -44,18 +46,46 @@ def draft(text: str, scorer: VoiceScorer) -> Draft:
     return made
 
 
-def test_ranking_puts_the_owners_voice_first_and_penalises_cliches(scorer):
-    owner_like = draft("ngl the queue lives in postgres now — boring wins, shipped it friday.", scorer)
-    generic = draft("Here are five key takeaways that every leader should know about data.", scorer)
-    cliched = draft("ngl the queue lives in postgres now — in today's fast-paced world, "
-                    "let's dive in.", scorer)
-    assert owner_like.voice_score > 0.5 > generic.voice_score
-    assert cliched.cliches and not owner_like.cliches
-    assert cliched.ranking_score == pytest.approx(
-        cliched.voice_score - CLICHE_PENALTY * len(cliched.cliches))
-    assert rank([generic, cliched, owner_like]) == [owner_like, cliched, generic] or \
-        rank([generic, cliched, owner_like])[0] is owner_like
-    assert rank([generic, owner_like])[0] is owner_like
+def ranked_draft(text: str, relevance: float, scorer: VoiceScorer, unsupported: int = 0) -> Draft:
+    made = draft(text, scorer)
+    made.ranking = RankingParts(relevance=relevance, cliches=len(made.cliches),
+                                unsupported=unsupported, repetition=repetition_share(text),
+                                voice=made.voice_score)
+    return made
+
+
+def test_ranking_prefers_relevant_drafts_and_penalises_each_part(scorer):
+    on_topic = ranked_draft("ngl the queue lives in postgres now — boring wins, shipped it friday.",
+                            0.7, scorer)
+    off_topic = ranked_draft("ngl the cron lives somewhere now, shipped it friday.", 0.2, scorer)
+    cliched = ranked_draft("ngl the queue lives in postgres now — in today's fast-paced world, "
+                           "let's dive in.", 0.7, scorer)
+    looping = ranked_draft("the queue lives in postgres the queue lives in postgres the queue "
+                           "lives in postgres", 0.7, scorer)
+    invented = ranked_draft("ngl the queue lives in postgres now, shipped it friday.", 0.7, scorer,
+                            unsupported=2)
+    assert cliched.cliches and not on_topic.cliches
+    assert cliched.ranking_score == pytest.approx(0.7 - CLICHE_PENALTY * len(cliched.cliches)
+                                                  - cliched.ranking.repetition)
+    assert invented.ranking_score == pytest.approx(0.7 - 2 * UNSUPPORTED_PENALTY)
+    assert looping.ranking.repetition > 0.5 and on_topic.ranking.repetition == 0
+    order = rank([looping, off_topic, invented, cliched, on_topic])
+    assert order[0] is on_topic and order[-1] is looping and order.index(off_topic) == 3
+    # The voice score is a part, weighted 0 by default (it selected typical drafts, not human ones).
+    assert on_topic.ranking.to_json()["voice"] == on_topic.voice_score
+    voiced = RankingWeights(voice=1.0)
+    assert on_topic.ranking.score(voiced) == pytest.approx(
+        on_topic.ranking.score() + on_topic.voice_score - 0.5)
+    assert best_index([off_topic.ranking, on_topic.ranking, on_topic.ranking]) == 1
+
+
+def test_relevance_to_the_idea_with_the_real_embedding_model(embedder):
+    idea = "why we moved the job queue into Postgres"
+    near, far = relevance_to_idea(embedder.embed, idea, [
+        "Our job queue lives in Postgres now: one table, SKIP LOCKED, no Redis.",
+        "My cat sleeps on the keyboard every afternoon."])
+    assert -1.0 <= far < near <= 1.0
+    assert relevance_to_idea(embedder.embed, idea, []) == []
 
 
 @pytest.mark.parametrize("text, expected, cut", [
@@ -97,6 +127,8 @@ def test_write_n_ranks_the_batch_and_scores_every_draft(indexed_workspace, store
     assert result.ranked and len(result.drafts) == 3
     scores = [d.ranking_score for d in result.drafts]
     assert scores == sorted(scores, reverse=True)
+    assert all(d.ranking.relevance is not None for d in result.drafts)
+    assert result.to_json()["drafts"][0]["ranking"]["score"] == pytest.approx(scores[0], abs=1e-4)
     texts = [d.formatted.as_text() for d in result.drafts]
     assert [d.voice_score for d in result.drafts] == pytest.approx(scorer.score(texts))
     assert [d.cliches for d in result.drafts] == [scorer.cliches.find(t) for t in texts]

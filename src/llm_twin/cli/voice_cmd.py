@@ -16,7 +16,7 @@ voice_app = typer.Typer(
     help="Your voice score and platform profiles.\n\n"
          "The voice score is a classifier (character n-grams + logistic regression) that tells your "
          "texts from the base model's own drafts and other people's writing; `twin write -n 4` "
-         "ranks drafts by it.\n\n"
+         "shows it under each draft (ranking weighs it by `rank_voice_weight`, 0 by default).\n\n"
          "  twin voice fit     # uses the newest `twin dataset build`, else writes ~24 base drafts\n\n"
          "  twin voice show",
     no_args_is_help=True)

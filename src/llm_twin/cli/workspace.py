@@ -13,6 +13,7 @@ from llm_twin.backends.base import Backend, GenerationParams
 from llm_twin.config import TwinSettings, ensure_workspace
 from llm_twin.features.embeddings import SentenceTransformerEmbedder
 from llm_twin.inference.rerank import build_reranker
+from llm_twin.inference.ranking import RankingWeights
 from llm_twin.inference.retrieval import Retriever
 from llm_twin.inference.writer import DraftWriter, WriterOptions
 from llm_twin.storage.qdrant_edge_store import META_FILE, QdrantEdgeStore, wipe_store
@@ -169,7 +170,7 @@ class Workspace:
         options = WriterOptions(owner=self.owner_name(), retrieval_k=s.retrieval_k,
                                 style_examples=s.style_examples, context_tokens=s.context_tokens,
                                 generation=self.generation_params(**generation_overrides),
-                                rank=rank)
+                                rank=rank, rank_weights=RankingWeights(voice=s.rank_voice_weight))
         return DraftWriter(self.retriever(store, backend=backend), backend, options,
                            voice=voice if voice is not None else self.voice_scorer(),
                            profiles=self.profiles(), checker=self.draft_checker())

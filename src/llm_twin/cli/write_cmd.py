@@ -1,7 +1,8 @@
 """`twin write`: a draft in your voice for one platform, with the sources it drew on.
 
 One draft streams to the terminal as it is generated; `-n N` generates N as one batch and shows
-them ranked by voice score (fitting the voice model first if there is none).
+them ranked best first (inference.ranking: relevance to the idea, minus clichés, unsupported
+claims and repetition), each with its voice score (fitting the voice model first if there is none).
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ def write(
                                              "queue into Postgres, keep it punchy'.")],
     platform: Annotated[str, typer.Option("--platform", "-p", help=f"One of: {', '.join(PLATFORMS)}.")] = "linkedin",
     n: Annotated[int, typer.Option("-n", min=1, max=8, help="Drafts to generate (one batch), "
-                                                          "ranked by voice score.")] = 1,
-    rank: Annotated[bool, typer.Option("--rank/--no-rank", help="Rank N > 1 drafts by voice score "
-                                                                "(fits the voice model if missing).")] = True,
+                                                          "ranked best first.")] = 1,
+    rank: Annotated[bool, typer.Option("--rank/--no-rank", help="Rank N > 1 drafts: relevance to "
+                                                                "the idea minus clichés, unsupported "
+                                                                "claims and repetition (--json shows "
+                                                                "each part).")] = True,
     max_new_tokens: MaxNewTokens = None, temperature: Temperature = None, seed: Seed = None,
     backend_name: BackendName = None, model: ModelChoice = None, timings: ShowTimings = False,
     as_json: AsJson = False,
@@ -136,6 +139,10 @@ def _draft_label(result: WriteResult, draft: Draft, index: int) -> str:
         label += f" · thread of {len(formatted.posts)} posts"
     if draft.voice_score is not None:
         label += f" · voice {draft.voice_score:.2f}"
-        if draft.cliches:
-            label += f" − {len(draft.cliches)} cliché{'s' if len(draft.cliches) > 1 else ''}"
+    if draft.ranking is not None and draft.ranking.relevance is not None:
+        label += f" · relevance {draft.ranking.relevance:.2f}"
+    if draft.support is not None:
+        label += f" · support {draft.support:.0%} of {draft.claims} claim{'s' if draft.claims > 1 else ''}"
+    if draft.cliches:
+        label += f" · {len(draft.cliches)} cliché{'s' if len(draft.cliches) > 1 else ''}"
     return label

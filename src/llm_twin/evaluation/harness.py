@@ -19,8 +19,9 @@ from llm_twin.evaluation.classifiers import AttributionClassifier
 from llm_twin.evaluation.heldout import EvalData, load_eval_data
 from llm_twin.evaluation.scoring import (RANDOM_TRAINING_POST, REAL_POSTS, RowFigures,
                                          RowScorer)
-from llm_twin.evaluation.systems import (ArmOutputs, HeldOutFilteredRetriever, System,
+from llm_twin.evaluation.systems import (ArmOutputs, System,
                                          generate_plain, generate_with_rag, parse_systems)
+from llm_twin.inference.retrieval import BarredRetriever
 
 if TYPE_CHECKING:
     from llm_twin.cli.workspace import Workspace
@@ -197,12 +198,13 @@ def _generate_arm(ws: Workspace, backend, data: EvalData, rag: bool, k: int, sco
     params = ws.generation_params(max_new_tokens=config.max_new_tokens)
     if not rag:
         return generate_plain(backend, data.prompts, params, k=k, scorer=scorer, seed=config.seed,
+                              embed=ws.embedder.embed if scorer is not None else None,
                               advance=advance)
     with ws.vector_store() as store:
         writer = ws.writer(store, backend, voice=scorer, rank=scorer is not None,
                            max_new_tokens=config.max_new_tokens)
-        writer.retriever = HeldOutFilteredRetriever(writer.retriever, until=data.retrieval_until,
-                                                    excluded_documents=data.test_document_ids)
+        writer.retriever = BarredRetriever(writer.retriever, until=data.retrieval_until,
+                                           excluded_documents=data.test_document_ids)
         return generate_with_rag(writer, data.prompts, k=k, scorer=scorer, seed=config.seed,
                                  advance=advance)
 

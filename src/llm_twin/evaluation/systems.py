@@ -14,14 +14,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import Protocol
 
 from llm_twin.backends.base import Backend, GenerationParams
 from llm_twin.evaluation.heldout import HeldOutPrompt
-from llm_twin.inference.retrieval import RetrievedChunk, Retriever
 from llm_twin.inference.writer import DraftWriter, trim_unfinished
-from llm_twin.storage.vector_store import SearchFilters
 
 MODELS = ("base", "tuned")
 SYSTEMS = tuple(f"{model}{rag}{rank}" for model in MODELS for rag in ("", "+rag")
@@ -80,37 +77,17 @@ class ArmOutputs:
     source_texts: list[list[str]] = field(default_factory=list)  # the texts a RAG prompt showed
 
 
-class HeldOutFilteredRetriever:
-    """A Retriever that never returns the held-out posts: nothing dated at or after the first
-    held-out post, and none of the held-out documents (undated ones included)."""
-
-    def __init__(self, inner: Retriever, *, until: datetime | None, excluded_documents: set[int]):
-        self.inner = inner
-        self.until = until
-        self.excluded = set(excluded_documents)
-
-    def search(self, query: str, *, k: int = 5, filters: SearchFilters | None = None,
-               **options) -> list[RetrievedChunk]:
-        filters = filters or SearchFilters()
-        if self.until is not None:
-            until = self.until if filters.until is None else min(filters.until, self.until)
-            filters = replace(filters, until=until)
-        hits = self.inner.search(query, k=k + len(self.excluded), filters=filters, **options)
-        return [hit for hit in hits if hit.document_id not in self.excluded][:k]
-
-    def __getattr__(self, name: str):  # everything else (explain, store, ...) as the inner one
-        return getattr(self.inner, name)
-
-
 def generate_plain(backend: Backend, prompts: list[HeldOutPrompt], params: GenerationParams, *,
                    k: int, scorer: Scorer | None, seed: int,
+                   embed: Callable[[list[str]], object] | None = None,
                    advance: Callable[[int], None] = lambda n: None) -> ArmOutputs:
-    """K samples of each held-out prompt as trained (one batch per prompt)."""
+    """K samples of each held-out prompt as trained (one batch per prompt); the ranked pick is
+    the one `twin write` would put first (`embed`: the index's embedding model, for relevance)."""
     outputs = ArmOutputs()
     for i, prompt in enumerate(prompts):
         generations = backend.generate([prompt.messages] * k, replace(params, seed=seed + i))
         texts = [g.text if g.finished else trim_unfinished(g.text) for g in generations]
-        _pick(outputs, texts, scorer, random.Random(seed + i))
+        _pick(outputs, prompt.idea, texts, scorer, embed, random.Random(seed + i))
         outputs.sources.append([])
         outputs.source_texts.append([])
         advance(1)
@@ -136,7 +113,7 @@ def generate_with_rag(writer: DraftWriter, prompts: list[HeldOutPrompt], *, k: i
             outputs.ranked.append(texts[0])
             outputs.ranked_voice.append(float(result.drafts[0].voice_score))
         else:
-            _pick(outputs, texts, scorer, random.Random(seed + i))
+            _pick(outputs, prompt.idea, texts, scorer, None, random.Random(seed + i))
         outputs.sources.append([chunk.document_id for chunk in result.sources])
         outputs.source_texts.append([chunk.text for chunk in result.sources])
         advance(1)
@@ -147,15 +124,21 @@ def _ranked_by_writer(drafts) -> bool:
     return len(drafts) > 1 and all(getattr(d, "voice_score", None) is not None for d in drafts)
 
 
-def _pick(outputs: ArmOutputs, texts: list[str], scorer: Scorer | None, rng: random.Random) -> None:
-    """Unranked: one at random. Ranked: `twin write`'s order (voice score minus a cliché penalty)."""
-    from llm_twin.inference.ranking import ranking_score
+def _pick(outputs: ArmOutputs, idea: str, texts: list[str], scorer: Scorer | None, embed,
+          rng: random.Random) -> None:
+    """Unranked: one at random. Ranked: `twin write`'s order (inference.ranking's parts; the
+    unsupported-claims part needs the prompt's notes, which a plain prompt has none of)."""
+    from llm_twin.inference.ranking import (RankingParts, best_index, relevance_to_idea,
+                                            repetition_share)
 
     outputs.unranked.append(texts[rng.randrange(len(texts))])
     if scorer is None:
         return
     voices = scorer.score(texts)
-    ranks = [ranking_score(v, scorer.cliches.find(t)) for v, t in zip(voices, texts)]
-    best = max(range(len(texts)), key=ranks.__getitem__)  # the first of equals, as sorted() keeps
+    relevance = relevance_to_idea(embed, idea, texts) if embed is not None else [None] * len(texts)
+    parts = [RankingParts(relevance=r, cliches=len(scorer.cliches.find(t)),
+                          repetition=repetition_share(t), voice=v)
+             for t, r, v in zip(texts, relevance, voices)]
+    best = best_index(parts)
     outputs.ranked.append(texts[best])
     outputs.ranked_voice.append(float(voices[best]))

@@ -1,5 +1,6 @@
 """`twin write`: retrieve, build the prompt, generate N drafts as one batch, fit the platform,
-score each draft's voice and rank the batch (voice score minus a penalty per cliché).
+check and score each draft and rank the batch (inference.ranking: relevance to the idea minus
+penalties for clichés, unsupported claims and repetition).
 
 The owner's platform profile, when there is one, sets the target length and the prompt's habit
 hints, and the formatter's numbering and hashtag habits. A single draft can be streamed.
@@ -13,12 +14,13 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams, TextStream
-from llm_twin.inference.grounding import DraftChecker
+from llm_twin.inference.grounding import DraftChecker, find_claims
 from llm_twin.inference.platforms import (FormatHabits, FormattedDraft, PlatformRules,
                                           format_draft, rules_for)
 from llm_twin.inference.profiles import PlatformProfile, rules_and_habits
 from llm_twin.inference.prompting import BuiltPrompt, build_prompt
-from llm_twin.inference.ranking import rank, ranking_score
+from llm_twin.inference.ranking import (RankingParts, RankingWeights, rank, relevance_to_idea,
+                                        repetition_share)
 from llm_twin.inference.retrieval import RetrievedChunk, Retriever
 from llm_twin.storage.vector_store import SearchFilters
 
@@ -80,11 +82,21 @@ class Draft:
     cliches: list[str] = field(default_factory=list)  # base-model stock phrases found in it
     # First-person facts found in no source (grounding.UnsupportedClaim: the sentence, .facts).
     unsupported_claims: list[str] = field(default_factory=list)
+    claims: int = 0  # first-person factual claims checked (grounding.find_claims)
     near_duplicate_of: dict | None = None  # the past post it repeats (novelty.find_near_duplicate)
+    ranking: RankingParts | None = None  # what the rank is made of (inference.ranking)
+    weights: RankingWeights = field(default_factory=RankingWeights, repr=False)
 
     @property
-    def ranking_score(self) -> float:
-        return ranking_score(self.voice_score, self.cliches)
+    def support(self) -> float | None:
+        """Share of the draft's factual claims found in the owner's texts; None without claims."""
+        if not self.claims:
+            return None
+        return max(0.0, 1.0 - len(self.unsupported_claims) / self.claims)
+
+    @property
+    def ranking_score(self) -> float | None:
+        return self.ranking.score(self.weights) if self.ranking is not None else None
 
 
 @dataclass
@@ -130,8 +142,10 @@ def _draft_json(index: int, draft: Draft) -> dict:
             "title": formatted.title, "subtitle": formatted.subtitle, "notes": formatted.notes,
             "voice_score": draft.voice_score, "cliches": draft.cliches,
             "ranking_score": draft.ranking_score,
+            "ranking": draft.ranking.to_json(draft.weights) if draft.ranking is not None else None,
             "unsupported_claims": [{"sentence": str(c), "facts": list(getattr(c, "facts", ()))}
                                    for c in draft.unsupported_claims],
+            "claims": draft.claims, "support": draft.support,
             "near_duplicate_of": draft.near_duplicate_of,
             "completion_tokens": draft.generation.completion_tokens,
             "finished": draft.generation.finished}
@@ -144,7 +158,8 @@ class WriterOptions:
     style_examples: int = 3
     context_tokens: int = 2048
     generation: GenerationParams = field(default_factory=GenerationParams)
-    rank: bool = True  # sort N > 1 drafts by ranking score (needs a voice model)
+    rank: bool = True  # sort N > 1 drafts by ranking score
+    rank_weights: RankingWeights = field(default_factory=RankingWeights)
 
 
 @dataclass
@@ -226,15 +241,29 @@ class DraftWriter:
         for draft in drafts:
             text = draft.formatted.as_text()
             draft.unsupported_claims = self.checker.unsupported_claims(text, sources)
+            draft.claims = len(find_claims(text))
             draft.near_duplicate_of = self.checker.near_duplicate(text)
         if self.voice is not None:
             self._score(drafts)
-        ranked = rank_drafts and self.voice is not None
+        self._rank_parts(idea, drafts)
+        ranked = rank_drafts
         if ranked:
-            drafts = rank(drafts)
+            drafts = rank(drafts, self.options.rank_weights)
         plan.timings.scoring = time.perf_counter() - started
         return WriteResult(idea, plan.platform, drafts, plan.prompt, plan.timings, ranked=ranked,
                            profile=plan.profile)
+
+    def _rank_parts(self, idea: str, drafts: list[Draft]) -> None:
+        texts = [d.formatted.as_text() for d in drafts]
+        embedder = getattr(self.retriever, "embedder", None)
+        relevance = (relevance_to_idea(embedder.embed, idea, texts) if embedder is not None
+                     else [None] * len(texts))
+        for draft, text, similarity in zip(drafts, texts, relevance):
+            draft.weights = self.options.rank_weights
+            draft.ranking = RankingParts(relevance=similarity, cliches=len(draft.cliches),
+                                         unsupported=len(draft.unsupported_claims),
+                                         repetition=repetition_share(text),
+                                         voice=draft.voice_score)
 
     def _score(self, drafts: list[Draft]) -> None:
         texts = [d.formatted.as_text() for d in drafts]
