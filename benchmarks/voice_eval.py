@@ -98,6 +98,8 @@ def owner_steps(folder: Path, impostor: Path, options: argparse.Namespace) -> li
     """The CLI commands for one owner, in order, as (step name, arguments)."""
     dataset = ["dataset", "build", "--instructions", options.instructions]
     dataset += ["--max-pairs", str(options.max_pairs)] if options.max_pairs else ["--no-preferences"]
+    if "--sample-tokens" not in options.dataset_args:  # served prompts sized for the training length
+        dataset += ["--sample-tokens", str(options.max_length)]
     training = ["--max-length", str(options.max_length), "--batch-size", str(options.batch_size),
                 "--impostor", str(impostor), "--report-to", "none"]
     steps = [("init", ["init"]),
