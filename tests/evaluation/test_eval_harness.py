@@ -168,6 +168,9 @@ def test_base_only_says_so_then_ranked_rag_and_tuned_systems(twin):
     calibration = results["attribution"]
     assert calibration["owner_false_negative_rate"] == pytest.approx(1 - real["attribution_share"])
     assert calibration["heldout_owner_posts"] == 2
+    overlap = results["prompt_overlap"]  # held-out ideas do not hold their answers
+    assert overlap["ideas"] == 2 and overlap["copied_runs"] == 0 and overlap["max_longest_run"] <= 3
+    assert "held-out ideas vs their answers" in output
     assert calibration["heldout_false_positive_rate"] <= 0.05
     assert calibration["heldout_impostors"] == 2 + 3  # base answers to the 2 prompts, 3 of 6 TIL
     assert calibration["train_impostors"] == 4 + 3 and calibration["impostor_author_texts"] == 6

@@ -90,6 +90,8 @@ class EvalResult:
     attribution: dict[str, Any]
     notes: list[str]
     sanity: list[SystemResult] = field(default_factory=list)  # real held-out posts, a random training post
+    # How much of its answer each held-out idea gives away (training_data.instructions).
+    prompt_overlap: dict[str, Any] = field(default_factory=dict)
 
     def system(self, name: str) -> SystemResult:
         return next(s for s in self.systems if s.name == name)
@@ -190,7 +192,14 @@ def run_evaluation(ws: Workspace, config: EvalConfig, *, on_total: Callable[[int
                      "train_impostors": len(data.generated_train) + len(data.impostor_train),
                      "heldout_base_generations": len(data.generated_test),
                      "impostor_author_texts": len(data.impostor_train) + len(data.impostor_test)},
+        prompt_overlap=_prompt_overlap(data),
         notes=notes)
+
+
+def _prompt_overlap(data: EvalData) -> dict[str, Any]:
+    from llm_twin.training_data.instructions import idea_answer_overlap, summarize_overlaps
+
+    return summarize_overlaps(idea_answer_overlap(p.idea, p.answer) for p in data.prompts).as_dict()
 
 
 def _generate_arm(ws: Workspace, backend, data: EvalData, rag: bool, k: int, scorer, config: EvalConfig,

@@ -19,6 +19,9 @@ results.json (read by benchmarks and runners; new keys are added, none renamed):
 - `attribution`: `threshold`, `features`, `target_false_positive_rate`, `heldout_impostors`,
   `heldout_false_positive_rate`, `heldout_owner_posts`, `owner_false_negative_rate`,
   `train_owner`, `train_impostors`, `heldout_base_generations`, `impostor_author_texts`.
+- `prompt_overlap`: how much of its answer each held-out idea gives away: `ideas`,
+  `mean_trigram_share`, `mean_longest_run`, `max_longest_run`, `copied_runs` (ideas with 4+
+  answer words in a row).
 """
 
 from __future__ import annotations
@@ -134,6 +137,13 @@ def print_table(result: EvalResult, console) -> None:
     console.print(table)
     console.print(f"[dim]{_model_legend(result)}. {calibration_line(result)} {LEGEND}[/]",
                   highlight=False)
+    overlap = result.prompt_overlap
+    if overlap.get("ideas"):
+        console.print(f"[dim]held-out ideas vs their answers: mean word 3-gram share "
+                      f"{overlap['mean_trigram_share']:.3f}, longest shared run {overlap['mean_longest_run']:.1f} "
+                      f"words on average, {overlap['max_longest_run']} at most; "
+                      f"{overlap['copied_runs']} of {overlap['ideas']} hold 4+ answer words in a row.[/]",
+                      highlight=False)
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}", highlight=False)
 
