@@ -56,6 +56,7 @@ class TwinSettings(BaseSettings):
     no_repeat_ngram_size: int = Field(4, ge=0)
     context_tokens: int = Field(2048, ge=256, description="Prompt + answer budget, below the model's window.")
     retrieval_k: int = Field(4, ge=0, description="Chunks of your writing given to the model as notes.")
+    prompt_tokens: int = Field(384, ge=128, description="Most tokens of a post's prompt (system message, style examples, notes, habits, request) in `twin write` and in the training samples built for it, so the twin is trained on the prompt it is served with.")
     query_expansions: int = Field(2, ge=0, le=8, description="Rewrites of each query searched and fused (0 = off).")
     rerank: bool = Field(True, description="Rerank fused hits: cross-encoder if configured, else MMR for diversity.")
     cross_encoder: str | None = Field(None, description="sentence-transformers CrossEncoder id or path for reranking.")

@@ -55,7 +55,7 @@ def built(workspace, ingest, store, generation_backend):
     ingest(*dated_posts()[:15])
     ingest(*dated_posts()[15:])  # a second source: context can come from either
     workspace.index_into(store)
-    settings = ServedPromptSettings(owner="Dana", sample_tokens=600,
+    settings = ServedPromptSettings(owner="Dana", sample_tokens=600, prompt_tokens=560,
                                     mix=ContextMix(full=0.6, distractor=0.2, bare=0.2), seed=3)
     shaper = ServedPromptBuilder(workspace.retriever(store), settings,
                                  count_tokens=generation_backend.count_tokens,
@@ -169,7 +169,8 @@ def test_the_training_prompt_is_the_served_prompt_token_for_token(generation_bac
     retriever = FixedContext(examples, notes)
     generation = GenerationParams(max_new_tokens=200)
     writer = DraftWriter(retriever, generation_backend,
-                         WriterOptions(owner="Dana", context_tokens=2048, generation=generation),
+                         WriterOptions(owner="Dana", context_tokens=2048, prompt_tokens=1500,
+                                       generation=generation),
                          profiles=profiles, checker=object())
     served = writer._plan(idea, "linkedin").prompt
 
@@ -180,8 +181,7 @@ def test_the_training_prompt_is_the_served_prompt_token_for_token(generation_bac
                                  {"role": "assistant", "content": answer}],
                        source=INSTRUCTION, platform="linkedin", kind="post", document_id=1,
                        created_at=DAY0 + timedelta(days=400), idea=idea, rules=rules)
-    budget = 2048 - generation.max_new_tokens
-    settings = ServedPromptSettings(owner="Dana", context_tokens=budget, sample_tokens=10_000,
+    settings = ServedPromptSettings(owner="Dana", prompt_tokens=1500, sample_tokens=10_000,
                                     mix=ContextMix(1, 0, 0))
     shaper = ServedPromptBuilder(retriever, settings, count_tokens=generation_backend.count_tokens,
                                  render=generation_backend.render_prompt, profiles=profiles)

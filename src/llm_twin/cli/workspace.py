@@ -169,6 +169,7 @@ class Workspace:
         s = self.settings
         options = WriterOptions(owner=self.owner_name(), retrieval_k=s.retrieval_k,
                                 style_examples=s.style_examples, context_tokens=s.context_tokens,
+                                prompt_tokens=s.prompt_tokens,
                                 generation=self.generation_params(**generation_overrides),
                                 rank=rank, rank_weights=RankingWeights(voice=s.rank_voice_weight))
         return DraftWriter(self.retriever(store, backend=backend), backend, options,
@@ -247,7 +248,7 @@ class Workspace:
         s = self.settings
         settings = ServedPromptSettings(
             owner=self.owner_name(), retrieval_k=s.retrieval_k, style_examples=s.style_examples,
-            sample_tokens=sample_tokens or s.dataset_sample_tokens, context_tokens=s.context_tokens,
+            sample_tokens=sample_tokens or s.dataset_sample_tokens, prompt_tokens=s.prompt_tokens,
             mix=ContextMix.parse(context_mix or s.dataset_context_mix), seed=seed)
         if self.built_embedding_model() is None:
             yield _BareSamples(ContextReport(mix=settings.mix.as_dict(), index=False))

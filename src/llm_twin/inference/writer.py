@@ -157,6 +157,7 @@ class WriterOptions:
     retrieval_k: int = 4
     style_examples: int = 3
     context_tokens: int = 2048
+    prompt_tokens: int = 384  # the post prompt's budget; training samples use the same
     generation: GenerationParams = field(default_factory=GenerationParams)
     rank: bool = True  # sort N > 1 drafts by ranking score
     rank_weights: RankingWeights = field(default_factory=RankingWeights)
@@ -224,11 +225,11 @@ class DraftWriter:
         timings.retrieval = time.perf_counter() - started
 
         started = time.perf_counter()
-        budget = min(self.options.context_tokens, self.backend.context_window)
+        window = min(self.options.context_tokens, self.backend.context_window)
+        budget = min(self.options.prompt_tokens, window - self.options.generation.max_new_tokens)
         prompt = build_prompt(idea, self.options.owner, rules, examples, notes,
                               count_tokens=self.backend.count_tokens,
-                              render=self.backend.render_prompt,
-                              budget_tokens=budget - self.options.generation.max_new_tokens,
+                              render=self.backend.render_prompt, budget_tokens=budget,
                               habits=hints)
         timings.prompt_building = time.perf_counter() - started
         return _Plan(rules.name, rules, habits, profile, prompt, timings)

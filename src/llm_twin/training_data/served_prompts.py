@@ -15,8 +15,8 @@ Samples get one of three context shapes, drawn per sample from a recorded mix:
 - `distractor`: examples for the idea, but the notes retrieved for another sample's idea, so the
   model learns to use notes when they fit and not to paraphrase them when they do not;
 - `bare`: the request alone (what `twin write` sends with no index or `--no-rag`-like use).
-The prompt fits a per-sample token budget (`sample_tokens` minus the answer), so a long answer
-carries fewer examples and notes, never a truncated answer.
+The prompt fits the budget `twin write` gives it (`prompt_tokens`), and prompt + answer fit
+`sample_tokens`, so a long answer carries fewer examples and notes, never a truncated answer.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class ServedPromptSettings:
     retrieval_k: int = 4  # notes, as `twin write` retrieves them (WriterOptions.retrieval_k)
     style_examples: int = 3  # as WriterOptions.style_examples
     sample_tokens: int = 512  # prompt + answer; match `twin train --max-length`
-    context_tokens: int = 2048  # the serving budget: a training prompt never exceeds it
+    prompt_tokens: int = 384  # the prompt budget `twin write` uses (setting prompt_tokens)
     mix: ContextMix = field(default_factory=ContextMix)
     seed: int = 0
 
@@ -174,7 +174,7 @@ class ServedPromptBuilder:
         """`build_prompt` exactly as `DraftWriter` calls it, within the sample's budget; None
         when even the bare request does not leave room for the answer."""
         answer_tokens = self.count_tokens(sample.answer) + END_OF_ANSWER_TOKENS
-        budget = min(self.settings.context_tokens, self.settings.sample_tokens - answer_tokens)
+        budget = min(self.settings.prompt_tokens, self.settings.sample_tokens - answer_tokens)
         try:
             return build_prompt(sample.idea, self.settings.owner, sample.rules, examples, notes,
                                 count_tokens=self.count_tokens, render=self.render,
