@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import cached_property
 from collections.abc import Iterator
 
@@ -235,7 +235,8 @@ class Workspace:
     # -- stages shared by the CLI and `twin serve` ------------------------------------------
     @contextmanager
     def served_prompt_builder(self, backend: Backend, *, seed: int, sample_tokens: int | None,
-                              context_mix: str | None, enabled: bool = True):
+                              context_mix: str | None, enabled: bool = True,
+                              store: VectorStore | None = None):
         """The builder that gives train samples the served prompt, over the open index; None when
         disabled. Without an index it reports that every sample stayed bare."""
         from llm_twin.training_data.served_prompts import (ContextMix, ContextReport,
@@ -253,7 +254,7 @@ class Workspace:
         if self.built_embedding_model() is None:
             yield _BareSamples(ContextReport(mix=settings.mix.as_dict(), index=False))
             return
-        with self.vector_store() as store:
+        with nullcontext(store) if store is not None else self.vector_store() as store:
             yield ServedPromptBuilder(self.retriever(store, backend=backend), settings,
                                       count_tokens=backend.count_tokens,
                                       render=backend.render_prompt, profiles=self.profiles())
@@ -289,10 +290,11 @@ class Workspace:
                       preferences: bool = True, max_pairs: int = 200, seed: int = 0,
                       test_share: float | None = None, languages=(), stage=None, advance=None,
                       served_prompts: bool = True, sample_tokens: int | None = None,
-                      context_mix: str | None = None):
+                      context_mix: str | None = None, store: VectorStore | None = None):
         """Build and save the training datasets; returns (StoredDataset, created).
         `stage(name, done, total)` and `advance(count)` report progress. With `served_prompts`
-        and an index, train samples carry `twin write`'s prompt (training_data.served_prompts)."""
+        and an index, train samples carry `twin write`'s prompt (training_data.served_prompts);
+        `store`: an already open vector store (`twin serve` holds one), else it is opened here."""
         from llm_twin.training_data.builder import BuildOptions, build_dataset
         from llm_twin.training_data.feedback_pairs import FeedbackPreferences
         from llm_twin.training_data.instructions import (ExtractiveInstructionWriter,
@@ -315,7 +317,8 @@ class Workspace:
                                        max_pairs=max_pairs, progress=advance),
                    FeedbackPreferences(self.sessions, options.owner)] if preferences else []
         with self.served_prompt_builder(backend, seed=seed, sample_tokens=sample_tokens,
-                                        context_mix=context_mix, enabled=served_prompts) as shaper:
+                                        context_mix=context_mix, enabled=served_prompts,
+                                        store=store) as shaper:
             with self.sessions() as session:
                 built = build_dataset(session, options, writer, preference_sources=sources,
                                       served_prompts=shaper, progress=stage)

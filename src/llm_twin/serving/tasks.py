@@ -95,11 +95,11 @@ def build_dataset(twin: TwinService, spec: DatasetJob, job: Job) -> dict[str, An
     def advance(count: int) -> None:
         job.progress(done=job.done + count)
 
-    with twin.generation_lock:  # instructions and preference pairs come from the model in memory
+    with twin.generation_lock, twin.store() as store:  # the model and the index in memory
         backend = twin.backend()
         stored, created = twin.ws.build_dataset(
             backend, instructions=spec.instructions, preferences=spec.preferences,
-            max_pairs=spec.max_pairs, seed=spec.seed, stage=stage, advance=advance)
+            max_pairs=spec.max_pairs, seed=spec.seed, stage=stage, advance=advance, store=store)
     return {"dataset_id": stored.id, "created": created, **dataset_counts(stored.card)}
 
 
