@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from llm_twin.backends.base import Backend, GenerationParams
 from llm_twin.config import TwinSettings, ensure_workspace
-from llm_twin.features.embeddings import SentenceTransformerEmbedder
+from llm_twin.features.embeddings import QueryEmbeddingCache, SentenceTransformerEmbedder
 from llm_twin.inference.rerank import build_reranker
 from llm_twin.inference.ranking import RankingWeights
 from llm_twin.inference.retrieval import Retriever
@@ -157,10 +157,11 @@ class Workspace:
         the rewrites only when llm_query_tools is on (the 135M default is not good at it)."""
         s = self.settings
         use_rerank = s.rerank if rerank is None else rerank
-        return Retriever(store, self.embedder, self.sessions,
+        embedder = QueryEmbeddingCache(self.embedder)  # one idea is searched several times
+        return Retriever(store, embedder, self.sessions,
                          expansions=s.query_expansions if expansions is None else expansions,
                          rewriter=backend if s.llm_query_tools else None,
-                         reranker=build_reranker(s.cross_encoder, self.embedder) if use_rerank else None)
+                         reranker=build_reranker(s.cross_encoder, embedder) if use_rerank else None)
 
     def writer(self, store: VectorStore, backend: Backend, *, voice=None, rank: bool = True,
                **generation_overrides) -> DraftWriter:

@@ -6,6 +6,7 @@ package of that name, so it works offline. Any Hugging Face id or local path als
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -67,3 +68,36 @@ class SentenceTransformerEmbedder:
         if not vectors:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.vstack(vectors).astype(np.float32)
+
+
+class QueryEmbeddingCache:
+    """An Embedder that remembers the vectors of the last `size` texts it embedded.
+
+    A write searches one idea several times (notes, then style examples, then the MMR reranker
+    embeds it again), and a dataset build does the same for every training sample: without this
+    each search re-embeds the same query, which dominated a build's time on a CPU."""
+
+    def __init__(self, inner: Embedder, size: int = 512):
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = 64,
+              on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            fresh = self.inner.embed(missing, batch_size=batch_size, on_batch=on_batch)
+            self._vectors.update(zip(missing, fresh))
+        for text in texts:
+            self._vectors.move_to_end(text)
+        rows = [self._vectors[text] for text in texts]
+        while len(self._vectors) > self.size:
+            self._vectors.popitem(last=False)
+        if not rows:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.vstack(rows).astype(np.float32)
