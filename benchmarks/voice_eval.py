@@ -136,6 +136,19 @@ def evaluate_owner(name: str, folder: Path, impostor: Path, options: argparse.Na
     return result
 
 
+def collect_owner(folder: Path) -> OwnerResult:
+    """An earlier run's owner folder (<out>/<owner>) read back: its latest eval and run."""
+    result = OwnerResult(owner=folder.resolve().name, folder=str(folder))
+    try:
+        results = read_results(folder / "ws")
+        result.rows = table_rows_of(results)
+        result.attribution = numeric_items(results.get("attribution"))
+        result.training = training_perplexities(folder / "ws")
+    except StepFailed as failure:
+        result.failed_step, result.error = failure.step, failure.message
+    return result
+
+
 def fresh_workspace(root: Path) -> tuple[Path, Path]:
     """<out>/<owner>/ws and .../logs, emptied when a previous run of this script made them."""
     workspace, logs = root / "ws", root / "logs"
@@ -353,6 +366,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sft-args", default="", help="more `twin train sft` options")
     parser.add_argument("--eval-args", default="", help="more `twin eval` options")
     parser.add_argument("--step-timeout", type=float, default=None, help="seconds per command")
+    parser.add_argument("--collect", type=Path, nargs="+", default=None,
+                        help="run nothing: one table from owner folders of earlier runs "
+                             "(<out>/<owner>, each holding ws/), e.g. runs split across machines")
     options = parser.parse_args(argv)
     options.owners = options.owners or [options.corpora / name for name in DEFAULT_OWNERS]
     if options.impostor is None:
@@ -366,9 +382,15 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     options.out.mkdir(parents=True, exist_ok=True)
     command = "benchmarks/voice_eval.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    print(f"voice evaluation of {len(options.owners)} owner(s), impostor {options.impostor}", flush=True)
+    if not options.collect:
+        print(f"voice evaluation of {len(options.owners)} owner(s), impostor {options.impostor}",
+              flush=True)
     results = []
+    if options.collect:
+        results = [collect_owner(folder) for folder in options.collect]
     for index, (name, folder) in enumerate(zip(owner_names(options.owners), options.owners), 1):
+        if options.collect:
+            break
         print(f"[{index}/{len(options.owners)}] {name} ({folder})", flush=True)
         results.append(evaluate_owner(name, folder, options.impostor, options))
     report = (f"Produced by `{command}` on {datetime.now():%Y-%m-%d %H:%M} "

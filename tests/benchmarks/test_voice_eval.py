@@ -149,3 +149,18 @@ def test_a_rerun_replaces_only_workspaces_it_made(voice_eval, tmp_path):
     (root / "ws" / "twin.toml").write_text("")
     workspace, logs = voice_eval.fresh_workspace(root)
     assert not workspace.exists() and logs.is_dir()
+
+
+def test_collect_renders_one_table_from_earlier_runs_without_running_anything(voice_eval, tmp_path):
+    done = tmp_path / "runs" / "owner_a"
+    (done / "ws" / "eval" / "20260101-000000").mkdir(parents=True)
+    (done / "ws" / "eval" / "20260101-000000" / "results.json").write_text(json.dumps(RESULTS))
+    missing = tmp_path / "runs" / "owner_b"
+    out = tmp_path / "table"
+    status = voice_eval.main(["--collect", str(done), str(missing), "--out", str(out),
+                              "--impostor", str(tmp_path)])
+    table = (out / "voice_eval.md").read_text()
+    assert status == 1  # one owner folder holds no evaluation
+    assert "| owner_a | base |" in table and "| owner_a | tuned+rag |" in table
+    assert "| owner_b | **failed** at `read results`" in table
+    assert not (done / "logs").exists()  # nothing was run
