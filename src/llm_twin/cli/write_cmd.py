@@ -142,7 +142,8 @@ def _draft_label(result: WriteResult, draft: Draft, index: int) -> str:
     if draft.ranking is not None and draft.ranking.relevance is not None:
         label += f" · relevance {draft.ranking.relevance:.2f}"
     if draft.support is not None:
-        label += f" · support {draft.support:.0%} of {draft.claims} claim{'s' if draft.claims > 1 else ''}"
+        found = max(0, draft.claims - len(draft.unsupported_claims))
+        label += f" · claims found {found}/{draft.claims}"  # short: the label is a panel title
     if draft.cliches:
         label += f" · {len(draft.cliches)} cliché{'s' if len(draft.cliches) > 1 else ''}"
     return label
