@@ -12,7 +12,7 @@ from llm_twin.backends.base import GenerationParams
 from llm_twin.inference.platforms import rules_for
 from llm_twin.inference.profiles import PlatformProfile
 from llm_twin.inference.retrieval import RetrievedChunk
-from llm_twin.inference.writer import DraftWriter, WriterOptions
+from llm_twin.inference.writer import DraftWriter, WriterOptions, retrieve_context
 from llm_twin.storage.models import Document
 from llm_twin.training_data.builder import BuildOptions, build_dataset
 from llm_twin.training_data.instructions import ExtractiveInstructionWriter
@@ -212,3 +212,27 @@ def test_a_long_answer_keeps_the_bare_request_rather_than_lose_its_end(generatio
     assert sample.prompt[1]["content"] == "u"  # untouched: the bare request as built
     assert shaper.report.over_budget == 1 and shaper.report.shapes["bare"] == 1
 
+
+
+class OnePlatformOwner:
+    """An owner who writes on one platform: every search ranks the same posts first."""
+
+    def __init__(self, posts):
+        self.posts = posts
+
+    def search(self, query, *, k=5, filters=None, **options):
+        return list(self.posts)[:k]
+
+
+def test_notes_come_from_other_documents_than_the_examples():
+    posts = [*EXAMPLES, *NOTES, chunk(5, "Postgres as a queue: SKIP LOCKED does the work.")]
+    examples, notes = retrieve_context(OnePlatformOwner(posts), "queues in Postgres",
+                                       rules_for("linkedin"), examples=2, notes=3)
+    assert [c.document_id for c in examples] == [101, 102]
+    assert [c.document_id for c in notes] == [103, 104, 105]
+
+
+def test_no_examples_asked_leaves_every_note():
+    examples, notes = retrieve_context(OnePlatformOwner(NOTES), "queues", rules_for("linkedin"),
+                                       examples=0, notes=2)
+    assert examples == [] and [c.document_id for c in notes] == [103, 104]

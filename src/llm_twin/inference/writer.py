@@ -220,8 +220,9 @@ class DraftWriter:
         timings.model_load = time.perf_counter() - started
 
         started = time.perf_counter()
-        notes = retrieve_notes(self.retriever, idea, self.options.retrieval_k)
-        examples = retrieve_style_examples(self.retriever, idea, rules, self.options.style_examples)
+        examples, notes = retrieve_context(self.retriever, idea, rules,
+                                           examples=self.options.style_examples,
+                                           notes=self.options.retrieval_k)
         timings.retrieval = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -271,6 +272,21 @@ class DraftWriter:
         for draft, text, score in zip(drafts, texts, self.voice.score(texts)):
             draft.voice_score = score
             draft.cliches = self.voice.cliches.find(text)
+
+def retrieve_context(retriever: Retriever, idea: str, rules: PlatformRules, *, examples: int,
+                     notes: int, notes_idea: str | None = None
+                     ) -> tuple[list[RetrievedChunk], list[RetrievedChunk]]:
+    """A post prompt's style examples and notes (`twin write` and its training samples alike).
+
+    Notes come from documents other than the examples': for an owner who writes on one platform
+    both searches find the same posts, and a note that repeats an example is dropped from the
+    prompt, which then carries no material at all. `notes_idea` retrieves the notes for another
+    idea (the training samples' distractor shape)."""
+    chosen = retrieve_style_examples(retriever, idea, rules, examples)
+    shown = {chunk.document_id for chunk in chosen}
+    found = retrieve_notes(retriever, notes_idea or idea, notes + len(shown))
+    return chosen, [chunk for chunk in found if chunk.document_id not in shown][:notes]
+
 
 def retrieve_notes(retriever: Retriever, idea: str, k: int) -> list[RetrievedChunk]:
     """What the owner has said about the idea: the prompt's notes (chats never)."""

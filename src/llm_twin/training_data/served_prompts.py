@@ -3,7 +3,7 @@
 `twin write` sends a system message, the owner's style examples, notes retrieved for the idea and
 a habits line, then the request. A model tuned only on the bare request loses its voice when it
 meets that scaffolding. So each training sample's prompt is rebuilt here by the same functions
-`DraftWriter` uses (`retrieve_notes`, `retrieve_style_examples`, `build_prompt`), with context
+`DraftWriter` uses (`retrieve_context`, `build_prompt`), with context
 retrieved for the sample's own idea, under three rules that keep the answer out of its prompt:
 - never a chunk of the answer's own document;
 - nothing dated after the answer (the filter `twin eval` uses; an undated answer has no date to
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from llm_twin.backends.base import Message
 from llm_twin.inference.prompting import build_prompt
 from llm_twin.inference.retrieval import BarredRetriever, RetrievedChunk
-from llm_twin.inference.writer import retrieve_notes, retrieve_style_examples
+from llm_twin.inference.writer import retrieve_context
 from llm_twin.training_data.samples import SftSample
 
 if TYPE_CHECKING:
@@ -150,10 +150,10 @@ class ServedPromptBuilder:
         notes: list[RetrievedChunk] = []
         if shape != "bare":
             retriever = barred_retriever(self.retriever, sample, held_out_documents)
-            examples = retrieve_style_examples(retriever, sample.idea, sample.rules,
-                                               self.settings.style_examples)
-            notes = retrieve_notes(retriever, distractor_idea or sample.idea,
-                                   self.settings.retrieval_k)
+            examples, notes = retrieve_context(retriever, sample.idea, sample.rules,
+                                               examples=self.settings.style_examples,
+                                               notes=self.settings.retrieval_k,
+                                               notes_idea=distractor_idea)
         prompt = self.prompt(sample, examples, notes)
         if prompt is None:
             self.report.over_budget += 1
