@@ -3,7 +3,8 @@ systems for a grid of (notes, examples) settings, one table with the differences
 baseline setting measured in the same sweep.
 
 Each setting runs the real CLI (`twin --workspace WS eval --systems base+rag,tuned+rag ...`) with
-TWIN_RETRIEVAL_K and TWIN_STYLE_EXAMPLES set, in a workspace that already holds a dataset build,
+TWIN_RETRIEVAL_K and TWIN_STYLE_EXAMPLES set (and TWIN_PROMPT_TOKENS for a setting written
+NOTES/EXAMPLES@TOKENS), in a workspace that already holds a dataset build,
 an index and (for the tuned systems) a fine-tuned model. Every setting sees the same held-out
 prompts and seeds, so rows differ only by the prompt's context. Per setting and system the table
 gives the owner's documents the prompts carried (mean), relevance, support (with the claims it
@@ -49,19 +50,30 @@ METRICS = (("relevance", "relevance"), ("support", "support (claims)"),
 class Setting:
     notes: int
     examples: int
+    prompt_tokens: int | None = None  # None: the workspace's setting
 
     @property
     def label(self) -> str:
-        return f"{self.notes}/{self.examples}"
+        budget = f"@{self.prompt_tokens}" if self.prompt_tokens is not None else ""
+        return f"{self.notes}/{self.examples}{budget}"
+
+    @property
+    def log_name(self) -> str:
+        budget = f"-tokens{self.prompt_tokens}" if self.prompt_tokens is not None else ""
+        return f"notes{self.notes}-examples{self.examples}{budget}.log"
 
     def env(self) -> dict[str, str]:
-        return {"TWIN_RETRIEVAL_K": str(self.notes), "TWIN_STYLE_EXAMPLES": str(self.examples)}
+        env = {"TWIN_RETRIEVAL_K": str(self.notes), "TWIN_STYLE_EXAMPLES": str(self.examples)}
+        if self.prompt_tokens is not None:
+            env["TWIN_PROMPT_TOKENS"] = str(self.prompt_tokens)
+        return env
 
 
 @dataclass
 class SettingRun:
     notes: int
     examples: int
+    prompt_tokens: int | None = None
     folder: str | None = None  # the eval folder holding results.json
     error: str | None = None
     seconds: float = 0.0
@@ -69,15 +81,18 @@ class SettingRun:
 
     @property
     def setting(self) -> Setting:
-        return Setting(self.notes, self.examples)
+        return Setting(self.notes, self.examples, self.prompt_tokens)
 
 
 def parse_setting(text: str) -> Setting:
-    """"4/3" → 4 notes, 3 style examples."""
-    parts = text.strip().split("/")
+    """"4/3" → 4 notes, 3 style examples; "4/3@768" → and a prompt budget of 768 tokens."""
+    counts, at, budget = text.strip().partition("@")
+    parts = counts.split("/")
     if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise ValueError(f"{text!r} is not NOTES/EXAMPLES (two whole numbers, e.g. 4/3)")
-    return Setting(int(parts[0]), int(parts[1]))
+        raise ValueError(f"{text!r} is not NOTES/EXAMPLES[@PROMPT_TOKENS] (whole numbers, e.g. 4/3)")
+    if at and not budget.strip().isdigit():
+        raise ValueError(f"{text!r}: the prompt budget after @ is not a whole number")
+    return Setting(int(parts[0]), int(parts[1]), int(budget) if at else None)
 
 
 def parse_grid(text: str) -> list[Setting]:
@@ -98,9 +113,9 @@ def eval_folders(workspace: Path) -> set[Path]:
 def run_setting(setting: Setting, workspace: Path, eval_args: list[str], logs: Path,
                 timeout: float | None) -> SettingRun:
     """One `twin eval` with the setting's environment; its output goes to logs/<n>-<e>.log."""
-    run = SettingRun(setting.notes, setting.examples)
+    run = SettingRun(setting.notes, setting.examples, setting.prompt_tokens)
     command = [*twin_command(), "--workspace", str(workspace), "eval", *eval_args]
-    log = logs / f"notes{setting.notes}-examples{setting.examples}.log"
+    log = logs / setting.log_name
     env = {**os.environ, "COLUMNS": "200", **setting.env()}
     before = eval_folders(workspace)
     started = time.monotonic()
@@ -232,7 +247,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="a workspace with a dataset build, an index and a fine-tuned model")
     parser.add_argument("--out", type=Path, default=Path("context-sweep"),
                         help="logs and the table (context_sweep.md, context_sweep.json)")
-    parser.add_argument("--grid", default=DEFAULT_GRID, help="NOTES/EXAMPLES settings, comma-separated")
+    parser.add_argument("--grid", default=DEFAULT_GRID,
+                        help="NOTES/EXAMPLES[@PROMPT_TOKENS] settings, comma-separated")
     parser.add_argument("--baseline", default="4/3", help="the setting every row is compared with")
     parser.add_argument("--systems", default=DEFAULT_SYSTEMS, help="twin eval --systems (retrieval ones)")
     parser.add_argument("--limit", type=int, default=40, help="twin eval --limit (held-out prompts)")
@@ -242,6 +258,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--step-timeout", type=float, default=None, help="seconds per eval")
     parser.add_argument("--collect", action="store_true",
                         help="run nothing: the table again from <out>/context_sweep.json")
+    parser.add_argument("--resume", action="store_true",
+                        help="reuse the settings <out>/context_sweep.json already measured")
     options = parser.parse_args(argv)
     try:
         options.settings = parse_grid(options.grid)
@@ -256,15 +274,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def sweep(options: argparse.Namespace) -> list[SettingRun]:
-    """The baseline first, so a cut-short sweep still has it."""
+    """The baseline first, so a cut-short sweep still has it. With --resume, a setting an earlier
+    sweep into the same --out measured is read again, not rerun."""
     logs = options.out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     args = eval_arguments(options)
+    done = {run.setting: run for run in (collected_runs(options.out) if options.resume else [])
+            if not run.error}
     ordered = sorted(options.settings, key=lambda s: s != options.baseline)
     runs = []
     for index, setting in enumerate(ordered, 1):
-        print(f"[{index}/{len(ordered)}] notes {setting.notes}, examples {setting.examples}", flush=True)
-        run = load_results(run_setting(setting, options.workspace, args, logs, options.step_timeout))
+        print(f"[{index}/{len(ordered)}] {setting.label} (notes/examples[@prompt tokens])", flush=True)
+        run = done.get(setting)
+        if run is None:
+            run = load_results(run_setting(setting, options.workspace, args, logs, options.step_timeout))
         print(f"    {run.error or run.folder} ({run.seconds:.0f} s)", flush=True)
         runs.append(run)
         save_runs(runs, options.out)
@@ -277,7 +300,10 @@ def save_runs(runs: list[SettingRun], out: Path) -> None:
 
 
 def collected_runs(out: Path) -> list[SettingRun]:
-    saved = json.loads((out / SWEEP_FILE).read_text(encoding="utf-8"))
+    path = out / SWEEP_FILE
+    if not path.exists():
+        return []
+    saved = json.loads(path.read_text(encoding="utf-8"))
     return [load_results(SettingRun(**entry)) for entry in saved]
 
 
@@ -286,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     options.out.mkdir(parents=True, exist_ok=True)
     command = "benchmarks/context_sweep.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     runs = collected_runs(options.out) if options.collect else sweep(options)
+    if not runs:
+        print(f"No sweep recorded in {options.out / SWEEP_FILE}", file=sys.stderr)
+        return 1
     report = (f"Produced by `{command}` on {datetime.now():%Y-%m-%d %H:%M} (workspace "
               f"{options.workspace}; `twin eval {shlex.join(eval_arguments(options))}`).\n\n"
               f"{render_table(runs, options.baseline)}\n")

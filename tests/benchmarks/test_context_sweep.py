@@ -46,7 +46,12 @@ def test_settings_parse_and_set_the_eval_environment(sweep):
     assert (setting.notes, setting.examples, setting.label) == (6, 3, "6/3")
     assert setting.env() == {"TWIN_RETRIEVAL_K": "6", "TWIN_STYLE_EXAMPLES": "3"}
     assert sweep.parse_grid("4/3, 0/0,") == [sweep.Setting(4, 3), sweep.Setting(0, 0)]
-    for bad in ("4", "4/3/1", "a/3", "-1/3", "4.5/3", ""):
+    budget = sweep.parse_setting("4/3@768")
+    assert (budget.prompt_tokens, budget.label, budget.log_name) == (768, "4/3@768",
+                                                                     "notes4-examples3-tokens768.log")
+    assert budget.env()["TWIN_PROMPT_TOKENS"] == "768" and "TWIN_PROMPT_TOKENS" not in setting.env()
+    assert sweep.parse_grid("4/3,4/3@768") == [sweep.Setting(4, 3), budget]  # not a repeat
+    for bad in ("4", "4/3/1", "a/3", "-1/3", "4.5/3", "", "4/3@", "4/3@big", "4/3@-1"):
         with pytest.raises(ValueError):
             sweep.parse_setting(bad)
     with pytest.raises(ValueError, match="repeats"):
@@ -122,12 +127,13 @@ workspace = pathlib.Path(args[args.index("--workspace") + 1])
 notes, examples = os.environ["TWIN_RETRIEVAL_K"], os.environ["TWIN_STYLE_EXAMPLES"]
 with open(workspace / "calls.txt", "a") as calls:
     calls.write(f"{notes}/{examples} " + " ".join(args[args.index("eval"):]) + "\\n")
-if notes == "6":
+if notes == "6" and not os.environ.get("FIXED"):
     print("Error: out of memory")
     sys.exit(2)
 results = json.loads(os.environ["FAKE_RESULTS"])
 results["systems"][0]["relevance"] = 0.5 + int(notes) / 10
-folder = workspace / "eval" / f"2026-notes{notes}-examples{examples}"
+tokens = os.environ.get("TWIN_PROMPT_TOKENS", "default")
+folder = workspace / "eval" / f"2026-notes{notes}-examples{examples}-tokens{tokens}"
 folder.mkdir(parents=True)
 folder.joinpath("results.json").write_text(json.dumps(results))
 """
@@ -156,11 +162,32 @@ def test_a_sweep_runs_each_setting_with_its_environment_and_can_be_collected_aga
     assert "| 6/3 | **failed**: exit 2; see " in table
     saved = json.loads((out / "context_sweep.json").read_text())
     assert [(s["notes"], s["examples"]) for s in saved] == [(4, 3), (0, 3), (6, 3)]
-    assert saved[0]["folder"].endswith("2026-notes4-examples3") and saved[2]["folder"] is None
+    assert saved[0]["folder"].endswith("2026-notes4-examples3-tokensdefault") and saved[2]["folder"] is None
     assert "Error: out of memory" in (out / "logs" / "notes6-examples3.log").read_text()
-    assert "[3/3] notes 6, examples 3" in capsys.readouterr().out
+    assert "[3/3] 6/3 " in capsys.readouterr().out
 
     (workspace / "calls.txt").unlink()
     assert sweep.main(argv + ["--collect"]) == 1
     assert not (workspace / "calls.txt").exists()  # nothing ran
     assert (out / "context_sweep.md").read_text().split("\n", 1)[1] == table.split("\n", 1)[1]
+    assert sweep.main([*argv[:4], "--out", str(tmp_path / "empty"), "--collect"]) == 1
+
+
+def test_resume_reruns_only_what_the_earlier_sweep_lacks(sweep, tmp_path, monkeypatch):
+    fake = tmp_path / "fake_twin.py"
+    fake.write_text(FAKE_TWIN)
+    workspace, out = tmp_path / "ws", tmp_path / "out"
+    workspace.mkdir()
+    monkeypatch.setattr(sweep, "twin_command", lambda: [sys.executable, str(fake)])
+    monkeypatch.setenv("FAKE_RESULTS", json.dumps(_results(0.8, 0.7, 0.9)))
+    argv = ["--workspace", str(workspace), "--out", str(out), "--grid", "4/3,6/3"]
+    assert sweep.main(argv) == 1
+    (workspace / "calls.txt").unlink()
+    monkeypatch.setenv("FIXED", "1")
+    assert sweep.main([*argv[:-1], "4/3,6/3,4/3@768", "--resume"]) == 0
+    calls = (workspace / "calls.txt").read_text().splitlines()
+    assert [c.split()[0] for c in calls] == ["6/3", "4/3"]  # the failed one again, the new budget
+    saved = json.loads((out / "context_sweep.json").read_text())
+    assert [s["prompt_tokens"] for s in saved] == [None, None, 768]
+    assert saved[2]["folder"].endswith("notes4-examples3-tokens768")
+    assert "| 4/3@768 | base+rag |" in (out / "context_sweep.md").read_text()
