@@ -107,3 +107,32 @@ class Backend(Protocol):
     def stream(self, messages: list[Message], params: GenerationParams) -> GenerationStream:
         """One completion for one conversation, as text pieces while they are generated."""
         ...
+
+
+class ScoringBackend(Protocol):
+    """A backend that can tell how likely its model finds a given completion (transformers,
+    CTranslate2). llama.cpp and OpenAI-compatible servers cannot, and do not have `score`."""
+
+    def score(self, prompts: list[list[Message]], completions: list[str]) -> list[float | None]:
+        """Per pair, the mean log-probability per token of the completion given the prompt
+        (through the chat template, as generated); None for an empty completion."""
+        ...
+
+
+def score_completions(backend: object, prompts: list[list[Message]],
+                      completions: list[str]) -> list[float | None] | None:
+    """`backend.score(...)`, or None when the backend cannot score."""
+    if len(prompts) != len(completions):
+        raise ValueError(f"{len(prompts)} prompts for {len(completions)} completions.")
+    score = getattr(backend, "score", None)
+    if score is None:
+        return None
+    return score(prompts, completions)
+
+
+def completion_token_ids(tokenizer, prompt_text: str, completion: str) -> tuple[list[int], int]:
+    """The prompt's and the completion's token ids as one sequence, and where the completion
+    starts. Tokenised apart: joined text could merge tokens across the seam."""
+    prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
+    completion_ids = tokenizer(completion, add_special_tokens=False)["input_ids"]
+    return list(prompt_ids) + list(completion_ids), len(prompt_ids)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Generator as PyGenerator, Sequence
 from pathlib import Path
 
 from llm_twin.backends.base import (BackendError, Generation, GenerationParams, GenerationStream,
-                                    Message, TokenizerPrompts)
+                                    Message, TokenizerPrompts, completion_token_ids)
 from llm_twin.backends.ct2_convert import ConversionSource, convert, source_key, weight_files
 from llm_twin.backends.model_source import ModelLocation, ModelNotFoundError, locate_model
 
@@ -235,6 +235,28 @@ class CTranslate2Backend(TokenizerPrompts):
         batch = BatchRun(streamer, [len(p) for p in prompts], worker, outcome)
         worker.start()
         return batch
+
+    # -- scoring -------------------------------------------------------------------------------
+    def score(self, prompts: list[list[Message]], completions: list[str],
+              batch_size: int = 4) -> list[float | None]:
+        """Mean log-probability per completion token given its prompt, from
+        `Generator.score_batch` (backends.base.ScoringBackend)."""
+        self.load()
+        rows = [completion_token_ids(self._tokenizer, self.render_prompt(messages), completion)
+                for messages, completion in zip(prompts, completions, strict=True)]
+        scored = [(ids, start) for ids, start in rows if 0 < start < len(ids)]
+        results = iter(self._generator.score_batch(
+            [self._tokenizer.convert_ids_to_tokens(ids) for ids, _ in scored],
+            max_batch_size=batch_size, max_input_length=0) if scored else [])
+        scores: list[float | None] = []
+        for ids, start in rows:
+            if not 0 < start < len(ids):
+                scores.append(None)
+                continue
+            # log_probs[i] scores token i + 1: the completion's tokens are log_probs[start - 1:]
+            completion = next(results).log_probs[start - 1:]
+            scores.append(sum(completion) / len(completion))
+        return scores
 
     def _options(self, params: GenerationParams) -> dict:
         options = {"max_length": params.max_new_tokens, "end_token": self._end_tokens,

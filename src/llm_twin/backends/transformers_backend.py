@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from llm_twin.backends.base import (Generation, GenerationParams, GenerationStream, Message,
-                                    TokenizerPrompts)
+                                    TokenizerPrompts, completion_token_ids)
 from llm_twin.backends.model_source import (ModelLocation, ModelNotFoundError, dequantised_cache_dir,
                                             is_complete_cache, locate_model)
 
@@ -187,6 +187,41 @@ class TransformersBackend(TokenizerPrompts):
         run_ = BatchRun(streamer, prompt_tokens, worker, outcome)
         worker.start()
         return run_
+
+    # -- scoring -------------------------------------------------------------------------
+    def score(self, prompts: list[list[Message]], completions: list[str],
+              batch_size: int = 4) -> list[float | None]:
+        """Mean log-probability per completion token given its prompt: one forward pass per
+        batch of pairs, no gradients (backends.base.ScoringBackend)."""
+        self.load()
+        rows = [completion_token_ids(self._tokenizer, self.render_prompt(messages), completion)
+                for messages, completion in zip(prompts, completions, strict=True)]
+        scores: list[float | None] = []
+        for start in range(0, len(rows), batch_size):
+            scores += self._score_rows(rows[start:start + batch_size])
+        return scores
+
+    def _score_rows(self, rows: list[tuple[list[int], int]]) -> list[float | None]:
+        import torch
+
+        width = max(len(ids) for ids, _ in rows)
+        pad = self._tokenizer.pad_token_id or 0
+        input_ids = torch.tensor([ids + [pad] * (width - len(ids)) for ids, _ in rows],
+                                 device=self._model.device)
+        mask = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in rows],
+                            device=self._model.device)
+        with torch.inference_mode():
+            logits = self._model(input_ids=input_ids, attention_mask=mask).logits
+        scores: list[float | None] = []
+        for row, (ids, start) in enumerate(rows):
+            if len(ids) <= start or start == 0:
+                scores.append(None)
+                continue
+            # logits at position i predict token i + 1
+            log_probs = torch.log_softmax(logits[row, start - 1:len(ids) - 1].float(), dim=-1)
+            targets = input_ids[row, start:len(ids)].unsqueeze(-1)
+            scores.append(float(log_probs.gather(-1, targets).mean()))
+        return scores
 
     def _sampling_kwargs(self, params: GenerationParams) -> dict:
         kwargs = {"max_new_tokens": params.max_new_tokens,

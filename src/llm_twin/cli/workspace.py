@@ -172,10 +172,15 @@ class Workspace:
                                 style_examples=s.style_examples, context_tokens=s.context_tokens,
                                 prompt_tokens=s.prompt_tokens,
                                 generation=self.generation_params(**generation_overrides),
-                                rank=rank, rank_weights=RankingWeights(voice=s.rank_voice_weight))
+                                rank=rank, rank_weights=self.ranking_weights())
         return DraftWriter(self.retriever(store, backend=backend), backend, options,
                            voice=voice if voice is not None else self.voice_scorer(),
                            profiles=self.profiles(), checker=self.draft_checker())
+
+    def ranking_weights(self) -> RankingWeights:
+        """The weights `twin write -n N` and `twin eval`'s ranked systems rank drafts by."""
+        s = self.settings
+        return RankingWeights(voice=s.rank_voice_weight, fluency=s.rank_fluency_weight)
 
     def draft_checker(self):
         """Claim and near-duplicate checks; the past-post index is cached in <workspace>/cache."""

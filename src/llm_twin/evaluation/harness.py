@@ -208,7 +208,7 @@ def _generate_arm(ws: Workspace, backend, data: EvalData, rag: bool, k: int, sco
     if not rag:
         return generate_plain(backend, data.prompts, params, k=k, scorer=scorer, seed=config.seed,
                               embed=ws.embedder.embed if scorer is not None else None,
-                              advance=advance)
+                              weights=ws.ranking_weights(), advance=advance)
     with ws.vector_store() as store:
         writer = ws.writer(store, backend, voice=scorer, rank=scorer is not None,
                            max_new_tokens=config.max_new_tokens)

@@ -5,7 +5,8 @@ ranking. Without RAG the model gets the held-out prompt exactly as trained; with
 prompt `twin write` builds (DraftWriter), whose retrieval is barred from the held-out posts.
 
 Ranked and unranked rows share one batch of K samples per prompt: the unranked row takes one of
-them at random (the same distribution as a single draft), the ranked row the VoiceScorer's best.
+them at random (the same distribution as a single draft), the ranked row the one `twin write`
+would put first (inference.ranking: the same parts and weights).
 That is a paired comparison at half the generation cost.
 """
 
@@ -18,6 +19,7 @@ from typing import Protocol
 
 from llm_twin.backends.base import Backend, GenerationParams
 from llm_twin.evaluation.heldout import HeldOutPrompt
+from llm_twin.inference.ranking import RankingWeights, best_index, draft_fluency, ranking_parts
 from llm_twin.inference.writer import DraftWriter, trim_unfinished
 
 MODELS = ("base", "tuned")
@@ -80,14 +82,17 @@ class ArmOutputs:
 def generate_plain(backend: Backend, prompts: list[HeldOutPrompt], params: GenerationParams, *,
                    k: int, scorer: Scorer | None, seed: int,
                    embed: Callable[[list[str]], object] | None = None,
+                   weights: RankingWeights = RankingWeights(),
                    advance: Callable[[int], None] = lambda n: None) -> ArmOutputs:
     """K samples of each held-out prompt as trained (one batch per prompt); the ranked pick is
-    the one `twin write` would put first (`embed`: the index's embedding model, for relevance)."""
+    the one `twin write` would put first (`embed`: the index's embedding model, for relevance;
+    `weights`: the ranking weights `twin write` uses)."""
     outputs = ArmOutputs()
     for i, prompt in enumerate(prompts):
         generations = backend.generate([prompt.messages] * k, replace(params, seed=seed + i))
         texts = [g.text if g.finished else trim_unfinished(g.text) for g in generations]
-        _pick(outputs, prompt.idea, texts, scorer, embed, random.Random(seed + i))
+        _pick(outputs, prompt.idea, texts, scorer, embed, random.Random(seed + i),
+              backend=backend, messages=prompt.messages, weights=weights)
         outputs.sources.append([])
         outputs.source_texts.append([])
         advance(1)
@@ -113,7 +118,9 @@ def generate_with_rag(writer: DraftWriter, prompts: list[HeldOutPrompt], *, k: i
             outputs.ranked.append(texts[0])
             outputs.ranked_voice.append(float(result.drafts[0].voice_score))
         else:
-            _pick(outputs, prompt.idea, texts, scorer, None, random.Random(seed + i))
+            _pick(outputs, prompt.idea, texts, scorer, None, random.Random(seed + i),
+                  backend=writer.backend, messages=result.prompt.messages,
+                  weights=writer.options.rank_weights)
         outputs.sources.append([chunk.document_id for chunk in result.sources])
         outputs.source_texts.append([chunk.text for chunk in result.sources])
         advance(1)
@@ -125,20 +132,18 @@ def _ranked_by_writer(drafts) -> bool:
 
 
 def _pick(outputs: ArmOutputs, idea: str, texts: list[str], scorer: Scorer | None, embed,
-          rng: random.Random) -> None:
+          rng: random.Random, *, backend: object = None, messages=None,
+          weights: RankingWeights = RankingWeights()) -> None:
     """Unranked: one at random. Ranked: `twin write`'s order (inference.ranking's parts; the
-    unsupported-claims part needs the prompt's notes, which a plain prompt has none of)."""
-    from llm_twin.inference.ranking import (RankingParts, best_index, relevance_to_idea,
-                                            repetition_share)
-
+    unsupported-claims part needs the prompt's notes, which a plain prompt has none of; fluency
+    needs the backend and the prompt the texts answered)."""
     outputs.unranked.append(texts[rng.randrange(len(texts))])
     if scorer is None:
         return
     voices = scorer.score(texts)
-    relevance = relevance_to_idea(embed, idea, texts) if embed is not None else [None] * len(texts)
-    parts = [RankingParts(relevance=r, cliches=len(scorer.cliches.find(t)),
-                          repetition=repetition_share(t), voice=v)
-             for t, r, v in zip(texts, relevance, voices)]
-    best = best_index(parts)
+    fluency = draft_fluency(backend, messages, texts) if messages is not None else None
+    parts = ranking_parts(idea, texts, embed=embed, voices=voices, fluency=fluency,
+                          cliches=[len(scorer.cliches.find(t)) for t in texts])
+    best = best_index(parts, weights)
     outputs.ranked.append(texts[best])
     outputs.ranked_voice.append(float(voices[best]))

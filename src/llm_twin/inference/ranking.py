@@ -5,10 +5,15 @@ Each draft gets its parts (`RankingParts`), shown one by one in `twin write --js
 - clichés: the base model's stock phrases the owner never uses;
 - unsupported: first-person facts found in none of the owner's texts (grounding.DraftChecker);
 - repetition: share of the draft's word 3-grams that repeat an earlier one (small models loop);
-- voice: the voice model's probability that the owner wrote it.
+- voice: the voice model's probability that the owner wrote it;
+- fluency: the mean log-probability per token of the draft given its prompt under the model that
+  wrote it (None where the backend cannot score: llama.cpp, OpenAI-compatible servers).
 
     score = relevance·w_rel − w_cliché·clichés − w_unsupported·unsupported
-            − w_rep·repetition + w_voice·(voice − 0.5)
+            − w_rep·repetition + w_voice·(voice − 0.5) + w_fluency·fluency
+
+`ranking_parts` assembles the parts of a batch, for `twin write -n N` and `twin eval`'s ranked
+systems alike. A negative fluency weight prefers the drafts the model found less likely.
 
 The voice weight is 0 by default: best-of-N selection by the char-n-gram voice score made drafts
 easier for a detector to tell from real posts (issue 15: brandur 0.68 → 0.88 AUC), because it
@@ -25,6 +30,8 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
+from llm_twin.backends.base import Message, score_completions
+
 CLICHE_PENALTY = 0.05
 MAX_CLICHE_HITS = 6
 UNSUPPORTED_PENALTY = 0.05
@@ -39,6 +46,7 @@ class RankingWeights:
     unsupported: float = UNSUPPORTED_PENALTY
     repetition: float = 1.0
     voice: float = 0.0
+    fluency: float = 0.0
 
 
 @dataclass
@@ -48,6 +56,7 @@ class RankingParts:
     unsupported: int = 0
     repetition: float = 0.0
     voice: float | None = None
+    fluency: float | None = None  # mean log-prob per token; None: the backend cannot score
 
     def score(self, weights: RankingWeights = RankingWeights()) -> float:
         """Higher is better."""
@@ -57,15 +66,51 @@ class RankingParts:
         total -= weights.repetition * self.repetition
         if self.voice is not None:
             total += weights.voice * (self.voice - 0.5)
+        if self.fluency is not None:
+            total += weights.fluency * self.fluency
         return total
 
     def to_json(self, weights: RankingWeights = RankingWeights()) -> dict:
         return {"relevance": self.relevance, "cliches": self.cliches,
                 "unsupported_claims": self.unsupported, "repetition": round(self.repetition, 4),
-                "voice": self.voice, "score": round(self.score(weights), 4),
+                "voice": self.voice,
+                "fluency": round(self.fluency, 4) if self.fluency is not None else None,
+                "score": round(self.score(weights), 4),
                 "weights": {"relevance": weights.relevance, "cliche": weights.cliche,
                             "unsupported": weights.unsupported, "repetition": weights.repetition,
-                            "voice": weights.voice}}
+                            "voice": weights.voice, "fluency": weights.fluency}}
+
+
+def ranking_parts(idea: str, texts: Sequence[str], *,
+                  embed: Callable[[list[str]], np.ndarray] | None = None,
+                  cliches: Sequence[int] | None = None, unsupported: Sequence[int] | None = None,
+                  voices: Sequence[float | None] | None = None,
+                  fluency: Sequence[float | None] | None = None) -> list[RankingParts]:
+    """The parts of each draft of one batch. Relevance (with `embed`) and repetition are measured
+    here; the counts and scores given are per draft, in the texts' order; a part not given is
+    None (or 0 for the counts)."""
+    n = len(texts)
+    for name, given in (("cliches", cliches), ("unsupported", unsupported), ("voices", voices),
+                        ("fluency", fluency)):
+        if given is not None and len(given) != n:
+            raise ValueError(f"{len(given)} {name} for {n} drafts.")
+    relevance = relevance_to_idea(embed, idea, texts) if embed is not None else [None] * n
+    return [RankingParts(relevance=relevance[i],
+                         cliches=cliches[i] if cliches is not None else 0,
+                         unsupported=unsupported[i] if unsupported is not None else 0,
+                         repetition=repetition_share(texts[i]),
+                         voice=voices[i] if voices is not None else None,
+                         fluency=fluency[i] if fluency is not None else None)
+            for i in range(n)]
+
+
+def draft_fluency(backend: object, messages: list[Message],
+                  texts: Sequence[str]) -> list[float | None] | None:
+    """Each draft's mean log-probability per token given the prompt that produced it, under the
+    backend's model; None when the backend cannot score."""
+    if not texts:
+        return []
+    return score_completions(backend, [messages] * len(texts), list(texts))
 
 
 def repetition_share(text: str) -> float:

@@ -19,8 +19,8 @@ from llm_twin.inference.platforms import (FormatHabits, FormattedDraft, Platform
                                           format_draft, rules_for)
 from llm_twin.inference.profiles import PlatformProfile, rules_and_habits
 from llm_twin.inference.prompting import BuiltPrompt, build_prompt
-from llm_twin.inference.ranking import (RankingParts, RankingWeights, rank, relevance_to_idea,
-                                        repetition_share)
+from llm_twin.inference.ranking import (RankingParts, RankingWeights, draft_fluency, rank,
+                                        ranking_parts)
 from llm_twin.inference.retrieval import RetrievedChunk, Retriever
 from llm_twin.storage.vector_store import SearchFilters
 
@@ -247,7 +247,7 @@ class DraftWriter:
             draft.near_duplicate_of = self.checker.near_duplicate(text)
         if self.voice is not None:
             self._score(drafts)
-        self._rank_parts(idea, drafts)
+        self._rank_parts(idea, drafts, plan.prompt.messages)
         ranked = rank_drafts
         if ranked:
             drafts = rank(drafts, self.options.rank_weights)
@@ -255,17 +255,17 @@ class DraftWriter:
         return WriteResult(idea, plan.platform, drafts, plan.prompt, plan.timings, ranked=ranked,
                            profile=plan.profile)
 
-    def _rank_parts(self, idea: str, drafts: list[Draft]) -> None:
+    def _rank_parts(self, idea: str, drafts: list[Draft], messages) -> None:
         texts = [d.formatted.as_text() for d in drafts]
         embedder = getattr(self.retriever, "embedder", None)
-        relevance = (relevance_to_idea(embedder.embed, idea, texts) if embedder is not None
-                     else [None] * len(texts))
-        for draft, text, similarity in zip(drafts, texts, relevance):
+        parts = ranking_parts(idea, texts, embed=embedder.embed if embedder is not None else None,
+                              cliches=[len(d.cliches) for d in drafts],
+                              unsupported=[len(d.unsupported_claims) for d in drafts],
+                              voices=[d.voice_score for d in drafts],
+                              fluency=draft_fluency(self.backend, messages, texts))
+        for draft, part in zip(drafts, parts):
             draft.weights = self.options.rank_weights
-            draft.ranking = RankingParts(relevance=similarity, cliches=len(draft.cliches),
-                                         unsupported=len(draft.unsupported_claims),
-                                         repetition=repetition_share(text),
-                                         voice=draft.voice_score)
+            draft.ranking = part
 
     def _score(self, drafts: list[Draft]) -> None:
         texts = [d.formatted.as_text() for d in drafts]
