@@ -22,7 +22,7 @@ from _common import DEFAULT_CORPORA, timed
 
 from llm_twin.backends.transformers_backend import TransformersBackend
 from llm_twin.config import load_settings
-from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
+from llm_twin.ingest.formats.markdown_folder import MarkdownFolderImporter
 from llm_twin.ingest.pipeline import ingest_path
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 from llm_twin.training_data.builder import BuildOptions, build_dataset, select_answers

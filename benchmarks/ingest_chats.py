@@ -23,7 +23,7 @@ from _common import best_of, spread  # noqa: E402
 
 from llm_twin.ingest.base import ImportOptions  # noqa: E402
 from llm_twin.ingest.pipeline import ingest_path  # noqa: E402
-from llm_twin.ingest.whatsapp import WhatsAppImporter  # noqa: E402
+from llm_twin.ingest.formats.whatsapp import WhatsAppImporter  # noqa: E402
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory  # noqa: E402
 
 OWNER = "Dana"

@@ -22,7 +22,7 @@ from _common import timed  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from llm_twin.ingest.pipeline import ingest_path  # noqa: E402
-from llm_twin.ingest.x_archive import XArchiveImporter  # noqa: E402
+from llm_twin.ingest.formats.x_archive import XArchiveImporter  # noqa: E402
 from llm_twin.storage.models import Document  # noqa: E402
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory  # noqa: E402
 

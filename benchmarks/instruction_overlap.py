@@ -26,7 +26,7 @@ from types import ModuleType
 from _common import DEFAULT_CORPORA
 
 from llm_twin.config import load_settings
-from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
+from llm_twin.ingest.formats.markdown_folder import MarkdownFolderImporter
 from llm_twin.ingest.pipeline import ingest_path
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 from llm_twin.training_data import instructions

@@ -29,7 +29,7 @@ from llm_twin.features.cleaning import normalize_for_search  # noqa: E402
 from llm_twin.features.embeddings import SentenceTransformerEmbedder  # noqa: E402
 from llm_twin.features.indexing import chunks_of, index_documents  # noqa: E402
 from llm_twin.ingest.base import ImportResult  # noqa: E402
-from llm_twin.ingest.markdown_folder import MarkdownFolderImporter  # noqa: E402
+from llm_twin.ingest.formats.markdown_folder import MarkdownFolderImporter  # noqa: E402
 from llm_twin.ingest.pipeline import store_import  # noqa: E402
 from llm_twin.storage.models import Document  # noqa: E402
 from llm_twin.storage.qdrant_edge_store import QdrantEdgeStore  # noqa: E402

@@ -18,7 +18,7 @@ import libipld
 import pytest
 
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
-from llm_twin.ingest.bluesky import BlueskyImporter
+from llm_twin.ingest.formats.bluesky import BlueskyImporter
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 REPO = json.loads((FIXTURES / "bluesky" / "repo-records.json").read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ import pytest
 from local_site import LocalSite
 
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions
-from llm_twin.ingest.feed import FeedImporter
+from llm_twin.ingest.formats.feed import FeedImporter
 from llm_twin.ingest.net import SafeFetcher
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

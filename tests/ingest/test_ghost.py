@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
-from llm_twin.ingest.ghost import GhostImporter, post_text
+from llm_twin.ingest.formats.ghost import GhostImporter, post_text
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 EXPORT = FIXTURES / "ghost" / "danawrites.ghost.2024-03-12-09-00-00.json"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
-from llm_twin.ingest.git_repo import GitRepoImporter, is_clone_url, public_url
+from llm_twin.ingest.formats.git_repo import GitRepoImporter, is_clone_url, public_url
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs the git CLI")
 

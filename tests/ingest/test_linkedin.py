@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
-from llm_twin.ingest.linkedin import LinkedInImporter
-from llm_twin.ingest.x_archive import XArchiveImporter
+from llm_twin.ingest.formats.linkedin import LinkedInImporter
+from llm_twin.ingest.formats.x_archive import XArchiveImporter
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "linkedin"
 EXPORT = FIXTURES / "export"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from llm_twin.ingest.base import ImportFormatError
-from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
+from llm_twin.ingest.formats.markdown_folder import MarkdownFolderImporter
 
 CORPORA = Path(os.environ.get("TWIN_CORPORA") or Path(__file__).parents[2].parent / "shared" / "corpora")
 CORPUS = CORPORA / "skeeto_nullprogram"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
-from llm_twin.ingest.mastodon import MastodonImporter, note_html_to_text
+from llm_twin.ingest.formats.mastodon import MastodonImporter, note_html_to_text
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 ARCHIVE = FIXTURES / "mastodon"

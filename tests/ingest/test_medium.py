@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions
-from llm_twin.ingest.medium import MediumImporter
+from llm_twin.ingest.formats.medium import MediumImporter
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 EXPORT = FIXTURES / "medium"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
-from llm_twin.ingest.messenger import MessengerImporter, conversation_id
+from llm_twin.ingest.formats.messenger import MessengerImporter, conversation_id
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 MESSENGER = FIXTURES / "messenger"

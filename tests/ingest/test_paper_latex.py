@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
-from llm_twin.ingest.paper_latex import LatexPaperImporter
+from llm_twin.ingest.formats.paper_latex import LatexPaperImporter
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "arxiv-latex"
 EXPECTED_TEXT = """\

@@ -12,7 +12,7 @@ import pypdf
 import pytest
 
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
-from llm_twin.ingest.paper_pdf import PdfPaperImporter
+from llm_twin.ingest.formats.paper_pdf import PdfPaperImporter
 
 Line = tuple[float, float, float, str]  # x, y, font size, text
 HEADER = "Journal of Synthetic Results, Vol. 3"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from llm_twin.ingest.base import Importer, ImportFormatError
-from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
+from llm_twin.ingest.formats.markdown_folder import MarkdownFolderImporter
 from llm_twin.ingest.registry import as_location, default_importers, detect_importer, plan_imports
-from llm_twin.ingest.x_archive import XArchiveImporter
+from llm_twin.ingest.formats.x_archive import XArchiveImporter
 
 TWEETS = [{"tweet": {"id_str": "1790000000000000001", "full_text": "Hello from a fixture",
                      "created_at": "Tue May 14 08:00:02 +0000 2024"}}]

@@ -12,7 +12,7 @@ import pytest
 
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions
 from llm_twin.ingest.safe_zip import ExportTree
-from llm_twin.ingest.substack import SubstackImporter
+from llm_twin.ingest.formats.substack import SubstackImporter
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 EXPORT = FIXTURES / "substack"

@@ -13,7 +13,7 @@ import pytest
 
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
 from llm_twin.ingest.pipeline import ingest_path
-from llm_twin.ingest.telegram import TelegramImporter
+from llm_twin.ingest.formats.telegram import TelegramImporter
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

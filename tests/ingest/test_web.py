@@ -12,7 +12,7 @@ from local_site import LocalSite
 
 from llm_twin.ingest.base import ImportFormatError, ImportOptions, ImportResult
 from llm_twin.ingest.net import RobotsDisallowed, SafeFetcher
-from llm_twin.ingest.web import WebImporter
+from llm_twin.ingest.formats.web import WebImporter
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 WEB = FIXTURES / "web"

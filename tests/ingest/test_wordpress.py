@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
-from llm_twin.ingest.wordpress import WordPressImporter, wordpress_html_to_text
+from llm_twin.ingest.formats.wordpress import WordPressImporter, wordpress_html_to_text
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 WXR = FIXTURES / "wordpress" / "danawrites.WordPress.2024-03-12.xml"

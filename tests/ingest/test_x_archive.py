@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
-from llm_twin.ingest.x_archive import XArchiveImporter
+from llm_twin.ingest.formats.x_archive import XArchiveImporter
 
 ROOT_ID = "1790000000000000001"
 SECOND_ID = "1790000000000000002"

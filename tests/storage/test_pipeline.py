@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import StaticImporter, make_doc, make_result
 from llm_twin.ingest.base import ImportFormatError
-from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
+from llm_twin.ingest.formats.markdown_folder import MarkdownFolderImporter
 from llm_twin.ingest.pipeline import fingerprint, ingest_path
 from llm_twin.ingest.registry import detect_importer
 from llm_twin.storage.models import Chunk, Document, Source

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
+from llm_twin.ingest.formats.markdown_folder import MarkdownFolderImporter
 from llm_twin.ingest.pipeline import ingest_path
 from llm_twin.storage.models import Document
 from llm_twin.training_data.builder import BuildOptions, build_dataset

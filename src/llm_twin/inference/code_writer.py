@@ -21,7 +21,7 @@ from llm_twin.features.chunking import code_family
 from llm_twin.inference.prompting import code_request, fit_example_turns, system_message
 from llm_twin.inference.reply import ModeResult, ModeStream, ModeTimings
 from llm_twin.inference.retrieval import RetrievedChunk, Retriever
-from llm_twin.ingest.git_repo import CODE_LANGUAGES
+from llm_twin.ingest.formats.git_repo import CODE_LANGUAGES
 from llm_twin.storage.models import Chunk, Document
 from llm_twin.storage.vector_store import SearchFilters
 

@@ -10,25 +10,25 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from llm_twin.ingest.base import Importer, ImportFormatError, ImportOptions
-from llm_twin.ingest.bluesky import BlueskyImporter
-from llm_twin.ingest.feed import FeedImporter
-from llm_twin.ingest.ghost import GhostImporter
-from llm_twin.ingest.git_repo import GitRepoImporter, is_clone_url
-from llm_twin.ingest.instagram import InstagramImporter
-from llm_twin.ingest.linkedin import LinkedInImporter
-from llm_twin.ingest.mastodon import MastodonImporter
-from llm_twin.ingest.markdown_folder import MarkdownFolderImporter
-from llm_twin.ingest.medium import MediumImporter
-from llm_twin.ingest.paper_latex import LatexPaperImporter
-from llm_twin.ingest.paper_pdf import PdfPaperImporter
-from llm_twin.ingest.messenger import MessengerImporter
-from llm_twin.ingest.substack import SubstackImporter
-from llm_twin.ingest.telegram import TelegramImporter
-from llm_twin.ingest.web import WebImporter
-from llm_twin.ingest.whatsapp import WhatsAppImporter
-from llm_twin.ingest.wordpress import WordPressImporter
+from llm_twin.ingest.formats.bluesky import BlueskyImporter
+from llm_twin.ingest.formats.feed import FeedImporter
+from llm_twin.ingest.formats.ghost import GhostImporter
+from llm_twin.ingest.formats.git_repo import GitRepoImporter, is_clone_url
+from llm_twin.ingest.formats.instagram import InstagramImporter
+from llm_twin.ingest.formats.linkedin import LinkedInImporter
+from llm_twin.ingest.formats.mastodon import MastodonImporter
+from llm_twin.ingest.formats.markdown_folder import MarkdownFolderImporter
+from llm_twin.ingest.formats.medium import MediumImporter
+from llm_twin.ingest.formats.paper_latex import LatexPaperImporter
+from llm_twin.ingest.formats.paper_pdf import PdfPaperImporter
+from llm_twin.ingest.formats.messenger import MessengerImporter
+from llm_twin.ingest.formats.substack import SubstackImporter
+from llm_twin.ingest.formats.telegram import TelegramImporter
+from llm_twin.ingest.formats.web import WebImporter
+from llm_twin.ingest.formats.whatsapp import WhatsAppImporter
+from llm_twin.ingest.formats.wordpress import WordPressImporter
 from llm_twin.ingest.safe_zip import ExportTree
-from llm_twin.ingest.x_archive import XArchiveImporter
+from llm_twin.ingest.formats.x_archive import XArchiveImporter
 
 Location = str | Path
 REMOTE_PREFIXES = ("http://", "https://", "git@", "ssh://", "file://")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llm_twin.ingest.base import KINDS, PLATFORMS
-from llm_twin.ingest.markdown_folder import DEFAULT_KIND, DEFAULT_PLATFORM
+from llm_twin.ingest.formats.markdown_folder import DEFAULT_KIND, DEFAULT_PLATFORM
 from llm_twin.storage.models import Document
 from llm_twin.training_data import quality
 from llm_twin.training_data.owner_texts import OwnerText, owner_texts

@@ -32,7 +32,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml
 
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
-from llm_twin.ingest.feed import FEED_MEDIA_TYPES, FeedImporter, looks_like_feed
+from llm_twin.ingest.formats.feed import FEED_MEDIA_TYPES, FeedImporter, looks_like_feed
 from llm_twin.ingest.html_text import html_to_text
 from llm_twin.ingest.net import (FetchedResponse, RobotsDisallowed, SafeFetcher, content_digest,
                                  fetcher_session, is_url)

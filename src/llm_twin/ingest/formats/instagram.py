@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
-from llm_twin.ingest.messenger import has_meta_chats, read_meta_chats
+from llm_twin.ingest.formats.messenger import has_meta_chats, read_meta_chats
 from llm_twin.ingest.meta_json import (
     HTML_DOWNLOAD_HINT,
     dicts,
