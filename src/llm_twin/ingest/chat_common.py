@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterable
+from datetime import timezone, tzinfo
 from pathlib import Path
 
 import charset_normalizer
 
+from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
 from llm_twin.ingest.redaction import Pseudonyms, redact_personal_data
+from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES
 
 # What redact_personal_data can replace needs an "@" (e-mails, URL credentials), 7+ digits
 # (phones, cards) or an IBAN's "CC00" start. The phone matcher is the slow part of an import and
@@ -24,6 +27,18 @@ _NON_DIGITS = re.compile(r"\D")
 _MIN_PHONE_DIGITS = 7
 PROGRESS_EVERY = 1000
 _ZIP_MAGIC = b"PK\x03\x04"
+
+
+class ChatExportImporter(ArchiveImporter):
+    """A chat export: others' phone numbers are recognised as dialled in `region`, and times the
+    export writes without a zone are in `local_timezone`."""
+
+    def __init__(self, options: ImportOptions | None = None, *, region: str = "US",
+                 local_timezone: tzinfo = timezone.utc,
+                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
+        super().__init__(options, max_total_bytes=max_total_bytes)
+        self.region = region
+        self.local_timezone = local_timezone
 
 
 def is_plain_file(path: Path) -> bool:

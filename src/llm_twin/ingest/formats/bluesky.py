@@ -18,8 +18,9 @@ from typing import Any
 
 import libipld
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.ingest.archive import ArchiveImporter
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.safe_zip import ExportTree
 
 POST_TYPE = "app.bsky.feed.post"
 PROFILE_TYPE = "app.bsky.actor.profile"
@@ -52,19 +53,11 @@ class _Repo:
     records: list[_Record]
 
 
-class BlueskyImporter:
+class BlueskyImporter(ArchiveImporter):
     format_name = "bluesky"
 
-    def __init__(self, options: ImportOptions | None = None, *,
-                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
-        self.options = options or ImportOptions()
-        self.max_total_bytes = max_total_bytes
-
-    def detect(self, path: Path) -> bool:
-        try:
-            return _is_car_header(self._car_bytes(Path(path), head=_DETECT_HEAD)[1])
-        except (ImportFormatError, OSError):
-            return False
+    def _detect(self, path: Path) -> bool:
+        return _is_car_header(self._car_bytes(path, head=_DETECT_HEAD)[1])
 
     def read(self, path: Path) -> ImportResult:
         where, data = self._car_bytes(Path(path))

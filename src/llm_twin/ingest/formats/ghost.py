@@ -17,9 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
+from llm_twin.ingest.archive import ArchiveImporter
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
 from llm_twin.ingest.html_text import decode_text, html_to_text
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, files_of_one_format
+from llm_twin.ingest.safe_zip import files_of_one_format
 
 PLATFORM = "blog"
 FALLBACK_AUTHOR = "owner"
@@ -41,19 +42,11 @@ class _Export:
     tags_of: dict[str, list[str]]  # post id -> tag names
 
 
-class GhostImporter:
+class GhostImporter(ArchiveImporter):
     format_name = "ghost"
 
-    def __init__(self, options: ImportOptions | None = None, *,
-                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
-        self.options = options or ImportOptions()
-        self.max_total_bytes = max_total_bytes
-
-    def detect(self, path: Path) -> bool:
-        try:
-            return bool(self._ghost_files(Path(path), head=_DETECT_HEAD))
-        except (ImportFormatError, OSError):
-            return False
+    def _detect(self, path: Path) -> bool:
+        return bool(self._ghost_files(path, head=_DETECT_HEAD))
 
     def read(self, path: Path) -> ImportResult:
         files = self._ghost_files(Path(path))

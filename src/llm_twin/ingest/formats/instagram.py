@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
+from llm_twin.ingest.archive import ArchiveImporter
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
 from llm_twin.ingest.formats.messenger import has_meta_chats, read_meta_chats
 from llm_twin.ingest.meta_json import (
     HTML_DOWNLOAD_HINT,
@@ -23,7 +24,7 @@ from llm_twin.ingest.meta_json import (
     text_of,
     utc_from_timestamp,
 )
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.ingest.safe_zip import ExportTree
 
 FALLBACK_AUTHOR = "owner"
 # 2023-24: your_instagram_activity/content/; 2025: .../media/; 2021-22: content/ at the top.
@@ -75,20 +76,12 @@ class _Post:
     cross_post_source: str | None
 
 
-class InstagramImporter:
+class InstagramImporter(ArchiveImporter):
     format_name = "instagram"
 
-    def __init__(self, options: ImportOptions | None = None, *,
-                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
-        self.options = options or ImportOptions()
-        self.max_total_bytes = max_total_bytes
-
-    def detect(self, path: Path) -> bool:
-        try:
-            with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
-                return _is_instagram(tree)
-        except (ImportFormatError, OSError):
-            return False
+    def _detect(self, path: Path) -> bool:
+        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
+            return _is_instagram(tree)
 
     def read(self, path: Path) -> ImportResult:
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:

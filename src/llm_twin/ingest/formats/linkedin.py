@@ -25,10 +25,11 @@ from urllib.parse import unquote, urlsplit
 
 from bs4 import BeautifulSoup
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
+from llm_twin.ingest.archive import ArchiveImporter
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
 from llm_twin.ingest.html_text import decode_text, html_to_text
 from llm_twin.ingest.redaction import Pseudonyms, redact_personal_data
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.ingest.safe_zip import ExportTree
 
 FALLBACK_AUTHOR = "owner"
 COMMENT_WEIGHT = 0.5
@@ -75,20 +76,12 @@ class _Message:
     text: str
 
 
-class LinkedInImporter:
+class LinkedInImporter(ArchiveImporter):
     format_name = "linkedin"
 
-    def __init__(self, options: ImportOptions | None = None, *,
-                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
-        self.options = options or ImportOptions()
-        self.max_total_bytes = max_total_bytes
-
-    def detect(self, path: Path) -> bool:
-        try:
-            with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
-                return _has_known_csv(tree) or _has_article(tree)
-        except (ImportFormatError, OSError):
-            return False
+    def _detect(self, path: Path) -> bool:
+        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
+            return _has_known_csv(tree) or _has_article(tree)
 
     def read(self, path: Path) -> ImportResult:
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:

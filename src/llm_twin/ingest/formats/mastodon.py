@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.ingest.archive import ArchiveImporter
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.safe_zip import ExportTree
 
 FALLBACK_AUTHOR = "owner"
 PUBLIC_AUDIENCE = frozenset({"https://www.w3.org/ns/activitystreams#Public", "as:Public",
@@ -44,24 +45,16 @@ class _Actor:
         return self.username
 
 
-class MastodonImporter:
+class MastodonImporter(ArchiveImporter):
     format_name = "mastodon"
 
-    def __init__(self, options: ImportOptions | None = None, *,
-                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
-        self.options = options or ImportOptions()
-        self.max_total_bytes = max_total_bytes
-
-    def detect(self, path: Path) -> bool:
-        try:
-            with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
-                name = tree.find("outbox.json")
-                if name is None:
-                    return False
-                head = tree.read_head(name, _DETECT_HEAD).decode("utf-8-sig", errors="ignore")
-                return "OrderedCollection" in head and "activitystreams" in head
-        except (ImportFormatError, OSError):
-            return False
+    def _detect(self, path: Path) -> bool:
+        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
+            name = tree.find("outbox.json")
+            if name is None:
+                return False
+            head = tree.read_head(name, _DETECT_HEAD).decode("utf-8-sig", errors="ignore")
+            return "OrderedCollection" in head and "activitystreams" in head
 
     def read(self, path: Path) -> ImportResult:
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:

@@ -17,9 +17,10 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
+from llm_twin.ingest.archive import ArchiveImporter
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
 from llm_twin.ingest.html_text import decode_text, html_to_text
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.ingest.safe_zip import ExportTree
 
 FALLBACK_AUTHOR = "owner"
 RESPONSE_TAG = "medium_response"
@@ -51,22 +52,14 @@ class _MediumPost:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-class MediumImporter:
+class MediumImporter(ArchiveImporter):
     format_name = "medium"
 
-    def __init__(self, options: ImportOptions | None = None, *,
-                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
-        self.options = options or ImportOptions()
-        self.max_total_bytes = max_total_bytes
-
-    def detect(self, path: Path) -> bool:
-        try:
-            with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
-                sample = _post_files(tree)[:_DETECT_SAMPLE]
-                return any(_looks_like_medium(tree.read_head(name, _DETECT_HEAD_BYTES))
-                           for name in sample)
-        except (ValueError, OSError):  # ImportFormatError is a ValueError
-            return False
+    def _detect(self, path: Path) -> bool:
+        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
+            sample = _post_files(tree)[:_DETECT_SAMPLE]
+            return any(_looks_like_medium(tree.read_head(name, _DETECT_HEAD_BYTES))
+                       for name in sample)
 
     def read(self, path: Path) -> ImportResult:
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
 from llm_twin.ingest.chat_common import OtherPeople
 from llm_twin.ingest.meta_json import (
@@ -35,7 +36,7 @@ from llm_twin.ingest.meta_json import (
     utc_from_timestamp,
 )
 from llm_twin.ingest.redaction import redact_personal_data
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.ingest.safe_zip import ExportTree
 
 BOXES = ("inbox", "archived_threads", "filtered_threads", "message_requests", "e2ee_cutover")
 E2EE_BOX = "e2ee_download"
@@ -111,20 +112,12 @@ class _Thread:
         return {name.strip().casefold() for name in names}
 
 
-class MessengerImporter:
+class MessengerImporter(ArchiveImporter):
     format_name = "messenger"
 
-    def __init__(self, options: ImportOptions | None = None, *,
-                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
-        self.options = options or ImportOptions()
-        self.max_total_bytes = max_total_bytes
-
-    def detect(self, path: Path) -> bool:
-        try:
-            with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
-                return not looks_like_instagram(tree) and has_meta_chats(tree)
-        except (ImportFormatError, OSError):
-            return False
+    def _detect(self, path: Path) -> bool:
+        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
+            return not looks_like_instagram(tree) and has_meta_chats(tree)
 
     def read(self, path: Path) -> ImportResult:
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:

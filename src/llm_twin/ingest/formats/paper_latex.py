@@ -33,6 +33,7 @@ from pylatexenc.latex2text import (EnvironmentTextSpec, LatexNodes2Text, MacroTe
                                    get_default_latex_context_db)
 from pylatexenc.macrospec import MacroSpec, std_environment, std_macro
 
+from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
 from llm_twin.ingest.safe_zip import ExportTree
 
@@ -100,32 +101,29 @@ class _Source:
         return next((known for known in self.files if known.casefold() == folded), None)
 
 
-class LatexPaperImporter:
+class LatexPaperImporter(ArchiveImporter):
     format_name = "arxiv-latex"
+    # A truncated or corrupt compressed source fails in its decompressor while being sniffed.
+    detect_errors = (*ArchiveImporter.detect_errors, EOFError, zlib.error, lzma.LZMAError)
 
     def __init__(self, options: ImportOptions | None = None, *,
                  max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
                  max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
                  max_members: int = DEFAULT_MAX_MEMBERS):
-        self.options = options or ImportOptions()
-        self.max_total_bytes = max_total_bytes
+        super().__init__(options, max_total_bytes=max_total_bytes)
         self.max_file_bytes = max_file_bytes
         self.max_members = max_members
 
-    def detect(self, location: str | Path) -> bool:
-        try:
-            path = Path(location)
-            if path.is_dir():
-                return self._folder_has_main(path)
-            if not path.is_file():
-                return False
-            with path.open("rb") as file:
-                head = file.read(6)
-            if head.startswith(_ZIP_MAGIC):
-                return self._folder_has_main(path)
-            return _looks_like_main(_detect_bytes(path, head))
-        except (ImportFormatError, OSError, EOFError, zlib.error, lzma.LZMAError, ValueError):
+    def _detect(self, path: Path) -> bool:
+        if path.is_dir():
+            return self._folder_has_main(path)
+        if not path.is_file():
             return False
+        with path.open("rb") as file:
+            head = file.read(6)
+        if head.startswith(_ZIP_MAGIC):
+            return self._folder_has_main(path)
+        return _looks_like_main(_detect_bytes(path, head))
 
     def read(self, location: str | Path) -> ImportResult:
         result = ImportResult(self.format_name, [], owner=self.options.owner_name)

@@ -25,8 +25,9 @@ from typing import Any
 
 from pypdf import PasswordType, PdfReader
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.ingest.archive import ArchiveImporter
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.safe_zip import ExportTree
 
 PDF_MAGIC = b"%PDF-"
 COAUTHORED_WEIGHT = 0.5
@@ -58,26 +59,17 @@ class _Line:
     page: int
 
 
-class PdfPaperImporter:
+class PdfPaperImporter(ArchiveImporter):
     format_name = "pdf"
 
-    def __init__(self, options: ImportOptions | None = None, *,
-                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
-        self.options = options or ImportOptions()
-        self.max_total_bytes = max_total_bytes
-
-    def detect(self, location: str | Path) -> bool:
-        try:
-            path = Path(location)
-            if path.is_file():
-                with path.open("rb") as file:
-                    return _starts_like_pdf(file.read(_MAGIC_WINDOW))
-            if not path.is_dir():
-                return False
-            with ExportTree(path, max_total_bytes=self.max_total_bytes, unwrap=False) as tree:
-                return _mostly_pdfs(tree)
-        except (ImportFormatError, OSError, ValueError):
+    def _detect(self, path: Path) -> bool:
+        if path.is_file():
+            with path.open("rb") as file:
+                return _starts_like_pdf(file.read(_MAGIC_WINDOW))
+        if not path.is_dir():
             return False
+        with ExportTree(path, max_total_bytes=self.max_total_bytes, unwrap=False) as tree:
+            return _mostly_pdfs(tree)
 
     def read(self, location: str | Path) -> ImportResult:
         path = Path(location)

@@ -14,15 +14,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
-from llm_twin.ingest.chat_common import (OtherPeople, OwnerMatcher, Progress, decode_text,
-                                         is_plain_file, owner_not_found_problem,
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.chat_common import (ChatExportImporter, OtherPeople, OwnerMatcher, Progress,
+                                         decode_text, is_plain_file, owner_not_found_problem,
                                          owner_unknown_problem, read_plain_file)
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.ingest.safe_zip import ExportTree
 
 RESULT_FILE = "result.json"
 CHANNEL_TYPES = frozenset({"private_channel", "public_channel"})
@@ -75,22 +75,11 @@ class _Owner:
                                   or (from_id is not None and self.me.matches(from_id)))
 
 
-class TelegramImporter:
+class TelegramImporter(ChatExportImporter):
     format_name = "telegram"
 
-    def __init__(self, options: ImportOptions | None = None, *, region: str = "US",
-                 local_timezone: tzinfo = timezone.utc,
-                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
-        self.options = options or ImportOptions()
-        self.region = region
-        self.local_timezone = local_timezone
-        self.max_total_bytes = max_total_bytes
-
-    def detect(self, path: Path) -> bool:
-        try:
-            return any(_looks_like_export(head) for head in self._heads(Path(path)))
-        except (ImportFormatError, OSError, ValueError):
-            return False
+    def _detect(self, path: Path) -> bool:
+        return any(_looks_like_export(head) for head in self._heads(path))
 
     def read(self, path: Path) -> ImportResult:
         exports = self._load(Path(path))

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
 from pathlib import Path, PurePosixPath
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
-from llm_twin.ingest.chat_common import (OtherPeople, OwnerMatcher, Progress, decode_text,
-                                         is_plain_file, owner_not_found_problem,
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.chat_common import (ChatExportImporter, OtherPeople, OwnerMatcher, Progress,
+                                         decode_text, is_plain_file, owner_not_found_problem,
                                          owner_unknown_problem, read_plain_file)
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.ingest.safe_zip import ExportTree
 
 _DETECT_HEAD_BYTES = 4096
 _DETECT_SAMPLE = 20
@@ -95,22 +95,8 @@ class _Chat:
     has_marks: bool  # whether the file holds any bidi mark at all (most Android files do not)
 
 
-class WhatsAppImporter:
+class WhatsAppImporter(ChatExportImporter):
     format_name = "whatsapp"
-
-    def __init__(self, options: ImportOptions | None = None, *, region: str = "US",
-                 local_timezone: tzinfo = timezone.utc,
-                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
-        self.options = options or ImportOptions()
-        self.region = region
-        self.local_timezone = local_timezone
-        self.max_total_bytes = max_total_bytes
-
-    def detect(self, path: Path) -> bool:
-        try:
-            return self._detect(Path(path))
-        except (ImportFormatError, OSError, ValueError):
-            return False
 
     def read(self, path: Path) -> ImportResult:
         result = ImportResult(self.format_name, [])

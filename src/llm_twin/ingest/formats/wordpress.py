@@ -25,9 +25,10 @@ from typing import Any
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
+from llm_twin.ingest.archive import ArchiveImporter
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
 from llm_twin.ingest.html_text import html_to_text
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, files_of_one_format
+from llm_twin.ingest.safe_zip import files_of_one_format
 
 PLATFORM = "blog"
 FALLBACK_AUTHOR = "owner"
@@ -94,19 +95,11 @@ class _Item:
         return self.element.findtext(tag) or ""
 
 
-class WordPressImporter:
+class WordPressImporter(ArchiveImporter):
     format_name = "wordpress"
 
-    def __init__(self, options: ImportOptions | None = None, *,
-                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
-        self.options = options or ImportOptions()
-        self.max_total_bytes = max_total_bytes
-
-    def detect(self, path: Path) -> bool:
-        try:
-            return bool(self._wxr_files(Path(path), head=_DETECT_HEAD))
-        except (ImportFormatError, OSError):
-            return False
+    def _detect(self, path: Path) -> bool:
+        return bool(self._wxr_files(path, head=_DETECT_HEAD))
 
     def read(self, path: Path) -> ImportResult:
         files = self._wxr_files(Path(path))

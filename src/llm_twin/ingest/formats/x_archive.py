@@ -17,8 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
-from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.ingest.archive import ArchiveImporter
+from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.safe_zip import ExportTree
 
 CREATED_AT_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 FALLBACK_AUTHOR = "owner"
@@ -71,20 +72,12 @@ class _Tweet:
         return self.data.get("in_reply_to_status_id_str") or None
 
 
-class XArchiveImporter:
+class XArchiveImporter(ArchiveImporter):
     format_name = "x-archive"
 
-    def __init__(self, options: ImportOptions | None = None, *,
-                 max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
-        self.options = options or ImportOptions()
-        self.max_total_bytes = max_total_bytes
-
-    def detect(self, path: Path) -> bool:
-        try:
-            with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
-                return any(_is_ytd_file(tree, name) for name in _DETECT_FILES)
-        except (ImportFormatError, OSError):
-            return False
+    def _detect(self, path: Path) -> bool:
+        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
+            return any(_is_ytd_file(tree, name) for name in _DETECT_FILES)
 
     def read(self, path: Path) -> ImportResult:
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
