@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from llm_twin.cli.workspace import Workspace
 from llm_twin.config import TwinSettings, ensure_workspace, load_settings
 from llm_twin.features.embeddings import SentenceTransformerEmbedder
-from llm_twin.ingest.base import ImportedDocument, ImportResult
+from llm_twin.ingest.base import ImportedDocument, ImporterBase, ImportResult
 from llm_twin.ingest.pipeline import IngestReport, ingest_path
 from llm_twin.storage.qdrant_edge_store import QdrantEdgeStore
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
@@ -83,7 +83,7 @@ def make_result(*docs: ImportedDocument | str, format_name: str = "static",
     return ImportResult(format_name, documents, owner=owner, skipped=dict(skipped or {}))
 
 
-class StaticImporter:
+class StaticImporter(ImporterBase):
     """An importer whose 'export' was already parsed: it hands back a prepared ImportResult."""
 
     def __init__(self, result: ImportResult):

@@ -12,9 +12,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from conftest import StaticImporter, make_doc, make_result
-from llm_twin.ingest.base import ImportFormatError
+from llm_twin.ingest.base import ImportFormatError, file_fingerprint
 from llm_twin.ingest.formats.markdown_folder import MarkdownFolderImporter
-from llm_twin.ingest.pipeline import fingerprint, ingest_path
+from llm_twin.ingest.pipeline import ingest_path
 from llm_twin.ingest.registry import detect_importer
 from llm_twin.storage.models import Chunk, Document, Source
 from llm_twin.storage.warehouse import most_common_owner, summarize
@@ -82,7 +82,7 @@ def test_markdown_folder_ingest_counts_and_fields(tmp_path: Path, sessions) -> N
         source = session.get(Source, report.source_id)
         assert source.document_count == 3
         assert source.path == str(folder.resolve())
-        assert source.file_hash == fingerprint(folder)
+        assert source.file_hash == file_fingerprint(folder)
         assert source.owner == "Dana"
         docs = {d.title: d for d in session.scalars(select(Document))}
         summary = summarize(session)
@@ -287,11 +287,57 @@ def test_most_common_owner(ingest, sessions) -> None:
 def test_fingerprint_depends_on_names_and_contents(tmp_path: Path) -> None:
     a = write_folder(tmp_path / "a", {"x.md": "one", "sub/y.md": "two"})
     b = write_folder(tmp_path / "b", {"x.md": "one", "sub/y.md": "two"})
-    assert fingerprint(a) == fingerprint(b)
+    assert file_fingerprint(a) == file_fingerprint(b)
     (b / "sub" / "y.md").rename(b / "sub" / "z.md")
-    assert fingerprint(a) != fingerprint(b)
+    assert file_fingerprint(a) != file_fingerprint(b)
     c = write_folder(tmp_path / "c", {"x.md": "one", "sub/y.md": "two!"})
-    assert fingerprint(a) != fingerprint(c)
+    assert file_fingerprint(a) != file_fingerprint(c)
     single = tmp_path / "single.json"
     single.write_text("one", encoding="utf-8")
-    assert fingerprint(single) == fingerprint(single) != fingerprint(a)
+    assert file_fingerprint(single) == file_fingerprint(single) != file_fingerprint(a)
+
+
+class FixedIdentityImporter(StaticImporter):
+    """An importer with an identity of its own (as a git HEAD is): asked before reading."""
+
+    def __init__(self, result, identity: str | None):
+        super().__init__(result)
+        self.identity = identity
+        self.asked: list[Path | str] = []
+
+    def fingerprint(self, location):
+        self.asked.append(location)
+        return self.identity
+
+
+def test_the_importers_own_fingerprint_decides_a_reimport(tmp_path: Path, sessions) -> None:
+    first, second = tmp_path / "one.json", tmp_path / "two.json"
+    first.write_text("first bytes", encoding="utf-8")
+    second.write_text("other bytes", encoding="utf-8")
+    importer = FixedIdentityImporter(make_result("A post of mine."), "same-head")
+    stored = ingest_path(first, importer, sessions)
+    again = ingest_path(second, importer, sessions)  # different bytes, same identity
+    assert stored.new_documents == 1 and again.already_imported is True
+    assert importer.reads == 1 and importer.asked == [first, second]
+    with sessions() as session:
+        assert session.scalar(select(Source.file_hash)) == "same-head"
+
+
+def test_without_an_identity_before_reading_the_read_result_decides(tmp_path: Path,
+                                                                     sessions) -> None:
+    result = make_result("Fetched words.")
+    result.fingerprint = "digest-of-fetched-pages"
+    importer = FixedIdentityImporter(result, None)
+    stored = ingest_path("https://example.org/blog", importer, sessions)
+    again = ingest_path("https://example.org/blog", importer, sessions)
+    assert stored.new_documents == 1 and again.already_imported is True
+    assert importer.reads == 2  # a URL can only be recognised after fetching it again
+    with sessions() as session:
+        assert session.scalar(select(Source.file_hash)) == "digest-of-fetched-pages"
+
+
+def test_the_default_fingerprint_hashes_local_exports_only(tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "blog", POSTS)
+    importer = MarkdownFolderImporter()
+    assert importer.fingerprint(folder) == file_fingerprint(folder)
+    assert importer.fingerprint("https://example.org/feed.xml") is None

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from pathlib import Path
 
-from llm_twin.ingest.base import ImportOptions, ImportResult
+from llm_twin.ingest.base import ImporterBase, ImportOptions
 from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES
 
 
-class ArchiveImporter(ABC):
+class ArchiveImporter(ImporterBase):
     """Holds the import options and the cap on bytes read from the export (see safe_zip), and
     makes `detect` answer False, never raise, on foreign or damaged input."""
 
-    format_name: str
     # What sniffing a foreign file may raise: a bad zip, JSON or encoding is a ValueError (as is
     # ImportFormatError), an unreadable file an OSError.
     detect_errors: tuple[type[Exception], ...] = (ValueError, OSError)
@@ -32,7 +31,3 @@ class ArchiveImporter(ABC):
     @abstractmethod
     def _detect(self, path: Path) -> bool:
         """True when `path` holds this format; may raise on foreign input."""
-
-    @abstractmethod
-    def read(self, path: Path) -> ImportResult:
-        """Parse the whole export. Raises `ImportFormatError` naming the file on bad input."""

@@ -7,6 +7,8 @@ lands completely or not at all.
 
 from __future__ import annotations
 
+import hashlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -96,7 +98,8 @@ class ImportResult:
 
 @runtime_checkable
 class Importer(Protocol):
-    """One export format. `detect` looks at content, not just names; `read` parses it."""
+    """One export format. `detect` looks at content, not just names; `read` parses it;
+    `fingerprint` tells a second import of the same export before it is read."""
 
     format_name: str
 
@@ -107,3 +110,37 @@ class Importer(Protocol):
     def read(self, path: Path) -> ImportResult:
         """Parse the whole export. Raises `ImportFormatError` naming the file on bad input."""
         ...
+
+    def fingerprint(self, location: str | Path) -> str | None:
+        """What identifies this export before reading it: an equal value means it was imported
+        already. None when only reading can tell (a URL): `read` then sets
+        `ImportResult.fingerprint`."""
+        ...
+
+
+class ImporterBase(ABC):
+    """The default `fingerprint`: a local export is identified by its bytes, a URL after reading."""
+
+    format_name: str
+
+    @abstractmethod
+    def detect(self, path: Path) -> bool: ...
+
+    @abstractmethod
+    def read(self, path: Path) -> ImportResult: ...
+
+    def fingerprint(self, location: str | Path) -> str | None:
+        return file_fingerprint(location) if isinstance(location, Path) else None
+
+
+def file_fingerprint(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's relative paths and file contents, in sorted order."""
+    digest = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    for file in files:
+        if path.is_dir():
+            digest.update(file.relative_to(path).as_posix().encode("utf-8") + b"\0")
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

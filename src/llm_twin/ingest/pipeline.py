@@ -33,23 +33,10 @@ class IngestReport:
     crossposts: int = 0
 
 
-def fingerprint(path: Path) -> str:
-    """SHA-256 of a file, or of a folder's relative paths and file contents, in sorted order."""
-    digest = hashlib.sha256()
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    for file in files:
-        if path.is_dir():
-            digest.update(file.relative_to(path).as_posix().encode("utf-8") + b"\0")
-        with file.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
 def ingest_path(location: str | Path, importer: Importer,
                 sessions: sessionmaker[Session]) -> IngestReport:
     """Import one export unless the same one (same fingerprint) was imported before."""
-    fingerprint_before = _fingerprint_before_reading(location, importer)
+    fingerprint_before = importer.fingerprint(location)
     if fingerprint_before is not None:
         existing = _existing_source(sessions, fingerprint_before, importer.format_name)
         if existing is not None:
@@ -61,16 +48,6 @@ def ingest_path(location: str | Path, importer: Importer,
         if existing is not None:
             return _already_imported(location, importer, existing)
     return store_import(location, file_hash, result, sessions)
-
-
-def _fingerprint_before_reading(location: str | Path, importer: Importer) -> str | None:
-    """Local files are hashed here; importers with a cheaper identity (a git HEAD) provide it."""
-    own = getattr(importer, "fingerprint", None)
-    if callable(own):
-        return own(location)
-    if isinstance(location, Path):
-        return fingerprint(location)
-    return None
 
 
 def _existing_source(sessions: sessionmaker[Session], file_hash: str, format_name: str) -> Source | None:

@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
+from llm_twin.ingest.base import (ImportedDocument, ImporterBase, ImportFormatError, ImportOptions,
+                                  ImportResult)
 from llm_twin.ingest.html_text import html_to_text
 from llm_twin.ingest.net import SafeFetcher, content_digest, fetcher_session, is_url
 
@@ -61,7 +62,7 @@ def looks_like_feed(head: bytes) -> bool:
     return bool(_FEED_ROOT.search(text)) and _WXR_NAMESPACE not in text
 
 
-class FeedImporter:
+class FeedImporter(ImporterBase):
     format_name = "feed"
 
     def __init__(self, options: ImportOptions | None = None, *,

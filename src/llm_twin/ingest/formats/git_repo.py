@@ -27,7 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import charset_normalizer
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
+from llm_twin.ingest.base import (ImportedDocument, ImporterBase, ImportFormatError, ImportOptions,
+                                  ImportResult)
 from llm_twin.ingest.secrets import redact_secrets
 
 DEFAULT_MAX_FILE_BYTES = 200 * 1024
@@ -113,7 +114,7 @@ class _Repo:
     web_base: str | None  # https://github.com/owner/name, when the URL says so
 
 
-class GitRepoImporter:
+class GitRepoImporter(ImporterBase):
     format_name = "git"
 
     def __init__(self, options: ImportOptions | None = None, *,

@@ -17,7 +17,8 @@ from typing import Any, Callable, TypeVar
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from llm_twin.ingest.base import KINDS, PLATFORMS, ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.base import (KINDS, PLATFORMS, ImportedDocument, ImporterBase, ImportFormatError,
+                                  ImportResult)
 from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -48,7 +49,7 @@ class _MarkdownFile:
         return _as_text(value)
 
 
-class MarkdownFolderImporter:
+class MarkdownFolderImporter(ImporterBase):
     format_name = "markdown-folder"
 
     def __init__(self, owner: str | None = None, *,

@@ -31,7 +31,8 @@ import trafilatura
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
+from llm_twin.ingest.base import (ImportedDocument, ImporterBase, ImportFormatError, ImportOptions,
+                                  ImportResult)
 from llm_twin.ingest.formats.feed import FEED_MEDIA_TYPES, FeedImporter, looks_like_feed
 from llm_twin.ingest.html_text import html_to_text
 from llm_twin.ingest.net import (FetchedResponse, RobotsDisallowed, SafeFetcher, content_digest,
@@ -72,7 +73,7 @@ class _Crawl:
         return response.content
 
 
-class WebImporter:
+class WebImporter(ImporterBase):
     format_name = "web"
 
     def __init__(self, options: ImportOptions | None = None, *,
