@@ -248,3 +248,22 @@ def test_a_fine_tuned_run_is_merged_converted_beside_it_and_recorded(tmp_path, b
     stamp = (tuned.model_path / "model.bin").stat().st_mtime_ns
     assert ensure_run_converted(run, MODEL_CACHE, "int8") == tuned.model_path
     assert (tuned.model_path / "model.bin").stat().st_mtime_ns == stamp  # reused, not redone
+
+
+FLUENT = ("We moved our job queue into Postgres last year, and it has been the most boring, "
+          "reliable part of the stack ever since.")
+SHUFFLED = ("the we year, stack most our has ever reliable boring, queue and last moved of since. "
+            "been into it the part job Postgres")
+
+
+def test_score_rates_a_fluent_sentence_above_its_shuffled_words_as_transformers_does(
+        backend, transformers_backend):
+    asked = chat("Write one sentence about Postgres job queues.")
+    fluent, shuffled, empty = backend.score([asked] * 3, [FLUENT, SHUFFLED, ""])
+    assert shuffled < fluent - 2.0 and empty is None
+    # int8 against float32: the same per-token mean within rounding
+    reference = transformers_backend.score([asked] * 2, [FLUENT, SHUFFLED])
+    assert [fluent, shuffled] == pytest.approx(reference, abs=0.3)
+    assert backend.score([], []) == []
+    with pytest.raises(ValueError):
+        backend.score([asked, asked], [FLUENT])

@@ -93,3 +93,27 @@ def test_an_unknown_local_model_gives_a_clear_error(tmp_path):
     missing = TransformersBackend(str(tmp_path / "no-such-model"), cache_dir=MODEL_CACHE)
     with pytest.raises(ModelNotFoundError, match="no-such-model"):
         missing.load()
+
+
+FLUENT = ("We moved our job queue into Postgres last year, and it has been the most boring, "
+          "reliable part of the stack ever since.")
+SHUFFLED = ("the we year, stack most our has ever reliable boring, queue and last moved of since. "
+            "been into it the part job Postgres")
+ASKED = [{"role": "system", "content": "You are Maya's writing twin."},
+         {"role": "user", "content": "Write one sentence about Postgres job queues."}]
+
+
+def test_score_rates_a_fluent_sentence_above_its_shuffled_words(backend):
+    fluent, shuffled, empty = backend.score([ASKED] * 3, [FLUENT, SHUFFLED, ""])
+    assert -6.0 < fluent < -1.0 and shuffled < fluent - 2.0  # mean log-prob per token
+    assert empty is None
+
+
+def test_score_in_a_padded_batch_equals_each_pair_alone(backend):
+    short = [{"role": "user", "content": "Queues?"}]
+    together = backend.score([ASKED, short, ASKED], [FLUENT, "Postgres.", SHUFFLED], batch_size=3)
+    alone = [backend.score([m], [c])[0] for m, c in
+             [(ASKED, FLUENT), (short, "Postgres."), (ASKED, SHUFFLED)]]
+    assert together == pytest.approx(alone, abs=1e-3)
+    with pytest.raises(ValueError):
+        backend.score([ASKED, ASKED], [FLUENT])

@@ -128,6 +128,8 @@ def test_write_n_ranks_the_batch_and_scores_every_draft(indexed_workspace, store
     scores = [d.ranking_score for d in result.drafts]
     assert scores == sorted(scores, reverse=True)
     assert all(d.ranking.relevance is not None for d in result.drafts)
+    # The backend wrote the drafts and scores them: fluency is a mean log-prob per token.
+    assert all(d.ranking.fluency is not None and d.ranking.fluency < 0 for d in result.drafts)
     assert result.to_json()["drafts"][0]["ranking"]["score"] == pytest.approx(scores[0], abs=1e-4)
     texts = [d.formatted.as_text() for d in result.drafts]
     assert [d.voice_score for d in result.drafts] == pytest.approx(scorer.score(texts))
@@ -162,7 +164,7 @@ MODEL_CACHE = Path(tempfile.gettempdir()) / "llm-twin-test-cache"  # shared with
 def test_cli_write_n_fits_the_voice_model_on_first_use(indexed_workspace):
     runner = CliRunner()
     env = {"TWIN_CACHE_DIR": str(MODEL_CACHE), "TWIN_MAX_NEW_TOKENS": "12", "TWIN_SEED": "2",
-           "TWIN_CONTEXT_TOKENS": "480", "COLUMNS": "200"}
+           "TWIN_CONTEXT_TOKENS": "480", "COLUMNS": "200", "TWIN_RANK_FLUENCY_WEIGHT": "-0.5"}
     root = ["--workspace", str(indexed_workspace.settings.workspace)]
     written = runner.invoke(app, [*root, "write", "why the queue lives in postgres", "-n", "2",
                                   "--json"], env=env)
@@ -172,6 +174,15 @@ def test_cli_write_n_fits_the_voice_model_on_first_use(indexed_workspace):
     scores = [d["ranking_score"] for d in payload["drafts"]]
     assert scores == sorted(scores, reverse=True)
     assert all(0 <= d["voice_score"] <= 1 for d in payload["drafts"])
+    for shown in payload["drafts"]:  # every part in --json, fluency weighted by the setting
+        ranking = shown["ranking"]
+        assert ranking["fluency"] < 0 and ranking["weights"]["fluency"] == -0.5
+        parts = RankingParts(relevance=ranking["relevance"], cliches=ranking["cliches"],
+                             unsupported=ranking["unsupported_claims"],
+                             repetition=ranking["repetition"], voice=ranking["voice"],
+                             fluency=ranking["fluency"])
+        assert ranking["score"] == pytest.approx(parts.score(RankingWeights(fluency=-0.5)),
+                                                 abs=1e-3)
     shown = runner.invoke(app, [*root, "voice", "show", "--json"], env=env)
     assert shown.exit_code == 0, shown.output
     card = json.loads(shown.output)["card"]
