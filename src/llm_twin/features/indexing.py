@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from llm_twin.features.chunking import chat_window, chunk_document
 from llm_twin.features.cleaning import normalize_for_search
 from llm_twin.features.embeddings import Embedder
-from llm_twin.storage.models import Chunk, Document
+from llm_twin.storage.models import Chunk, Document, DocumentMeta, document_meta
 from llm_twin.storage.vector_store import IndexedChunk, VectorStore
 
 
@@ -110,7 +110,7 @@ def _is_owner_message(doc: Document) -> bool:
 
 
 def _conversation_key(doc: Document) -> ConversationKey:
-    conversation = doc.extra.get("conversation") if isinstance(doc.extra, dict) else None
+    conversation = document_meta(doc.extra).get("conversation")
     return ("source", doc.source_id, conversation) if conversation else ("alone", doc.id)
 
 
@@ -119,8 +119,7 @@ def _conversations(documents: list[Document]) -> Conversations:
     grouped: dict[ConversationKey, list[tuple[int, int, str, str]]] = defaultdict(list)
     for doc in documents:
         if doc.kind == "message":
-            position = doc.extra.get("position") if isinstance(doc.extra, dict) else None
-            order = position if isinstance(position, int) else doc.id
+            order = document_meta(doc.extra).get("position", doc.id)
             grouped[_conversation_key(doc)].append((order, doc.id, doc.author, doc.raw_text))
     places: Conversations = {}
     for messages in grouped.values():
@@ -159,19 +158,18 @@ def _window_of(doc: Document, conversations: Conversations, max_chars: int) -> s
 
 def chunks_of(doc: Document, max_chars: int, overlap_chars: int) -> list[PendingChunk]:
     """The chunks of one document on its own (a message without its conversation stays whole)."""
-    extra = doc.extra if isinstance(doc.extra, dict) else {}
-    posts = extra.get("posts")
+    meta = document_meta(doc.extra)
     pieces = chunk_document(doc.kind, doc.raw_text, max_chars=max_chars, overlap_chars=overlap_chars,
-                            thread_posts=posts if isinstance(posts, list) else None,
-                            language=_code_language(extra) if doc.kind == "code" else None)
+                            thread_posts=meta.get("posts"),
+                            language=_code_language(meta) if doc.kind == "code" else None)
     return [PendingChunk(doc, piece.position, piece.text) for piece in pieces]
 
 
-def _code_language(extra: dict[str, Any]) -> str | None:
-    language, path = extra.get("language"), extra.get("path")
-    if isinstance(language, str) and language:
+def _code_language(meta: DocumentMeta) -> str | None:
+    language, path = meta.get("language"), meta.get("path")
+    if language:
         return language
-    if isinstance(path, str):
+    if path is not None:
         return PurePosixPath(path).suffix or None
     return None
 

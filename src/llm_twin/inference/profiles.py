@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from llm_twin.inference.platforms import (PLATFORMS, FormatHabits, PlatformRules,
                                           rules_for)
-from llm_twin.storage.models import Document
+from llm_twin.storage.models import Document, document_meta
 
 MIN_TEXTS = 5
 PROFILE_FILE = "profiles.json"
@@ -255,9 +255,8 @@ def _fits_platform(platform: str, document: Document) -> bool:
 
 
 def _thread_posts(document: Document) -> list[str]:
-    extra = document.extra if isinstance(document.extra, dict) else {}
-    posts = extra.get("posts")
-    if isinstance(posts, list) and all(isinstance(p, str) for p in posts) and posts:
+    posts = document_meta(document.extra).get("posts")
+    if posts:
         return posts
     return [p for p in _PARAGRAPH_BREAK.split(document.raw_text) if p.strip()]
 

@@ -51,6 +51,8 @@ class ImportedDocument:
     url: str | None = None
     language: str | None = None
     external_id: str | None = None
+    # Stored as Document.extra: the keys read after import are storage.models.DocumentMeta's,
+    # the rest belong to the format.
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

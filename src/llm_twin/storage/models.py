@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator,
                         UniqueConstraint)
@@ -56,6 +57,42 @@ class Source(Base):
                                                      passive_deletes=True)
 
 
+class DocumentMeta(TypedDict, total=False):
+    """The keys of `Document.extra` that code after ingest reads. Importers also store keys of
+    their own format (file, line, hashtags...) that nothing downstream relies on."""
+
+    conversation: str  # a chat message's conversation, unique within its source
+    position: int  # a chat message's place in its conversation
+    posts: list[str]  # a thread's posts, in order
+    language: str  # a code file's programming language (Document.language is the human one)
+    path: str  # the file the document came from, relative to its export
+    tag: str  # a special kind of text: "commit_message", "profile", "co_authored"...
+    draft: bool  # never published
+
+
+def _is_str(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_str_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+_META_CHECKS: dict[str, Callable[[object], bool]] = {
+    "conversation": _is_str, "position": lambda value: isinstance(value, int),
+    "posts": _is_str_list, "language": _is_str, "path": _is_str, "tag": _is_str,
+    "draft": lambda value: isinstance(value, bool)}
+
+
+def document_meta(extra: object) -> DocumentMeta:
+    """The `DocumentMeta` keys of a stored `Document.extra`, each only when its value has the
+    declared type: the column is free JSON (Markdown front matter lands there too)."""
+    if not isinstance(extra, dict):
+        return DocumentMeta()
+    return cast(DocumentMeta, {key: value for key, value in extra.items()
+                               if key in _META_CHECKS and _META_CHECKS[key](value)})
+
+
 class Document(Base):
     """One piece of writing: raw text for style, a normalised copy for search."""
 
@@ -80,7 +117,8 @@ class Document(Base):
     crosspost_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("documents.id", ondelete="SET NULL"))
     external_id: Mapped[str | None] = mapped_column(String(256))
-    # `metadata` is reserved by SQLAlchemy's declarative base, hence the attribute name.
+    # `metadata` is reserved by SQLAlchemy's declarative base, hence the attribute name. The keys
+    # read after ingest are named by DocumentMeta; read them through document_meta().
     extra: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
 
     source: Mapped[Source] = relationship(back_populates="documents")

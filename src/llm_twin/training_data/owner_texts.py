@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from llm_twin.features.chunking import split_code
-from llm_twin.storage.models import Document
+from llm_twin.storage.models import Document, document_meta
 
 COMMIT_MESSAGE = "commit_message"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -88,13 +88,13 @@ def load_owner_documents(session: Session) -> list[Document]:
 
 def owner_texts(document: Document) -> tuple[list[OwnerText], int]:
     """The document's answer units, and how many too-long pieces had to be left out."""
-    extra = document.extra if isinstance(document.extra, dict) else {}
+    meta = document_meta(document.extra)
     base = OwnerText(
         document_id=document.id, source_id=document.source_id, platform=document.platform,
         kind=document.kind, text=document.raw_text.strip(), title=document.title,
-        created_at=document.created_at, language=document.language, tag=extra.get("tag"),
-        code_language=extra.get("language") if document.kind == "code" else None,
-        path=extra.get("path"), draft=extra.get("draft") is True)
+        created_at=document.created_at, language=document.language, tag=meta.get("tag"),
+        code_language=meta.get("language") if document.kind == "code" else None,
+        path=meta.get("path"), draft=meta.get("draft", False))
     limit = base.limits.max_chars
     if len(base.text) <= limit:
         return [base], 0

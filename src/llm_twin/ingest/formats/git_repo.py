@@ -30,6 +30,7 @@ import charset_normalizer
 from llm_twin.ingest.base import (ImportedDocument, ImporterBase, ImportFormatError, ImportOptions,
                                   ImportResult)
 from llm_twin.ingest.secrets import redact_secrets
+from llm_twin.storage.models import DocumentMeta
 
 DEFAULT_MAX_FILE_BYTES = 200 * 1024
 DEFAULT_CLONE_DEPTH = 200
@@ -380,10 +381,10 @@ def _file_document(entry: _TreeEntry, kind: str, language: str | None, data: byt
     if not text.strip():
         result.skip("empty")
         return None
-    metadata: dict[str, object] = {"path": entry.path, "commit": head,
-                                   "repository": repo.display}
+    meta = DocumentMeta(path=entry.path)
     if kind == "code":
-        metadata["language"] = language
+        meta["language"] = language
+    metadata: dict[str, object] = {**meta, "commit": head, "repository": repo.display}
     return ImportedDocument(
         platform="code", kind=kind, author=author, is_owner=True, raw_text=text,
         title=entry.path, external_id=entry.path, language=None,
@@ -402,7 +403,7 @@ def _commit_documents(commits: list[_Commit], owners: set[str], repo: _Repo,
         if not message:
             result.skip("empty_commit_message")
             continue
-        metadata: dict[str, object] = {"tag": "commit_message", "commit": commit.sha,
+        metadata: dict[str, object] = {**DocumentMeta(tag="commit_message"), "commit": commit.sha,
                                        "repository": repo.display}
         if _CO_AUTHOR.search(commit.message):
             metadata.update(coauthored=True, weight=COAUTHORED_WEIGHT)

@@ -30,6 +30,7 @@ from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResu
 from llm_twin.ingest.html_text import decode_text, html_to_text
 from llm_twin.ingest.redaction import Pseudonyms, redact_personal_data
 from llm_twin.ingest.safe_zip import ExportTree
+from llm_twin.storage.models import DocumentMeta
 
 FALLBACK_AUTHOR = "owner"
 COMMENT_WEIGHT = 0.5
@@ -497,6 +498,6 @@ def _message_document(message: _Message, position: int, file: str, owner_url: st
         author=author if is_owner else pseudonyms(message.sender or message.sender_url),
         created_at=message.created_at,
         external_id=f"{message.conversation}:{position}",
-        metadata={"conversation": message.conversation, "position": position, "file": file,
-                  "line": message.row.line},
+        metadata={**DocumentMeta(conversation=message.conversation, position=position),
+                  "file": file, "line": message.row.line},
     )

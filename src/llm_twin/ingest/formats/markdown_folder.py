@@ -20,6 +20,7 @@ from frontmatter.default_handlers import YAMLHandler
 from llm_twin.ingest.base import (KINDS, PLATFORMS, ImportedDocument, ImporterBase, ImportFormatError,
                                   ImportResult)
 from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.storage.models import DocumentMeta
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 DEFAULT_PLATFORM = "blog"
@@ -101,7 +102,7 @@ class MarkdownFolderImporter(ImporterBase):
             url=_pop_first(meta, _URL_KEYS, _as_url),
             language=_pop_first(meta, _LANGUAGE_KEYS, _as_text),
             external_id=file.name,
-            metadata={**_json_safe(meta), "path": file.name},
+            metadata={**_json_safe(meta), **DocumentMeta(path=file.name)},
         )
 
     def _is_owner(self, author: str | None) -> bool:

@@ -37,6 +37,7 @@ from llm_twin.ingest.meta_json import (
 )
 from llm_twin.ingest.redaction import redact_personal_data
 from llm_twin.ingest.safe_zip import ExportTree
+from llm_twin.storage.models import DocumentMeta
 
 BOXES = ("inbox", "archived_threads", "filtered_threads", "message_requests", "e2ee_cutover")
 E2EE_BOX = "e2ee_download"
@@ -356,9 +357,9 @@ class _ChatWriter:
     def _document(self, thread: _Thread, message: _Message, position: int,
                   is_group: bool) -> ImportedDocument:
         is_owner = self._is_owner(message.sender)
-        metadata: dict[str, Any] = {"conversation": thread.conversation, "position": position,
-                                    "file": message.file, "box": thread.source.box,
-                                    "group": is_group}
+        metadata: dict[str, Any] = {
+            **DocumentMeta(conversation=thread.conversation, position=position),
+            "file": message.file, "box": thread.source.box, "group": is_group}
         link = _share_link(message.data)
         if link is not None:
             metadata["share_link"] = link if is_owner else redact_personal_data(link)

@@ -23,6 +23,7 @@ from llm_twin.ingest.chat_common import (ChatExportImporter, OtherPeople, OwnerM
                                          decode_text, is_plain_file, owner_not_found_problem,
                                          owner_unknown_problem, read_plain_file)
 from llm_twin.ingest.safe_zip import ExportTree
+from llm_twin.storage.models import DocumentMeta
 
 RESULT_FILE = "result.json"
 CHANNEL_TYPES = frozenset({"private_channel", "public_channel"})
@@ -316,7 +317,7 @@ def _entity_text(part: Any) -> str:
 
 def _metadata(chat: _Chat, position: int, message: dict[str, Any], message_id: str,
               forwarded: bool, forwarded_by_owner: bool) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"conversation": chat.conversation, "position": position,
+    metadata: dict[str, Any] = {**DocumentMeta(conversation=chat.conversation, position=position),
                                 "file": chat.member, "message_id": message_id,
                                 "chat_type": chat.type or None}
     reply_to = _id_text(message.get("reply_to_message_id"))

@@ -23,6 +23,7 @@ from llm_twin.ingest.chat_common import (ChatExportImporter, OtherPeople, OwnerM
                                          decode_text, is_plain_file, owner_not_found_problem,
                                          owner_unknown_problem, read_plain_file)
 from llm_twin.ingest.safe_zip import ExportTree
+from llm_twin.storage.models import DocumentMeta
 
 _DETECT_HEAD_BYTES = 4096
 _DETECT_SAMPLE = 20
@@ -172,7 +173,7 @@ class WhatsAppImporter(ChatExportImporter):
             if message.sender is None:
                 result.skip("system")
                 continue
-            metadata = {"conversation": conversation, "position": position,
+            metadata = {**DocumentMeta(conversation=conversation, position=position),
                         "file": chat.member, "line": message.line}
             position += 1
             text = _without_markers(message.text(chat.has_marks), metadata, result)

@@ -20,6 +20,7 @@ from typing import Any
 from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
 from llm_twin.ingest.safe_zip import ExportTree
+from llm_twin.storage.models import DocumentMeta
 
 CREATED_AT_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 FALLBACK_AUTHOR = "owner"
@@ -362,7 +363,7 @@ def _document(group: list[_Tweet], account: _Account,
     kind = "post"
     if len(posts) > 1:
         kind = "thread"
-        metadata["posts"] = [texts[tweet.id] for tweet in posts]
+        metadata.update(DocumentMeta(posts=[texts[tweet.id] for tweet in posts]))
         metadata["tweet_ids"] = [tweet.id for tweet in posts]
         tags = (tag for tweet in posts for tag in _hashtags(tweet))
         metadata["hashtags"] = list(dict.fromkeys(tags))
