@@ -252,10 +252,13 @@ class Workspace:
         if not enabled:
             yield None
             return
+        from llm_twin.inference.reply import example_turns_budget
+
         s = self.settings
         settings = ServedPromptSettings(
             owner=self.owner_name(), retrieval_k=s.retrieval_k, style_examples=s.style_examples,
             sample_tokens=sample_tokens or s.dataset_sample_tokens, prompt_tokens=s.prompt_tokens,
+            turns_prompt_tokens=example_turns_budget(s.context_tokens, s.max_new_tokens),
             mix=ContextMix.parse(context_mix or s.dataset_context_mix), seed=seed)
         if self.built_embedding_model() is None:
             yield _BareSamples(ContextReport(mix=settings.mix.as_dict(), index=False))
@@ -343,4 +346,8 @@ class _BareSamples:
         self.report = report
 
     def apply(self, samples, *, held_out_documents) -> None:
-        self.report.shapes["bare"] += sum(1 for s in samples if s.idea is not None)
+        from llm_twin.training_data.served_prompts import prompt_kind
+
+        for sample in samples:
+            if (kind := prompt_kind(sample)) is not None:
+                self.report.record(kind, "bare")

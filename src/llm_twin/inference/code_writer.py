@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 from llm_twin.backends.base import Backend, GenerationParams, Message
 from llm_twin.features.chunking import code_family
 from llm_twin.inference.prompting import code_request, fit_example_turns, system_message
-from llm_twin.inference.reply import ModeResult, ModeStream, ModeTimings
+from llm_twin.inference.reply import (ExampleTurns, ModeResult, ModeStream, ModeTimings,
+                                      example_turns_budget)
 from llm_twin.inference.retrieval import RetrievedChunk, Retriever
 from llm_twin.ingest.formats.git_repo import CODE_LANGUAGES
 from llm_twin.storage.models import Chunk, Document
@@ -69,6 +70,26 @@ def fenced(code: str, language: str | None) -> str:
     return f"```{language or ''}\n{code.strip(chr(10))}\n```"
 
 
+def retrieve_code_examples(retriever: Retriever, request: str, language: str | None,
+                           k: int) -> ExampleTurns:
+    """Pieces of the owner's code like `request` (in `language` when given) as earlier
+    request/answer turns (`twin code` and its training samples alike)."""
+    hits = retriever.search(request, k=k * SEARCH_DEPTH if language else k,
+                            filters=SearchFilters(kind="code", is_owner=True))
+    languages = document_languages(retriever, [hit.document_id for hit in hits])
+    if language:
+        hits = [h for h in hits if same_language(language, languages.get(h.document_id))][:k]
+    return [(hit, _example_turns(hit, languages.get(hit.document_id))) for hit in hits]
+
+
+def document_languages(retriever: Retriever, document_ids: list[int]) -> dict[int, str | None]:
+    """The language recorded at import for each code document."""
+    with retriever.sessions() as session:
+        rows = session.execute(select(Document.id, Document.extra)
+                               .where(Document.id.in_(document_ids))).all()
+    return {doc_id: (extra or {}).get("language") for doc_id, extra in rows}
+
+
 class CodeWriter:
     def __init__(self, retriever: Retriever, backend: Backend, options: CodeOptions):
         self.retriever = retriever
@@ -96,7 +117,8 @@ class CodeWriter:
         timings.model_load = time.perf_counter() - started
 
         started = time.perf_counter()
-        examples = self._examples(request, language)
+        examples = retrieve_code_examples(self.retriever, request, language,
+                                          self.options.retrieval_k)
         timings.retrieval = time.perf_counter() - started
         notes = [] if examples or not language else [
             f"no {language} code of yours is indexed; wrote without examples of your code"]
@@ -130,26 +152,12 @@ class CodeWriter:
             raise ValueError(f"{files} code files are imported but not indexed yet: run "
                              "`twin index` first.")
 
-    def _examples(self, request: str, language: str | None) -> list[tuple[RetrievedChunk, list[Message]]]:
-        k = self.options.retrieval_k
-        hits = self.retriever.search(request, k=k * SEARCH_DEPTH if language else k,
-                                     filters=SearchFilters(kind="code", is_owner=True))
-        languages = self._languages([hit.document_id for hit in hits])
-        if language:
-            hits = [h for h in hits if same_language(language, languages.get(h.document_id))][:k]
-        return [(hit, _example_turns(hit, languages.get(hit.document_id))) for hit in hits]
-
-    def _languages(self, document_ids: list[int]) -> dict[int, str | None]:
-        with self.retriever.sessions() as session:
-            rows = session.execute(select(Document.id, Document.extra)
-                                   .where(Document.id.in_(document_ids))).all()
-        return {doc_id: (extra or {}).get("language") for doc_id, extra in rows}
-
-    def _fit(self, request_turn: Message, examples: list[tuple[RetrievedChunk, list[Message]]]):
+    def _fit(self, request_turn: Message, examples: ExampleTurns):
         """Examples before the request, the best nearest it; the lowest ranked are dropped while
         the prompt is over the token budget."""
-        budget = (min(self.options.context_tokens, self.backend.context_window)
-                  - self.options.generation.max_new_tokens)
+        budget = example_turns_budget(self.options.context_tokens,
+                                      self.options.generation.max_new_tokens,
+                                      self.backend.context_window)
         system = {"role": "system", "content": system_message(self.options.owner)}
         return fit_example_turns([system], examples, [request_turn],
                                  count_tokens=self.backend.count_tokens,

@@ -112,6 +112,44 @@ def conversation_messages(owner: str, turns: list[Turn], message: str, sender: s
             *context_messages(turns[-CONTEXT_TURNS:], group_chat)]
 
 
+ExampleTurns = list[tuple[RetrievedChunk, list[Message]]]  # a hit and the turns it became
+
+
+def example_turns_budget(context_tokens: int, max_new_tokens: int,
+                         context_window: int | None = None) -> int:
+    """The prompt budget of `twin reply` and `twin code` (and of the training samples built for
+    them): the context budget, within the model's window when known, less the answer's room."""
+    window = context_tokens if context_window is None else min(context_tokens, context_window)
+    return window - max_new_tokens
+
+
+def retrieve_reply_examples(retriever: Retriever, message: str, platform: str | None,
+                            k: int) -> tuple[ExampleTurns, list[str]]:
+    """The owner's replies to messages like `message`, from their indexed chat windows, as
+    user/assistant turns (`twin reply` and its training samples alike); notes say when the
+    platform had none and other chats were used."""
+    notes: list[str] = []
+    hits = retriever.search(message, k=k, filters=SearchFilters(
+        kind="message", is_owner=True, platform=platform))
+    if platform and not hits:
+        notes.append(f"none of your {platform} chats are indexed; used your other chats")
+        hits = retriever.search(message, k=k, filters=SearchFilters(kind="message", is_owner=True))
+    replies = _owner_replies(retriever, [hit.document_id for hit in hits])
+    pairs = []
+    for hit in hits:
+        pair = _example_pair(hit.text, *replies.get(hit.document_id, ("", "")))
+        if pair is not None:
+            pairs.append((hit, pair))
+    return pairs, notes
+
+
+def _owner_replies(retriever: Retriever, document_ids: list[int]) -> dict[int, tuple[str, str]]:
+    with retriever.sessions() as session:
+        rows = session.execute(select(Document.id, Document.author, Document.raw_text)
+                               .where(Document.id.in_(document_ids))).all()
+    return {doc_id: (author, text) for doc_id, author, text in rows}
+
+
 class ReplyWriter:
     def __init__(self, retriever: Retriever, backend: Backend, options: ReplyOptions):
         self.retriever = retriever
@@ -140,7 +178,8 @@ class ReplyWriter:
         timings.model_load = time.perf_counter() - started
 
         started = time.perf_counter()
-        examples, notes = self._examples(message, platform)
+        examples, notes = retrieve_reply_examples(self.retriever, message, platform,
+                                                  self.options.retrieval_k)
         timings.retrieval = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -177,36 +216,12 @@ class ReplyWriter:
             raise ValueError(f"{mine} chat messages of yours are imported but not indexed yet: "
                              "run `twin index` first.")
 
-    def _examples(self, message: str, platform: str | None
-                  ) -> tuple[list[tuple[RetrievedChunk, list[Message]]], list[str]]:
-        """The owner's replies to similar messages (from their indexed chat windows)."""
-        notes: list[str] = []
-        k = self.options.retrieval_k
-        hits = self.retriever.search(message, k=k, filters=SearchFilters(
-            kind="message", is_owner=True, platform=platform))
-        if platform and not hits:
-            notes.append(f"none of your {platform} chats are indexed; used your other chats")
-            hits = self.retriever.search(message, k=k,
-                                         filters=SearchFilters(kind="message", is_owner=True))
-        replies = self._owner_replies([hit.document_id for hit in hits])
-        pairs = []
-        for hit in hits:
-            pair = _example_pair(hit.text, *replies.get(hit.document_id, ("", "")))
-            if pair is not None:
-                pairs.append((hit, pair))
-        return pairs, notes
-
-    def _owner_replies(self, document_ids: list[int]) -> dict[int, tuple[str, str]]:
-        with self.retriever.sessions() as session:
-            rows = session.execute(select(Document.id, Document.author, Document.raw_text)
-                                   .where(Document.id.in_(document_ids))).all()
-        return {doc_id: (author, text) for doc_id, author, text in rows}
-
-    def _fit(self, conversation: list[Message], examples: list[tuple[RetrievedChunk, list[Message]]]):
+    def _fit(self, conversation: list[Message], examples: ExampleTurns):
         """Examples go first, the best nearest the conversation; the lowest ranked ones are
         dropped while the prompt is over the token budget."""
-        budget = (min(self.options.context_tokens, self.backend.context_window)
-                  - self.options.generation.max_new_tokens)
+        budget = example_turns_budget(self.options.context_tokens,
+                                      self.options.generation.max_new_tokens,
+                                      self.backend.context_window)
         return fit_example_turns(conversation[:1], examples, conversation[1:],
                                  count_tokens=self.backend.count_tokens,
                                  render=self.backend.render_prompt, budget_tokens=budget,

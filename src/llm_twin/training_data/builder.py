@@ -19,7 +19,8 @@ from llm_twin.training_data.owner_texts import OwnerText, load_owner_documents, 
 from llm_twin.training_data.preferences import PreferenceSource
 from llm_twin.training_data.quality import QualityReport
 from llm_twin.training_data.samples import INSTRUCTION, PreferencePair, SftSample
-from llm_twin.training_data.served_prompts import ContextReport, ServedPromptBuilder
+from llm_twin.training_data.served_prompts import (ContextReport, ServedPromptBuilder,
+                                                   held_out_documents)
 from llm_twin.training_data.splits import SplitInfo, remove_test_leaks, split_by_time
 
 Progress = Callable[[str, int, int | None], None]  # (stage, advance, total)
@@ -82,8 +83,9 @@ def build_dataset(session: Session, options: BuildOptions, writer: InstructionWr
                   preference_sources: Sequence[PreferenceSource] = (),
                   served_prompts: ServedPromptBuilder | None = None,
                   progress: Progress | None = None) -> DatasetBuild:
-    """`served_prompts` rebuilds the train split's post samples on `twin write`'s prompt (retrieved
-    examples and notes, habits line); the test split keeps the bare request, which `twin eval`
+    """`served_prompts` rebuilds the train split's samples on the prompt they are served with
+    (posts: `twin write`'s examples, notes and habits line; chat replies and code: `twin reply`'s
+    and `twin code`'s example turns); the test split keeps the bare request, which `twin eval`
     turns into served prompts itself."""
     clock = _Clock()
     instruction_report = QualityReport()
@@ -107,8 +109,8 @@ def build_dataset(session: Session, options: BuildOptions, writer: InstructionWr
     if served_prompts is not None:
         if progress:
             progress("served prompts", 0, None)
-        held_out = {s.document_id for s in samples if s.split == "test"}
-        served_prompts.apply([s for s in samples if s.split == "train"], held_out_documents=held_out)
+        served_prompts.apply([s for s in samples if s.split == "train"],
+                             held_out_documents=held_out_documents(samples))
         clock.lap("served prompts")
     pairs: list[PreferencePair] = []
     for source in preference_sources:
@@ -136,12 +138,13 @@ def _instruction_sample(unit: OwnerText, idea: str, owner: str) -> SftSample:
     messages = [*instruction_messages(unit, idea, owner),
                 {"role": "assistant", "content": unit.text}]
     extra = {"section": unit.section} if unit.section is not None else {}
-    is_post = unit.kind != "code" and unit.tag != "commit_message"
+    is_commit = unit.tag == "commit_message"  # no command serves these with context
+    is_post = unit.kind != "code" and not is_commit
     return SftSample(messages=messages, source=INSTRUCTION, platform=unit.platform,
-                     kind="commit" if unit.tag == "commit_message" else unit.kind,
+                     kind="commit" if is_commit else unit.kind,
                      document_id=unit.document_id, created_at=unit.created_at,
                      source_id=unit.source_id, extra=extra,
-                     idea=idea if is_post else None,
+                     idea=None if is_commit else idea,
                      rules=training_rules(unit) if is_post else None)
 
 

@@ -4,6 +4,10 @@ Only the owner's own messages are ever targets. Other people's lines are context
 pseudonymised and redacted at import, and are redacted again here in case an import predates that
 (or a rule improved since). Consecutive messages by one person form one turn, so a reply sent as
 three quick messages is learned as one reply.
+
+Each sample also records its conversation window (`SftSample.conversation_documents`): the owner's
+messages whose indexed chat window (`features.indexing`, a message with the few before it) shows
+the sample's context or its answer. Served-prompt example turns never come from them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from llm_twin.backends.base import Message
+from llm_twin.features.indexing import CHAT_WINDOW
 from llm_twin.inference.prompting import reply_system_message
 from llm_twin.ingest.redaction import redact_personal_data
 from llm_twin.storage.models import Document
@@ -56,12 +61,14 @@ def conversation_samples(conversations: list[tuple[Document, list[Document]]], o
     samples: list[SftSample] = []
     for _first, messages in conversations:
         turns = _turns(messages)
+        places = {doc.id: place for place, doc in enumerate(messages)}
         group_chat = len({t.author for t in turns if not t.is_owner}) > 1
         for index, turn in enumerate(turns):
             if not turn.is_owner:
                 continue
             sample = _sample(turns, index, owner, group_chat, messages[0], report)
             if sample is not None:
+                sample.conversation_documents = _window_documents(messages, places, turns, index)
                 samples.append(sample)
     return drop_exact_duplicates(samples, report, key=lambda s: repr(s.messages[1:]))
 
@@ -95,9 +102,21 @@ def _sample(turns: list[Turn], index: int, owner: str, group_chat: bool, first: 
         return None
     messages = [{"role": "system", "content": reply_system_message(owner)}, *context,
                 {"role": "assistant", "content": target.text}]
+    # The message answered is what `twin reply` searches the owner's chats for.
+    answered = redact_personal_data(next(t for t in reversed(turns[:index])
+                                         if not t.is_owner).texts[-1])
     return SftSample(messages=messages, source=CONVERSATION, platform=first.platform,
                      kind="message", document_id=target.document_ids[0],
-                     created_at=target.created_at, source_id=first.source_id)
+                     created_at=target.created_at, source_id=first.source_id, idea=answered)
+
+
+def _window_documents(messages: list[Document], places: dict[int, int], turns: list[Turn],
+                      index: int) -> dict[int, datetime | None]:
+    """The owner's messages from the first context turn of `turns[index]` to CHAT_WINDOW messages
+    after it: every indexed chat window that holds a line of the sample's prompt or answer."""
+    first = places[turns[max(0, index - CONTEXT_TURNS)].document_ids[0]]
+    last = places[turns[index].document_ids[-1]] + CHAT_WINDOW
+    return {doc.id: doc.created_at for doc in messages[first:last + 1] if doc.is_owner}
 
 
 def context_messages(window: list[Turn], group_chat: bool) -> list[Message]:

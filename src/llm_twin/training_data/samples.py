@@ -31,6 +31,10 @@ class SftSample:
     idea: str | None = field(default=None, repr=False)
     rules: PlatformRules | None = field(default=None, repr=False)
     context_source_ids: tuple[int, ...] = ()  # sources of the examples and notes in the prompt
+    # A chat reply's conversation window: the owner's messages whose indexed chat window shows
+    # its context or its answer, with their dates. Never context for this sample, nor for any
+    # sample when it is held out (training_data.served_prompts); not written to the JSONL.
+    conversation_documents: dict[int, datetime | None] = field(default_factory=dict, repr=False)
 
     @property
     def answer(self) -> str:
