@@ -21,7 +21,7 @@ import json
 import random
 import statistics
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from llm_twin.backends.base import score_completions
@@ -113,7 +113,8 @@ def main() -> None:
     parser.add_argument("--voice-weight", type=float, default=0.0)
     parser.add_argument("--impostor", type=Path, default=None,
                         help="Another author's posts for the attribution classifier (as twin eval).")
-    parser.add_argument("--json", type=Path, default=None, help="Write the figures here too.")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="Write the figures, and every draft with its parts, here too.")
     args = parser.parse_args()
     if args.k < 2:
         parser.error("--k must be at least 2 to rank.")
@@ -164,7 +165,11 @@ def main() -> None:
                                          "backend": backend, "k": args.k, "limit": args.limit,
                                          "max_new_tokens": args.max_new_tokens,
                                          "real_fluency": real, "draft_fluency": drafts,
-                                         "rows": table}, indent=2))
+                                         "rows": table,
+                                         "drafts": [{"texts": row["texts"],
+                                                     "parts": [asdict(p) if p else None
+                                                               for p in row["parts"]]}
+                                                    for row in rows]}, indent=2))
 
 
 def _f(value, spec: str = ".3f") -> str:

@@ -63,7 +63,7 @@ class TwinSettings(BaseSettings):
     llm_query_tools: bool = Field(False, description="Let the generation model parse filters and write query rewrites (else rules).")
     style_examples: int = Field(3, ge=0, description="Your own posts on the platform shown as style examples.")
     rank_voice_weight: float = Field(0.0, ge=0.0, description="Weight of the voice score when ranking -n N drafts (0: rank by relevance, clichés, unsupported claims and repetition; the voice score made ranked drafts more typical, not more human).")
-    rank_fluency_weight: float = Field(0.0, description="Weight of fluency (the draft's mean log-probability per token under the model that wrote it) when ranking -n N drafts; negative prefers the drafts the model found less likely. Shown as a ranking part either way; backends that cannot score (llamacpp, openai) leave it out.")
+    rank_fluency_weight: float = Field(-1.0, description="Weight of fluency (the draft's mean log-probability per token under the model that wrote it) when ranking -n N drafts; negative (the default) prefers the drafts the model found less likely: that lowered the detector AUC of ranked drafts on two tuned owners. Shown as a ranking part either way; backends that cannot score (llamacpp, openai) leave it out.")
     seed: int | None = Field(None, description="Set for reproducible drafts.")
 
     openai_base_url: str | None = Field(None, description="OpenAI-compatible server for backend 'openai', e.g. http://localhost:8000/v1 (vLLM, TGI, Ollama, llama.cpp server).")

@@ -16,7 +16,7 @@ from llm_twin.cli.workspace import Workspace
 from llm_twin.config import load_settings
 from llm_twin.evaluation.heldout import HeldOutPrompt
 from llm_twin.evaluation.systems import ArmOutputs, _pick, generate_plain
-from llm_twin.inference.ranking import (RankingParts, RankingWeights, best_index, draft_fluency,
+from llm_twin.inference.ranking import (FLUENCY_WEIGHT, RankingParts, RankingWeights, best_index, draft_fluency,
                                         ranking_parts, repetition_share)
 
 VOCABULARY = ["queue", "postgres", "cat", "keyboard", "boring"]
@@ -87,7 +87,10 @@ def test_ranking_parts_refuses_a_part_of_the_wrong_length(given):
 def test_the_fluency_weight_counts_fluency_and_a_missing_fluency_counts_nothing():
     fluent, odd = RankingParts(relevance=0.5, fluency=-2.0), RankingParts(relevance=0.5, fluency=-4.0)
     unscored = RankingParts(relevance=0.5)
-    assert fluent.score() == odd.score() == unscored.score() == 0.5  # weight 0 by default
+    neutral = RankingWeights(fluency=0.0)
+    assert fluent.score(neutral) == odd.score(neutral) == unscored.score(neutral) == 0.5
+    # By default the less likely draft wins (FLUENCY_WEIGHT < 0); no fluency counts nothing.
+    assert RankingWeights().fluency == FLUENCY_WEIGHT < 0 and odd.score() > fluent.score()
     prefer_fluent, prefer_unlikely = RankingWeights(fluency=0.1), RankingWeights(fluency=-0.1)
     assert fluent.score(prefer_fluent) == pytest.approx(0.5 - 0.2)
     assert best_index([odd, fluent], prefer_fluent) == 1
@@ -144,12 +147,12 @@ def test_generate_plain_scores_the_fluency_given_each_held_out_prompt():
     assert outputs.ranked == [texts[1]]
     assert backend.scored == [(MESSAGES, texts[0]), (MESSAGES, texts[1])]
     plain = generate_plain(backend, [prompt], GenerationParams(), k=2, scorer=VoiceScorer(), seed=0,
-                           embed=word_embed)
+                           embed=word_embed, weights=RankingWeights(fluency=0.0))
     assert plain.ranked == [texts[0]]
 
 
 def test_the_fluency_weight_setting_reaches_the_ranking_weights(monkeypatch, tmp_path):
-    assert load_settings(tmp_path).rank_fluency_weight == 0.0
+    assert load_settings(tmp_path).rank_fluency_weight == FLUENCY_WEIGHT  # one default
     monkeypatch.setenv("TWIN_RANK_FLUENCY_WEIGHT", "-0.25")
     monkeypatch.setenv("TWIN_RANK_VOICE_WEIGHT", "0.5")
     weights = Workspace(load_settings(tmp_path)).ranking_weights()

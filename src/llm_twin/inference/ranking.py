@@ -13,7 +13,9 @@ Each draft gets its parts (`RankingParts`), shown one by one in `twin write --js
             − w_rep·repetition + w_voice·(voice − 0.5) + w_fluency·fluency
 
 `ranking_parts` assembles the parts of a batch, for `twin write -n N` and `twin eval`'s ranked
-systems alike. A negative fluency weight prefers the drafts the model found less likely.
+systems alike. The fluency weight is negative (FLUENCY_WEIGHT): small models' drafts are far more
+likely under the model than the owner's own posts, and preferring the less likely draft of a batch
+made the picks harder for a detector to tell from real posts.
 
 The voice weight is 0 by default: best-of-N selection by the char-n-gram voice score made drafts
 easier for a detector to tell from real posts (issue 15: brandur 0.68 → 0.88 AUC), because it
@@ -35,6 +37,10 @@ from llm_twin.backends.base import Message, score_completions
 CLICHE_PENALTY = 0.05
 MAX_CLICHE_HITS = 6
 UNSUPPORTED_PENALTY = 0.05
+# Negative: prefer the drafts the model found less likely. Drafts are far likelier under the model
+# than the owner's real posts (mean log-prob/token about -1.8 against -3.4 on two tuned owners), and
+# picking the less likely of 4 lowered the detector AUC on both (README: Voice score).
+FLUENCY_WEIGHT = -1.0
 MAX_UNSUPPORTED_HITS = 4
 _WORD = re.compile(r"\w+")
 
@@ -46,7 +52,7 @@ class RankingWeights:
     unsupported: float = UNSUPPORTED_PENALTY
     repetition: float = 1.0
     voice: float = 0.0
-    fluency: float = 0.0
+    fluency: float = FLUENCY_WEIGHT
 
 
 @dataclass
