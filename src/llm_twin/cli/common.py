@@ -17,6 +17,7 @@ from rich.console import Console
 from llm_twin.backends.base import BackendError
 from llm_twin.backends.model_source import ModelNotFoundError
 from llm_twin.config import load_settings
+from llm_twin.errors import TwinError
 from llm_twin.ingest.base import ImportFormatError
 from llm_twin.storage.vector_store import VectorStoreError
 
@@ -45,9 +46,8 @@ console = Console()
 errors = Console(stderr=True)
 
 # Failures a user can act on: shown as one clear line, never as a traceback.
-USER_ERRORS = (ImportFormatError, VectorStoreError, ModelNotFoundError, BackendError, ValueError,
-               FileNotFoundError,
-               FileExistsError)
+USER_ERRORS = (TwinError, ImportFormatError, VectorStoreError, ModelNotFoundError, BackendError,
+               ValueError, FileNotFoundError, FileExistsError)
 
 
 @dataclass

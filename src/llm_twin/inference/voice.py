@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from llm_twin.errors import ModelError
 from llm_twin.inference.cliches import ClicheLexicon
 
 VOICE_DIR = "voice"
@@ -43,7 +44,7 @@ REFERENCE_SUFFIXES = (".md", ".txt")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
-class VoiceModelError(ValueError):
+class VoiceModelError(ModelError, ValueError):
     """A voice model file is missing, unreadable or not a voice model."""
 
 

@@ -15,12 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from llm_twin.errors import InputError
+
 PLATFORMS = ("x", "linkedin", "instagram", "medium", "substack", "blog", "mastodon", "bluesky",
              "whatsapp", "telegram", "messenger", "web", "paper", "code")
 KINDS = ("post", "thread", "article", "message", "paper", "code")
 
 
-class ImportFormatError(ValueError):
+class ImportFormatError(InputError):
     """An export is malformed. The message names the file (and line or field when known)."""
 
     def __init__(self, file: str | Path, problem: str, *, line: int | None = None,

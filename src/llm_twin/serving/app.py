@@ -30,6 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
+from llm_twin.errors import InputError
 from llm_twin.backends.base import Backend
 from llm_twin.cli.workspace import Workspace
 from llm_twin.inference.platforms import PLATFORMS
@@ -50,7 +51,7 @@ WEB_HEADERS = {"Content-Security-Policy": CONTENT_SECURITY_POLICY,
 UPLOAD_CHUNK = 1 << 20
 
 
-class InsecureBinding(ValueError):
+class InsecureBinding(InputError):
     """Serving beyond this machine without a token."""
 
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from llm_twin.errors import StoreError
 
-class VectorStoreError(RuntimeError):
+
+class VectorStoreError(StoreError):
     """The vector store cannot be used as asked (busy, unreachable, or another embedding model)."""
 
 

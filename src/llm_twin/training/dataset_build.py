@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from llm_twin import errors
 from llm_twin.backends.base import Message
 
 SFT_SPLITS = ("train.jsonl", "test.jsonl")
@@ -19,8 +20,8 @@ PREFERENCE_SPLITS = ("preference_train.jsonl", "preference_test.jsonl")
 ROLES = ("system", "user", "assistant")
 
 
-class DatasetError(ValueError):
-    """A missing or malformed dataset build (a ValueError: the CLI prints it as one line)."""
+class DatasetError(errors.DatasetError):
+    """A missing or malformed dataset build."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from llm_twin import errors
 from llm_twin.training.gguf_export import GGUF_TYPES, base_gguf_file, parse_gguf_types, write_gguf
 from llm_twin.training.modelfile import render_modelfile
 
@@ -40,7 +41,7 @@ DEFAULT_GGUF_TYPES = ("f16", "q8_0")
 MANIFEST = "export.json"
 
 
-class ExportError(ValueError):
+class ExportError(errors.ExportError):
     """An export that cannot be made as asked (the message says why and what to do)."""
 
 

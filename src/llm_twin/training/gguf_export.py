@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from llm_twin.errors import ExportError
 from llm_twin.backends.model_source import locate_model
 
 SUPPORTED_ARCHITECTURE = "llama"
@@ -28,7 +29,7 @@ _KEYS_NOT_COPIED = {"general.architecture", "general.file_type", "general.name",
                     "general.quantization_version"}
 
 
-class GGUFExportError(ValueError):
+class GGUFExportError(ExportError):
     """The model or its base cannot be written as GGUF (with a message saying why and what to do)."""
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from llm_twin.errors import ExportError
+
 CHATML_MARKER = "<|im_start|>"
 STOP_TOKENS = ("<|im_end|>", "<|im_start|>")
 
@@ -44,7 +46,7 @@ BOOL_PARAMETERS = {"use_mmap", "numa"}
 LIST_PARAMETERS = {"stop"}
 
 
-class ModelfileError(ValueError):
+class ModelfileError(ExportError):
     pass
 
 

@@ -10,13 +10,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from llm_twin.errors import NotFoundError
 from llm_twin.storage.models import TrainingRun, utcnow
 
 BASE_MODEL_NAME = "base"  # what `twin models use base` and `twin write --model base` call no run
 
 
-class UnknownModel(ValueError):
-    """A run id that is not in the registry (a ValueError, so the CLI prints it as one line)."""
+class UnknownModel(NotFoundError, ValueError):
+    """A run id that is not in the registry."""
 
 
 def new_run_id(kind: str, session: Session, now: datetime | None = None) -> str:

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from llm_twin.errors import InputError
 from llm_twin.ingest.base import KINDS, PLATFORMS
 from llm_twin.ingest.formats.markdown_folder import DEFAULT_KIND, DEFAULT_PLATFORM
 from llm_twin.storage.models import Document
@@ -26,7 +27,7 @@ MIN_IMPOSTOR_TEXTS = 2
 DEFAULT_IMPOSTOR_CORPUS = "jbranchaud_til"
 
 
-class ImpostorFolderError(ValueError):
+class ImpostorFolderError(InputError):
     """An impostor folder that is missing or holds too few usable texts (the CLI prints it)."""
 
 

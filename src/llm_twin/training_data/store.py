@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from llm_twin.errors import NotFoundError
 from llm_twin.training_data.builder import DatasetBuild
 from llm_twin.training_data.instructions import MAX_SHARED_RUN
 from llm_twin.training_data.samples import PreferencePair, SftSample
@@ -38,7 +39,7 @@ EXPORT_FORMATS = ("jsonl", "hf")
 COPIED_RUN = MAX_SHARED_RUN + 1  # answer words in a row that make an instruction a copy
 
 
-class DatasetNotFound(ValueError):
+class DatasetNotFound(NotFoundError, ValueError):
     pass
 
 
