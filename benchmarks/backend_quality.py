@@ -116,7 +116,7 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "llm-twin-test-cache")
     args = parser.parse_args()
 
-    from llm_twin.cli.workspace import Workspace
+    from llm_twin.app.workspace import Workspace
     from llm_twin.training.dataset_build import load_conversations, resolve_build
 
     settings = corpus_workspace(args.corpora / args.corpus, args.owner, args.cache_dir,

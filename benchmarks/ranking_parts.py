@@ -120,7 +120,7 @@ def main() -> None:
         parser.error("--k must be at least 2 to rank.")
     fluency_weights = [float(w) for w in args.fluency_weights.split(",") if w.strip()]
 
-    from llm_twin.cli.workspace import Workspace
+    from llm_twin.app.workspace import Workspace
     from llm_twin.config import load_settings
     from llm_twin.evaluation.heldout import load_eval_data
     from llm_twin.training.dataset_build import resolve_build

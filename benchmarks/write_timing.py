@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, demo_x_archive, timed  # noqa: E402
 
-from llm_twin.cli.workspace import Workspace  # noqa: E402
+from llm_twin.app.workspace import Workspace  # noqa: E402
 from llm_twin.config import load_settings  # noqa: E402
 from llm_twin.features.indexing import index_documents  # noqa: E402
 from llm_twin.ingest.pipeline import ingest_path  # noqa: E402

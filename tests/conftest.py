@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from llm_twin.cli.workspace import Workspace
+from llm_twin.app.workspace import Workspace
 from llm_twin.config import TwinSettings, ensure_workspace, load_settings
 from llm_twin.features.embeddings import SentenceTransformerEmbedder
 from llm_twin.ingest.base import ImportedDocument, ImporterBase, ImportResult

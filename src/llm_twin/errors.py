@@ -43,3 +43,9 @@ class TrainingError(TwinError, RuntimeError):
 
 class ExportError(TwinError, ValueError):
     """A model or dataset cannot be exported as asked."""
+
+
+# What the CLI and the server show as one line. ValueError and the two OS errors stay only until
+# every user-facing raise is a TwinError; after that this is (TwinError,).
+USER_ERRORS: tuple[type[BaseException], ...] = (TwinError, ValueError, FileNotFoundError,
+                                                FileExistsError)

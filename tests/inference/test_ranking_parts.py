@@ -12,7 +12,7 @@ import pytest
 from llm_twin.backends.base import Generation, GenerationParams, score_completions
 from llm_twin.backends.llamacpp_backend import LlamaCppBackend
 from llm_twin.backends.openai_backend import OpenAICompatibleBackend
-from llm_twin.cli.workspace import Workspace
+from llm_twin.app.workspace import Workspace
 from llm_twin.config import load_settings
 from llm_twin.evaluation.heldout import HeldOutPrompt
 from llm_twin.evaluation.systems import ArmOutputs, _pick, generate_plain

@@ -26,7 +26,7 @@ if CHROMIUM is None:
 
 from live_server import running_server, shared_backend  # noqa: E402
 
-from llm_twin.cli.workspace import Workspace  # noqa: E402
+from llm_twin.app.workspace import Workspace  # noqa: E402
 from llm_twin.config import ensure_workspace, load_settings  # noqa: E402
 from llm_twin.serving.app import ServeConfig, create_app  # noqa: E402
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory  # noqa: E402

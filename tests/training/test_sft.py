@@ -14,7 +14,7 @@ from transformers import TrainerCallback
 
 from llm_twin.backends.base import GenerationParams
 from llm_twin.backends.transformers_backend import TransformersBackend
-from llm_twin.cli.workspace import Workspace
+from llm_twin.app.workspace import Workspace
 from llm_twin.config import ensure_workspace, load_settings
 from llm_twin.inference.prompting import system_message
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory

@@ -14,12 +14,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from llm_twin.backends.base import BackendError
-from llm_twin.backends.model_source import ModelNotFoundError
 from llm_twin.config import load_settings
-from llm_twin.errors import TwinError
-from llm_twin.ingest.base import ImportFormatError
-from llm_twin.storage.vector_store import VectorStoreError
+from llm_twin.errors import USER_ERRORS
 
 # Generation options shared by `twin write`, `twin reply` and `twin code`.
 MaxNewTokens = Annotated[int | None, typer.Option(help="Longest answer in tokens.")]
@@ -45,9 +41,6 @@ AsJson = Annotated[bool, typer.Option("--json", help="Machine-readable output (n
 console = Console()
 errors = Console(stderr=True)
 
-# Failures a user can act on: shown as one clear line, never as a traceback.
-USER_ERRORS = (TwinError, ImportFormatError, VectorStoreError, ModelNotFoundError, BackendError,
-               ValueError, FileNotFoundError, FileExistsError)
 
 
 @dataclass
@@ -59,7 +52,7 @@ state = CliState()
 
 
 def open_workspace(**overrides):
-    from llm_twin.cli.workspace import Workspace
+    from llm_twin.app.workspace import Workspace
 
     return Workspace(load_settings(state.workspace_path, **overrides))
 

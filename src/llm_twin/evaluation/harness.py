@@ -24,7 +24,7 @@ from llm_twin.evaluation.systems import (ArmOutputs, System,
 from llm_twin.inference.retrieval import BarredRetriever
 
 if TYPE_CHECKING:
-    from llm_twin.cli.workspace import Workspace
+    from llm_twin.app.workspace import Workspace
     from llm_twin.evaluation.judge import LLMJudge
 
 DEFAULT_LIMIT = 40

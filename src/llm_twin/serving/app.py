@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 
 from llm_twin.errors import InputError
 from llm_twin.backends.base import Backend
-from llm_twin.cli.workspace import Workspace
+from llm_twin.app.workspace import Workspace
 from llm_twin.inference.platforms import PLATFORMS
 from llm_twin.serving import history, tasks
 from llm_twin.serving.openai_api import (ChatService, add_openai_routes, bearer_check,
@@ -433,7 +433,7 @@ def _write_request(twin: TwinService, body: WriteBody) -> WriteRequest:
 
 
 def _write_all(twin: TwinService, request: WriteRequest) -> dict[str, Any]:
-    from llm_twin.cli.common import USER_ERRORS
+    from llm_twin.errors import USER_ERRORS
 
     try:
         for event, payload in twin.write_events(request):
@@ -445,7 +445,7 @@ def _write_all(twin: TwinService, request: WriteRequest) -> dict[str, Any]:
 
 
 async def _write_stream(twin: TwinService, request: WriteRequest) -> AsyncIterator[str]:
-    from llm_twin.cli.common import USER_ERRORS
+    from llm_twin.errors import USER_ERRORS
 
     events: Iterator = twin.write_events(request)
     try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llm_twin.backends.base import Backend, GenerationParams, Message
-from llm_twin.cli.workspace import Workspace
+from llm_twin.app.workspace import Workspace
 from llm_twin.inference.prompting import system_message
 from llm_twin.inference.retrieval import RetrievedChunk
 from llm_twin.inference.writer import CHATS, WriteResult
@@ -56,7 +56,7 @@ class TwinService:
     def __init__(self, workspace: Workspace, config: ServeConfig, *,
                  base_backend: Backend | None = None):
         """`base_backend`: the base model already loaded (tests share one); else loaded on use."""
-        from llm_twin.cli.common import USER_ERRORS
+        from llm_twin.errors import USER_ERRORS
 
         self.ws = workspace
         self.config = config
