@@ -3,7 +3,7 @@ the sources it carries (so forgetting one deletes the builds holding it)."""
 
 from __future__ import annotations
 
-from llm_twin.serving.history import ServedOutput, ServedRequest, log_generations, set_feedback
+from llm_twin.storage.history import ServedOutput, ServedRequest, log_generations, set_feedback
 from llm_twin.training_data.feedback_pairs import FeedbackPreferences
 
 

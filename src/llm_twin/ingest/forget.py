@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from llm_twin.serving.history import forget_generations
+from llm_twin.storage.history import forget_generations
 from llm_twin.storage.models import Document, Source
 from llm_twin.storage.vector_store import VectorStore
 from llm_twin.training_data.store import forget_sources as forget_dataset_builds

@@ -34,7 +34,8 @@ from llm_twin.errors import InputError
 from llm_twin.backends.base import Backend
 from llm_twin.app.workspace import Workspace
 from llm_twin.inference.platforms import PLATFORMS
-from llm_twin.serving import history, tasks
+from llm_twin.serving import tasks
+from llm_twin.storage import history
 from llm_twin.serving.openai_api import (ChatService, add_openai_routes, bearer_check,
                                         openai_validation_error)
 from llm_twin.serving.twin import ServeConfig, TwinService, WriteRequest

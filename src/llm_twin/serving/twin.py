@@ -18,7 +18,7 @@ from llm_twin.app.workspace import Workspace
 from llm_twin.inference.prompting import system_message
 from llm_twin.inference.retrieval import RetrievedChunk
 from llm_twin.inference.writer import CHATS, WriteResult
-from llm_twin.serving.history import ServedOutput, ServedRequest, log_generations, new_request_id
+from llm_twin.storage.history import ServedOutput, ServedRequest, log_generations, new_request_id
 from llm_twin.serving.jobs import JobRunner
 from llm_twin.serving.openai_api import PreparedChat, ServedChat
 from llm_twin.storage.vector_store import SearchFilters, VectorStore
