@@ -52,7 +52,7 @@ def ensure_tuned_run(settings, steps: int, max_length: int) -> str:
 def transformers_perplexities(settings, run_id: str, test, max_length: int) -> dict[str, float]:
     import torch
 
-    from llm_twin.training.loading import LoadOptions, load_base_model, load_tuned_model
+    from llm_twin.backends.loading import LoadOptions, load_base_model, load_tuned_model
     from llm_twin.training.metrics import perplexity
     from llm_twin.training.registry import get_run
 

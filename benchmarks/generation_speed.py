@@ -36,7 +36,7 @@ from _common import timed  # noqa: E402
 
 from llm_twin.backends.base import Generation, GenerationParams, Message  # noqa: E402
 from llm_twin.backends.ctranslate2_backend import CTranslate2Backend  # noqa: E402
-from llm_twin.backends.model_source import bundled_smollm2  # noqa: E402
+from llm_twin.backends.loading import bundled_smollm2  # noqa: E402
 from llm_twin.backends.transformers_backend import TransformersBackend  # noqa: E402
 from llm_twin.inference.prompting import system_message  # noqa: E402
 

@@ -47,7 +47,7 @@ from llm_twin.storage.warehouse import create_warehouse_engine, session_factory 
 from llm_twin.training import registry  # noqa: E402
 from llm_twin.training.dataset_build import load_preferences, resolve_build  # noqa: E402
 from llm_twin.training.dpo import PREFERENCE_TEST, PREFERENCE_TRAIN, DpoConfig, train_dpo  # noqa: E402
-from llm_twin.training.loading import load_base_model, load_tuned_model  # noqa: E402
+from llm_twin.backends.loading import load_base_model, load_tuned_model  # noqa: E402
 from llm_twin.training.runs import lora_config, resolve_precision  # noqa: E402
 from llm_twin.training.sft import EvalOptions, SftConfig, train_sft  # noqa: E402
 

@@ -10,7 +10,7 @@ import pytest
 from llm_twin.backends.ctranslate2_backend import CTranslate2Backend
 from llm_twin.backends.factory import build_backend, choose_backend, llamacpp_gguf
 from llm_twin.backends.llamacpp_backend import LlamaCppBackend
-from llm_twin.backends.model_source import ModelNotFoundError, bundled_smollm2
+from llm_twin.backends.loading import ModelNotFoundError, bundled_smollm2
 from llm_twin.backends.openai_backend import OpenAICompatibleBackend
 from llm_twin.backends.transformers_backend import TransformersBackend
 from llm_twin.config import load_settings

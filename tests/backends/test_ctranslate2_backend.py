@@ -12,7 +12,7 @@ from llm_twin.backends.base import GenerationParams
 from llm_twin.backends.ct2_convert import MARKER, architecture_of, gguf_architecture
 from llm_twin.backends.ctranslate2_backend import (CTranslate2Backend, ensure_run_converted,
                                                    length_groups, resolve_compute_type)
-from llm_twin.backends.model_source import bundled_smollm2
+from llm_twin.backends.loading import bundled_smollm2
 from llm_twin.backends.transformers_backend import TransformersBackend
 from tests.conftest import MODEL_CACHE
 
@@ -202,7 +202,7 @@ def test_a_conversion_killed_midway_is_cleaned_up_and_redone(tmp_path):
 
 
 def _dequantised(backend) -> Path:
-    from llm_twin.backends.model_source import dequantised_cache_dir
+    from llm_twin.backends.loading import dequantised_cache_dir
 
     return dequantised_cache_dir(MODEL_CACHE, backend.location)
 
@@ -224,7 +224,7 @@ def test_a_fine_tuned_run_is_merged_converted_beside_it_and_recorded(tmp_path, b
     from peft import LoraConfig, get_peft_model
 
     from llm_twin.storage.models import TrainingRun
-    from llm_twin.training.loading import LoadOptions, load_base_model
+    from llm_twin.backends.loading import LoadOptions, load_base_model
 
     model, tokenizer = load_base_model(LoadOptions(cache_dir=MODEL_CACHE, device="cpu"),
                                        dtype=torch.float32)

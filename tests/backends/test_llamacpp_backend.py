@@ -11,7 +11,7 @@ import pytest
 
 from llm_twin.backends.base import BackendError, GenerationParams
 from llm_twin.backends.llamacpp_backend import LlamaCppBackend
-from llm_twin.backends.model_source import ModelNotFoundError, bundled_smollm2
+from llm_twin.backends.loading import ModelNotFoundError, bundled_smollm2
 
 HAS_LLAMA_CPP = importlib.util.find_spec("llama_cpp") is not None
 needs_llama_cpp = pytest.mark.skipif(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from llm_twin.backends.base import GenerationParams
-from llm_twin.backends.model_source import (ModelNotFoundError, bundled_smollm2, dequantised_cache_dir,
-                                            is_complete_cache, locate_model)
+from llm_twin.backends.loading import (ModelNotFoundError, bundled_smollm2, dequantised_cache_dir,
+                                      is_complete_cache, locate_model)
 from llm_twin.backends.transformers_backend import TransformersBackend
 
 # Shared by every test run on this machine, so the ~30 s dequantisation happens once.

@@ -6,12 +6,12 @@ import math
 
 import pytest
 
+from llm_twin.backends.loading import LoadOptions, load_tuned_model
 from llm_twin.config import ensure_workspace, load_settings
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 from llm_twin.training import registry
 from llm_twin.training.dataset_build import load_conversations
 from llm_twin.training.dpo import DpoConfig, train_dpo
-from llm_twin.training.loading import LoadOptions, load_tuned_model
 from llm_twin.training.metrics import perplexity
 from llm_twin.training.sft import EvalOptions, SftConfig, train_sft
 

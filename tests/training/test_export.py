@@ -15,12 +15,12 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from llm_twin.backends.loading import LoadOptions, load_base_model
 from llm_twin.config import ensure_workspace, load_settings
 from llm_twin.inference.prompting import system_message
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 from llm_twin.training.export import ExportError, export_model
 from llm_twin.training.gguf_export import GGUFExportError, base_gguf_file
-from llm_twin.training.loading import LoadOptions, load_base_model
 from llm_twin.training.modelfile import validate_modelfile
 from llm_twin.training.registry import finish_run, get_run, record_run
 

@@ -13,6 +13,7 @@ import pytest
 from transformers import TrainerCallback
 
 from llm_twin.backends.base import GenerationParams
+from llm_twin.backends.loading import LoadOptions, load_tuned_model
 from llm_twin.backends.transformers_backend import TransformersBackend
 from llm_twin.app.workspace import Workspace
 from llm_twin.config import ensure_workspace, load_settings
@@ -21,7 +22,6 @@ from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 from llm_twin.training import registry
 from llm_twin.training.chat_tokens import IGNORE, assistant_spans, tokenize_conversation
 from llm_twin.training.dataset_build import load_conversations
-from llm_twin.training.loading import LoadOptions, load_tuned_model
 from llm_twin.training.metrics import perplexity
 from llm_twin.training.sft import EvalOptions, SftConfig, resume_sft, train_sft
 

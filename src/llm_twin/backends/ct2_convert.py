@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llm_twin.backends.model_source import ModelLocation
+from llm_twin.backends.loading import ModelLocation
 
 MARKER = "twin-ct2.json"
 # Tokenizer files copied next to the converted weights, so the folder is usable on its own.

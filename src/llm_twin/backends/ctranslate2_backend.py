@@ -29,7 +29,8 @@ from pathlib import Path
 from llm_twin.backends.base import (BackendError, Generation, GenerationParams, GenerationStream,
                                     Message, TokenizerPrompts, completion_token_ids)
 from llm_twin.backends.ct2_convert import ConversionSource, convert, source_key, weight_files
-from llm_twin.backends.model_source import ModelLocation, ModelNotFoundError, locate_model
+from llm_twin.backends.loading import (LoadOptions, ModelLocation, ModelNotFoundError, adapter_folders,
+                                      load_tokenizer, load_tuned_model, local_weights, locate_model)
 
 TOP_K = 50  # transformers' default for sampling, which the other backends use
 COMPUTE_TYPES = ("auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
@@ -109,7 +110,7 @@ class CTranslate2Backend(TokenizerPrompts):
             compute_type = resolve_compute_type(self.compute_type, device)
             try:
                 self.model_path = self._converted(compute_type)
-                self._tokenizer = _load_tokenizer(self.model_path)
+                self._tokenizer = load_tokenizer(str(self.model_path))
             except OSError as error:
                 raise ModelNotFoundError(
                     f"Cannot load generation model {self.model_id!r}: {error}. Use 'smollm2' "
@@ -307,16 +308,6 @@ def length_groups(lengths: Sequence[int], max_new_tokens: int) -> list[list[int]
     return groups
 
 
-def _load_tokenizer(folder: Path):
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    if not tokenizer.chat_template:
-        raise ModelNotFoundError(f"The model in {folder} has no chat template; twin needs an "
-                                 "instruction-tuned model whose tokenizer defines one.")
-    return tokenizer
-
-
 def _context_window(folder: Path) -> int:
     import json
 
@@ -328,8 +319,6 @@ def _context_window(folder: Path) -> int:
 def base_ct2_folder(location: ModelLocation, cache_dir: Path | None,
                     compute_type: str) -> tuple[Path, str, Callable]:
     """(folder, key, make_source) of the base model's conversion in the cache."""
-    from llm_twin.backends.transformers_backend import local_weights
-
     cache_root = cache_dir or _default_cache()
     stem = Path(location.gguf_file or location.name_or_path).name.replace("/", "--")
     if location.gguf_file:  # a packaged file: its name and size, wherever it is installed
@@ -356,14 +345,7 @@ def ensure_run_converted(run, cache_dir: Path | None, compute_type: str, *,
                          on_converted: Callable[[str, str], None] | None = None) -> Path:
     """A registry run converted beside its adapter (merged base + adapters), made once per run
     and compute type; `on_converted(run_id, folder)` hears it (the registry's ct2_path)."""
-    from llm_twin.training.loading import LoadOptions, adapter_stack
-
-    stack = [Path(folder) for folder in adapter_stack(run)]
-    missing = [folder for folder in stack if not (folder / "adapter_config.json").exists()]
-    if missing:
-        raise ModelNotFoundError(f"The adapter of run {run.id!r} is missing: {missing[0]} has no "
-                                 "adapter_config.json. Retrain it or pick another with `twin models use`.")
-    files = [f for folder in stack for f in weight_files(folder)]
+    files = [f for folder in adapter_folders(run) for f in weight_files(folder)]
     base = locate_model(run.base_model, run.gguf_file)
     key = source_key(files, compute_type, extra=f"{run.id}|{base.cache_key}")
     folder = Path(run.adapter_path).parent / f"ct2-{compute_type}"
@@ -371,8 +353,6 @@ def ensure_run_converted(run, cache_dir: Path | None, compute_type: str, *,
 
     def make_source(scratch: Path) -> ConversionSource:
         import torch
-
-        from llm_twin.training.loading import load_tuned_model
 
         model, tokenizer = load_tuned_model(run, options, dtype=torch.float32)
         model.config.save_pretrained(scratch)

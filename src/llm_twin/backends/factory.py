@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llm_twin.backends.base import Backend
-from llm_twin.backends.model_source import ModelNotFoundError, locate_model
+from llm_twin.backends.loading import ModelNotFoundError, locate_model
 
 if TYPE_CHECKING:
     from llm_twin.config import TwinSettings

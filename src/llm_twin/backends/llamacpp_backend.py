@@ -15,7 +15,7 @@ from pathlib import Path
 
 from llm_twin.backends.base import (BackendError, Generation, GenerationParams, GenerationStream,
                                     Message)
-from llm_twin.backends.model_source import ModelNotFoundError
+from llm_twin.backends.loading import ModelNotFoundError
 
 INSTALL_HINT = "pip install '.[fast]' (builds llama.cpp from source, ~8 min)"
 

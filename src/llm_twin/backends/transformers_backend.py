@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
 from pathlib import Path
 
 from llm_twin.backends.base import (Generation, GenerationParams, GenerationStream, Message,
                                     TokenizerPrompts, completion_token_ids)
-from llm_twin.backends.model_source import (ModelLocation, ModelNotFoundError, dequantised_cache_dir,
-                                            is_complete_cache, locate_model)
+from llm_twin.backends.loading import (LoadOptions, ModelLocation, load_base_model, load_tuned_model,
+                                      locate_model)
 
 
 class TransformersBackend(TokenizerPrompts):
@@ -25,6 +23,7 @@ class TransformersBackend(TokenizerPrompts):
         if tuned_run is not None:
             model, gguf_file = tuned_run.base_model, tuned_run.gguf_file
         self.model_id = tuned_run.id if tuned_run is not None else model
+        self.base_model, self.gguf_file = model, gguf_file
         self.location: ModelLocation = locate_model(model, gguf_file)
         self.device = device
         self.cache_dir = cache_dir
@@ -37,43 +36,14 @@ class TransformersBackend(TokenizerPrompts):
         if self._model is not None:
             return
         started = time.perf_counter()
-        try:
-            self._load_weights()
-        except OSError as error:  # transformers' way of saying "not found / not reachable"
-            raise ModelNotFoundError(
-                f"Cannot load generation model {self.model_id!r}: {error}. Use 'smollm2' (bundled), "
-                "a local folder, or a Hugging Face id this machine can download.") from error
-        self.load_seconds = time.perf_counter() - started
-
-    def _load_weights(self) -> None:
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
+        options = LoadOptions(cache_dir=self.cache_dir, device=self.device)
         if self.tuned_run is not None:
-            from llm_twin.training.loading import LoadOptions, load_tuned_model
-
-            options = LoadOptions(cache_dir=self.cache_dir, device=self.device)
-            self._model, self._tokenizer = load_tuned_model(self.tuned_run, options)
-            self._tokenizer.padding_side = "left"
-            return
-        source = self._weights_folder()
-        kwargs = {"gguf_file": self.location.gguf_file} if source == self.location else {}
-        device = self._resolve_device(torch)
-        dtype = torch.bfloat16 if device == "cuda" else torch.float32
-        self._tokenizer = AutoTokenizer.from_pretrained(source.name_or_path, **kwargs)
-        self._tokenizer.padding_side = "left"  # batched generation appends to the right edge
-        if self._tokenizer.pad_token is None:
-            self._tokenizer.pad_token = self._tokenizer.eos_token
-        model = AutoModelForCausalLM.from_pretrained(source.name_or_path, dtype=dtype, **kwargs)
-        self._model = model.to(device).eval()
-
-    def _resolve_device(self, torch) -> str:
-        if self.device == "auto":
-            return "cuda" if torch.cuda.is_available() else "cpu"
-        return self.device
-
-    def _weights_folder(self) -> ModelLocation:
-        return local_weights(self.location, self.cache_dir)
+            model, tokenizer = load_tuned_model(self.tuned_run, options)
+        else:
+            model, tokenizer = load_base_model(options, model=self.base_model, gguf_file=self.gguf_file)
+        tokenizer.padding_side = "left"  # batched generation appends to the right edge
+        self._model, self._tokenizer = model.eval(), tokenizer
+        self.load_seconds = time.perf_counter() - started
 
     @property
     def tokenizer(self):
@@ -258,35 +228,3 @@ def _cancel_criterion(cancelled):
 
     return Cancelled()
 
-
-def local_weights(location: ModelLocation, cache_dir: Path | None) -> ModelLocation:
-    """For a GGUF, the dequantised copy in the cache (made now if missing); else as given.
-    Training and export load base weights through this too."""
-    if not location.gguf_file or cache_dir is None:
-        return location
-    folder = dequantised_cache_dir(cache_dir, location)
-    if not is_complete_cache(folder):
-        _write_dequantised_cache(location, folder)
-    return ModelLocation(str(folder))
-
-
-def _write_dequantised_cache(location: ModelLocation, folder: Path) -> None:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    args = (location.name_or_path,)
-    kwargs = {"gguf_file": location.gguf_file}
-    tokenizer = AutoTokenizer.from_pretrained(*args, **kwargs)
-    model = AutoModelForCausalLM.from_pretrained(*args, dtype=torch.float32, **kwargs)
-    # The weights are plain floats after loading; drop the GGUF marker so they can be saved.
-    model.hf_quantizer = None
-    if hasattr(model.config, "quantization_config"):
-        del model.config.quantization_config
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial)
-    tokenizer.save_pretrained(partial)
-    (partial / "twin-cache.json").write_text(json.dumps({
-        "complete": True, "source": location.name_or_path, "gguf_file": location.gguf_file}))
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)

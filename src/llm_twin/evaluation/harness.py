@@ -323,7 +323,7 @@ def _tuned_run(ws: Workspace, config: EvalConfig, notes: list[str]):
 
 
 def _perplexity(ws: Workspace, run, data: EvalData, notes: list[str]) -> float | None:
-    from llm_twin.training.loading import load_base_model, load_tuned_model
+    from llm_twin.backends.loading import load_base_model, load_tuned_model
     from llm_twin.training.metrics import perplexity
 
     settings = ws.settings

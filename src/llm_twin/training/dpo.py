@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from llm_twin.backends.loading import adapter_stack, load_base_model, load_tuned_model, resolve_device
 from llm_twin.config import TwinSettings
 from llm_twin.storage.models import TrainingRun
 from llm_twin.training import registry
 from llm_twin.training.dataset_build import (load_conversations, load_preferences,
                                              resolve_build)
-from llm_twin.training.loading import load_base_model, load_tuned_model, resolve_device
 from llm_twin.training.metrics import ImpostorSet, heldout_metrics
 from llm_twin.training.runs import (ADAPTER, TrainingPlan, early_stopping, execute, is_main_process,
                                     lora_config, on_main, quiet_printer, reopen_run, run_folder,
@@ -85,7 +85,7 @@ def train_dpo(settings: TwinSettings, sessions: sessionmaker[Session], config: D
                 hyperparameters={"config": asdict(config),
                                  "dataset_sha256": build.sha256((PREFERENCE_TRAIN, PREFERENCE_TEST)),
                                  # how to load: merge the SFT adapter(s) into the base, then this one
-                                 "adapter_stack": [*_stack(parent), adapter]})
+                                 "adapter_stack": [*adapter_stack(parent), adapter]})
         return run_id
 
     run_id = on_main(record)
@@ -124,10 +124,6 @@ def _parent_run(session: Session, sft_run_id: str | None) -> TrainingRun:
         raise ValueError(f"Run {sft_run_id!r} is a {parent.status} {parent.kind} run; DPO needs a "
                          "finished SFT run.")
     return parent
-
-
-def _stack(parent: TrainingRun) -> list[str]:
-    return list(parent.hyperparameters.get("adapter_stack") or [parent.adapter_path])
 
 
 def build_trainer(settings: TwinSettings, parent: TrainingRun, config: DpoConfig, plan: TrainingPlan,

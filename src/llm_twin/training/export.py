@@ -170,7 +170,7 @@ def _load_merged(run, settings):
     keeps F16/Q8_0 conversion from rounding twice."""
     import torch
 
-    from llm_twin.training.loading import LoadOptions, load_base_model, load_tuned_model
+    from llm_twin.backends.loading import LoadOptions, load_base_model, load_tuned_model
 
     options = LoadOptions(cache_dir=settings.cache_dir, device="cpu")
     if run is not None:
@@ -183,7 +183,7 @@ def _load_merged(run, settings):
 
 def _copy_adapters(run, folder: Path) -> list[Path]:
     """The adapters as trained, numbered in the order they are applied (SFT first, then DPO)."""
-    from llm_twin.training.loading import adapter_stack
+    from llm_twin.backends.loading import adapter_stack
 
     copies = []
     for index, source in enumerate(adapter_stack(run), start=1):

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from llm_twin.backends.loading import locate_model
 from llm_twin.errors import ExportError
-from llm_twin.backends.model_source import locate_model
 
 SUPPORTED_ARCHITECTURE = "llama"
 # Reader-side bookkeeping, or keys this writer sets itself.

@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from llm_twin.backends.loading import load_base_model, resolve_device
 from llm_twin.config import TwinSettings
 from llm_twin.storage.models import TrainingRun
 from llm_twin.training import registry
 from llm_twin.training.dataset_build import DatasetBuild, load_conversations, resolve_build
-from llm_twin.training.loading import load_base_model, resolve_device
 from llm_twin.training.metrics import (IMPOSTOR_DOCUMENTS, ImpostorSet, heldout_metrics,
                                        load_impostor_set)
 from llm_twin.training.runs import (ADAPTER, TrainingPlan, early_stopping, execute, is_main_process,
