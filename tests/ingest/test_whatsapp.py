@@ -14,7 +14,7 @@ import pytest
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
 from llm_twin.ingest.chat_common import OtherPeople
 from llm_twin.ingest.pipeline import ingest_path
-from llm_twin.ingest.redaction import Pseudonyms, redact_personal_data
+from llm_twin.features.redaction import Pseudonyms, redact_personal_data
 from llm_twin.ingest.formats.whatsapp import WhatsAppImporter
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 

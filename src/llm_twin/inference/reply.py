@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams, Message, TextStream
-from llm_twin.ingest.redaction import redact_personal_data
+from llm_twin.features.redaction import redact_personal_data
 from llm_twin.inference.prompting import fit_example_turns, reply_system_message
 from llm_twin.inference.retrieval import RetrievedChunk, Retriever
 from llm_twin.storage.models import Chunk, Document

@@ -14,7 +14,7 @@ import charset_normalizer
 
 from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
-from llm_twin.ingest.redaction import Pseudonyms, redact_personal_data
+from llm_twin.features.redaction import Pseudonyms, redact_personal_data
 from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES
 
 # What redact_personal_data can replace needs an "@" (e-mails, URL credentials), 7+ digits

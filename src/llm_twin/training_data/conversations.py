@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from llm_twin.backends.base import Message
 from llm_twin.features.indexing import CHAT_WINDOW
 from llm_twin.inference.prompting import reply_system_message
-from llm_twin.ingest.redaction import redact_personal_data
+from llm_twin.features.redaction import redact_personal_data
 from llm_twin.storage.models import Document
 from llm_twin.training_data.owner_texts import MESSAGE_LIMITS
 from llm_twin.training_data.quality import QualityReport, drop_exact_duplicates

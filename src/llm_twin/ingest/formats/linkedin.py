@@ -28,7 +28,7 @@ from bs4 import BeautifulSoup
 from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
 from llm_twin.ingest.html_text import decode_text, html_to_text
-from llm_twin.ingest.redaction import Pseudonyms, redact_personal_data
+from llm_twin.features.redaction import Pseudonyms, redact_personal_data
 from llm_twin.ingest.safe_zip import ExportTree
 from llm_twin.storage.models import DocumentMeta
 

@@ -35,7 +35,7 @@ from llm_twin.ingest.meta_json import (
     text_of,
     utc_from_timestamp,
 )
-from llm_twin.ingest.redaction import redact_personal_data
+from llm_twin.features.redaction import redact_personal_data
 from llm_twin.ingest.safe_zip import ExportTree
 from llm_twin.storage.models import DocumentMeta
 
