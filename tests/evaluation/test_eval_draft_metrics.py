@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from llm_twin.errors import DatasetError
 from llm_twin.evaluation.bootstrap import (Estimate, bootstrap, max_statistic, mean_statistic,
                                            ratio_statistic)
 from llm_twin.evaluation.classifiers import FEATURE_SETS, AttributionClassifier, attribution_pipeline
@@ -145,7 +146,7 @@ def test_classifier_reports_both_error_rates():
     classifier = AttributionClassifier.fit(owner, impostor).calibrate(impostor)
     assert classifier.calibration_fpr <= 0.05
     assert 0.0 <= classifier.false_negative_rate(owner) <= 1.0
-    with pytest.raises(ValueError, match="No held-out owner texts"):
+    with pytest.raises(DatasetError, match="No held-out owner texts"):
         classifier.false_negative_rate(["", "  "])
     with pytest.raises(ValueError, match="Unknown attribution features"):
         attribution_pipeline("topics")

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from conftest import MODEL_CACHE
 from llm_twin.cli.app import app
+from llm_twin.errors import ModelError
 from llm_twin.evaluation.judge import LLMJudge
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "serving"))
@@ -185,7 +186,7 @@ def test_base_only_says_so_then_ranked_rag_and_tuned_systems(twin):
 
 def test_an_unreachable_judge_is_one_clear_error():
     judge = LLMJudge("http://127.0.0.1:9/v1", "judge", max_tokens=4, timeout=5)
-    with pytest.raises(ValueError, match="The judge at http://127.0.0.1:9/v1"):
+    with pytest.raises(ModelError, match="The judge at http://127.0.0.1:9/v1"):
         judge.grade("a draft", "the real post")
 
 

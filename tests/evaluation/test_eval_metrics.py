@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from llm_twin.errors import DatasetError
 from llm_twin.evaluation.classifiers import AttributionClassifier, detector_auc, style_features
 from llm_twin.evaluation.heldout import impostor_texts, write_platform
 from llm_twin.evaluation.judge import parse_grade, summarize
@@ -55,7 +56,7 @@ def test_detector_auc_is_high_across_authors_and_near_half_within_one():
 
 def test_detector_needs_two_texts_per_side_and_classifier_two_per_class():
     assert detector_auc(["one text"], ["a", "b", "c"]) is None
-    with pytest.raises(ValueError, match="at least 2 owner texts"):
+    with pytest.raises(DatasetError, match="at least 2 owner texts"):
         AttributionClassifier.fit(["only one"], ["x y", "z w"])
 
 

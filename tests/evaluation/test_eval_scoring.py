@@ -10,6 +10,7 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
+from llm_twin.errors import DatasetError
 from llm_twin.evaluation.classifiers import AttributionClassifier
 from llm_twin.evaluation.harness import EvalResult, SystemResult
 from llm_twin.evaluation.report import COLUMNS, markdown_table, table_rows
@@ -62,7 +63,7 @@ def test_rows_need_one_text_per_prompt_and_training_posts(scorer):
     with pytest.raises(ValueError, match="2 texts for 8"):
         scorer.measure(["a", "b"], [[], []])
     empty = RowScorer(HELD_OUT, [], scorer.classifier, word_embed)
-    with pytest.raises(ValueError, match="No training posts"):
+    with pytest.raises(DatasetError, match="No training posts"):
         empty.random_training_posts()
 
 

@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 from sqlalchemy import select
 
+from llm_twin.errors import WorkspaceError
 from llm_twin.storage.models import Document
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 
@@ -38,5 +39,5 @@ def test_a_missing_required_column_is_a_clear_error(tmp_path):
     create_warehouse_engine(f"sqlite:///{database}").dispose()
     with sqlite3.connect(database) as connection:
         connection.execute("ALTER TABLE chunks DROP COLUMN embedding_model")
-    with pytest.raises(RuntimeError, match="embedding_model"):
+    with pytest.raises(WorkspaceError, match="embedding_model"):
         create_warehouse_engine(f"sqlite:///{database}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from llm_twin.errors import DatasetError
 from llm_twin.evaluation.distortion import distort_all
 
 FALSE_POSITIVE_RATE = 0.05
@@ -145,9 +146,9 @@ class AttributionClassifier:
             features: str = ATTRIBUTION_FEATURES) -> AttributionClassifier:
         owner, impostor = _nonempty(owner_texts), _nonempty(impostor_texts)
         if len(owner) < 2 or len(impostor) < 2:
-            raise ValueError(f"The attribution classifier needs at least 2 owner texts and 2 impostor "
-                             f"texts to train on (got {len(owner)} and {len(impostor)}): build the "
-                             "dataset with preferences, or pass --impostor DIR.")
+            raise DatasetError(f"The attribution classifier needs at least 2 owner texts and 2 "
+                               f"impostor texts to train on (got {len(owner)} and {len(impostor)}): "
+                               "build the dataset with preferences, or pass --impostor DIR.")
         pipeline = attribution_pipeline(features)
         pipeline.fit(owner + impostor, [1] * len(owner) + [0] * len(impostor))
         return cls(pipeline, features)
@@ -162,7 +163,7 @@ class AttributionClassifier:
         """Threshold = the score that only `false_positive_rate` of held-out impostors exceed."""
         texts = _nonempty(heldout_impostors)
         if not texts:
-            raise ValueError("No held-out impostor texts to set the attribution threshold on.")
+            raise DatasetError("No held-out impostor texts to set the attribution threshold on.")
         values = np.asarray(self.scores(texts))
         self.threshold = float(np.quantile(values, 1 - false_positive_rate, method="higher"))
         self.calibration_size = len(values)
@@ -174,7 +175,7 @@ class AttributionClassifier:
         the calibration: a classifier that rejects the person measures an era, not a voice)."""
         texts = _nonempty(heldout_owner)
         if not texts:
-            raise ValueError("No held-out owner texts to measure the false-negative rate on.")
+            raise DatasetError("No held-out owner texts to measure the false-negative rate on.")
         return 1.0 - self.share(texts)
 
     def attributed(self, texts: list[str]) -> list[bool]:

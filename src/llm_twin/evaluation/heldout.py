@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from llm_twin.backends.base import Message
+from llm_twin.errors import DatasetError
 from llm_twin.inference.platforms import PLATFORMS
 from llm_twin.training.dataset_build import DatasetBuild, load_conversations
 from llm_twin.training_data.impostors import load_impostor_texts
@@ -63,9 +64,9 @@ def load_eval_data(build: DatasetBuild, *, limit: int, impostor_folder: Path | N
     load_conversations(build.path("test.jsonl"))  # validates every line (file and line in errors)
     prompts = [p for p in (_held_out_prompt(row) for row in test_rows) if p is not None]
     if not prompts:
-        raise ValueError(f"{build.path('test.jsonl')}: no held-out post samples to evaluate (the "
-                         "test split has no instruction samples); add more dated posts and rebuild "
-                         "with `twin dataset build`.")
+        raise DatasetError(f"{build.path('test.jsonl')}: no held-out post samples to evaluate (the "
+                           "test split has no instruction samples); add more dated posts and rebuild "
+                           "with `twin dataset build`.")
     prompts = _newest_first(prompts)[:limit]
     train_rows = [r for r in read_jsonl(build.path("train.jsonl")) if _is_post_sample(r)]
     data = EvalData(

@@ -8,6 +8,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from llm_twin.errors import ModelError
+
 JUDGE_SYSTEM = ("You are a strict editor. You compare a draft with the real post its author wrote "
                 "for the same request, and answer with JSON only.")
 JUDGE_TEMPLATE = """Real post by the author:
@@ -102,7 +104,7 @@ class LLMJudge:
                 messages=[{"role": "system", "content": JUDGE_SYSTEM},
                           {"role": "user", "content": prompt}])
         except OpenAIError as error:
-            raise ValueError(f"The judge at {self.client.base_url} (model {self.model!r}) failed: "
+            raise ModelError(f"The judge at {self.client.base_url} (model {self.model!r}) failed: "
                              f"{error}") from error
         return parse_grade(response.choices[0].message.content or "")
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from llm_twin.errors import DatasetError
 from llm_twin.evaluation.bootstrap import (Estimate, bootstrap, max_statistic, mean_statistic,
                                            ratio_statistic)
 from llm_twin.evaluation.classifiers import AttributionClassifier, detector_scores
@@ -94,7 +95,7 @@ class RowScorer:
     def random_training_posts(self) -> list[str]:
         """For each prompt, one training post drawn at random (seeded): a copying "system"."""
         if not self.owner_train:
-            raise ValueError("No training posts to draw the random-training-post row from.")
+            raise DatasetError("No training posts to draw the random-training-post row from.")
         rng = random.Random(self.seed)
         return [rng.choice(self.owner_train) for _ in self.posts]
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from llm_twin.backends.base import Backend, GenerationParams
+from llm_twin.errors import InputError
 from llm_twin.evaluation.heldout import HeldOutPrompt
 from llm_twin.inference.ranking import RankingWeights, best_index, draft_fluency, ranking_parts
 from llm_twin.inference.writer import DraftWriter, trim_unfinished
@@ -46,7 +47,7 @@ class System:
     def parse(cls, name: str) -> System:
         cleaned = name.strip().lower().replace("fine-tuned", "tuned")
         if cleaned not in SYSTEMS:
-            raise ValueError(f"Unknown system {name!r} in --systems; choose from {', '.join(SYSTEMS)}.")
+            raise InputError(f"Unknown system {name!r} in --systems; choose from {', '.join(SYSTEMS)}.")
         return cls(cleaned.split("+")[0], "+rag" in cleaned, cleaned.endswith("+rank"))
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from llm_twin.errors import WorkspaceError
 from llm_twin.storage.models import Base, Chunk, Document, Source
 
 
@@ -37,8 +38,8 @@ def add_missing_columns(engine: Engine) -> list[str]:
                 if column.name in present:
                     continue
                 if not column.nullable:
-                    raise RuntimeError(f"The warehouse table {table.name!r} lacks the required "
-                                       f"column {column.name!r}; re-create the workspace.")
+                    raise WorkspaceError(f"The warehouse table {table.name!r} lacks the required "
+                                         f"column {column.name!r}; re-create the workspace.")
                 kind = column.type.compile(dialect=engine.dialect)
                 connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
                 added.append(f"{table.name}.{column.name}")
