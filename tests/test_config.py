@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from llm_twin.config import (CONFIG_FILE_NAME, DEFAULT_EMBEDDING_MODEL, DEFAULT_GENERATION_MODEL,
                              ensure_workspace, load_settings, set_config_value)
+from llm_twin.errors import InputError
 
 
 def write_toml(workspace: Path, text: str) -> None:
@@ -96,10 +97,19 @@ def test_workspace_from_env_when_not_given(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_invalid_values_are_rejected(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InputError, match="chunk_max_chars: Input should be greater than or equal "
+                                         "to 200") as rejected:
         load_settings(tmp_path / "ws", chunk_max_chars=10)  # ge=200
+    assert isinstance(rejected.value.__cause__, ValidationError)
+    assert "\n" not in str(rejected.value)
     monkeypatch.setenv("TWIN_TOP_P", "1.5")
-    with pytest.raises(ValidationError):
+    with pytest.raises(InputError, match="top_p"):
+        load_settings(tmp_path / "ws")
+
+
+def test_a_broken_toml_names_the_file(tmp_path: Path) -> None:
+    write_toml(tmp_path / "ws", 'owner_name = "Dana\n')
+    with pytest.raises(InputError, match=r"twin\.toml is not valid TOML: .*line 1"):
         load_settings(tmp_path / "ws")
 
 

@@ -7,13 +7,16 @@ Nothing here opens a database or loads a model.
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import tomli_w
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import (BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict,
                                TomlConfigSettingsSource)
+
+from llm_twin.errors import InputError
 
 DEFAULT_WORKSPACE = Path("twin-data")
 CONFIG_FILE_NAME = "twin.toml"
@@ -117,7 +120,18 @@ def load_settings(workspace: Path | str | None = None, **overrides: Any) -> Twin
                                            toml_file=root / CONFIG_FILE_NAME),
     })
     values = {k: v for k, v in overrides.items() if v is not None}
-    return bound(workspace=root, **values)
+    try:
+        return bound(workspace=root, **values)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{root / CONFIG_FILE_NAME} is not valid TOML: {error}.") from error
+    except ValidationError as error:
+        raise InputError(f"Invalid settings: {_problems(error)} (from the options, TWIN_* "
+                         f"variables or {root / CONFIG_FILE_NAME}).") from error
+
+
+def _problems(error: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}"
+                     for problem in error.errors())
 
 
 def ensure_workspace(settings: TwinSettings) -> bool:
@@ -151,8 +165,6 @@ def _initial_config_text(settings: TwinSettings) -> str:
 
 def set_config_value(settings: TwinSettings, key: str, value: Any) -> None:
     """Write one key into twin.toml, keeping the other values (comments are rewritten)."""
-    import tomllib
-
     data: dict[str, Any] = {}
     if settings.config_file.exists():
         data = tomllib.loads(settings.config_file.read_text(encoding="utf-8"))
