@@ -9,7 +9,7 @@ exactly the SFT model. Loading a DPO run merges both adapters in order (`adapter
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,10 @@ from llm_twin.training import registry
 from llm_twin.training.dataset_build import (load_conversations, load_preferences,
                                              resolve_build)
 from llm_twin.training.metrics import ImpostorSet, heldout_metrics
-from llm_twin.training.runs import (ADAPTER, TrainingPlan, early_stopping, execute, is_main_process,
-                                    lora_config, on_main, quiet_printer, reopen_run, run_folder,
-                                    run_to_resume, save_adapter, trainer_arguments, training_metrics,
-                                    without_autocast)
+from llm_twin.training.runs import (ADAPTER, TrainingConfig, TrainingPlan, early_stopping, execute,
+                                    is_main_process, lora_config, on_main, quiet_printer, reopen_run,
+                                    run_folder, run_to_resume, save_adapter, trainer_arguments,
+                                    training_metrics, without_autocast)
 from llm_twin.training.sft import EvalOptions
 
 PREFERENCE_TRAIN = "preference_train.jsonl"
@@ -33,31 +33,13 @@ PREFERENCE_TEST = "preference_test.jsonl"
 
 
 @dataclass
-class DpoConfig:
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    target_modules: list[str] | str = "all-linear"
+class DpoConfig(TrainingConfig):
     learning_rate: float = 5e-5
-    beta: float = 0.1  # how far the policy may move from the SFT model
     epochs: float = 1.0
-    max_steps: int = -1
     batch_size: int = 2
     grad_accumulation: int = 2
-    max_length: int = 512
-    eval_steps: int = 50
-    logging_steps: int = 10
-    early_stopping_patience: int = 3
-    seed: int = 42
-    gradient_checkpointing: bool = True  # as SftConfig (measured faster on CPU)
-    precision: str = "auto"  # as SftConfig.precision
     warmup: float = 0.1
-    report_to: str = "auto"
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> DpoConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+    beta: float = 0.1  # how far the policy may move from the SFT model
 
 
 def train_dpo(settings: TwinSettings, sessions: sessionmaker[Session], config: DpoConfig | None = None,

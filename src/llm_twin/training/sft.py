@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,43 +25,18 @@ from llm_twin.training import registry
 from llm_twin.training.dataset_build import DatasetBuild, load_conversations, resolve_build
 from llm_twin.training.metrics import (IMPOSTOR_DOCUMENTS, ImpostorSet, heldout_metrics,
                                        load_impostor_set)
-from llm_twin.training.runs import (ADAPTER, TrainingPlan, early_stopping, execute, is_main_process,
-                                    lora_config, on_main, quiet_printer, reopen_run, run_folder,
-                                    run_to_resume, save_adapter, trainer_arguments, training_metrics,
-                                    without_autocast)
+from llm_twin.training.runs import (ADAPTER, TrainingConfig, TrainingPlan, early_stopping, execute,
+                                    is_main_process, lora_config, on_main, quiet_printer, reopen_run,
+                                    run_folder, run_to_resume, save_adapter, trainer_arguments,
+                                    training_metrics, without_autocast)
 
 
 @dataclass
-class SftConfig:
+class SftConfig(TrainingConfig):
     base_model: str = "smollm2"
     gguf_file: str | None = None
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    target_modules: list[str] | str = "all-linear"
-    learning_rate: float = 2e-4
-    epochs: float = 2.0
-    max_steps: int = -1  # > 0 overrides epochs
-    batch_size: int = 4
-    grad_accumulation: int = 1
-    max_length: int = 512
-    eval_steps: int = 50  # also the checkpoint interval
-    logging_steps: int = 10
-    early_stopping_patience: int = 3  # evaluations without improvement; 0 = off
-    seed: int = 42
     packing: bool = False
     qlora: bool = False
-    # Recomputes activations in the backward pass instead of keeping them: less memory, and on
-    # 2 CPU cores also faster (measured: 91-96 vs 79 tokens/s, bf16; benchmarks/train_speed.py).
-    gradient_checkpointing: bool = True
-    precision: str = "auto"  # "auto" (bf16 autocast on CUDA and bf16-capable CPUs), "fp32", "bf16"
-    warmup: float = 0.03  # share of the steps
-    report_to: str = "auto"  # MLflow when installed; "none" turns it off
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> SftConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 @dataclass
