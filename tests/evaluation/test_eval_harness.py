@@ -91,7 +91,7 @@ def add_tuned_run(workspace: Path) -> str:
 
     from llm_twin.config import load_settings
     from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
-    from llm_twin.training.loading import LoadOptions, load_base_model
+    from llm_twin.backends.loading import LoadOptions, load_base_model
     from llm_twin.training.registry import finish_run, record_run, use_run
 
     model, tokenizer = load_base_model(LoadOptions(cache_dir=MODEL_CACHE, device="cpu"))
