@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from llm_twin.config import DEFAULT_EMBEDDING_MODEL
+from llm_twin.errors import ModelError
 
 
 class Embedder(Protocol):
@@ -49,7 +50,12 @@ class SentenceTransformerEmbedder:
 
             path = resolve_embedding_model(self.model_id)
             local_only = Path(path).exists()
-            self._model = SentenceTransformer(path, device=self.device, local_files_only=local_only)
+            try:
+                self._model = SentenceTransformer(path, device=self.device,
+                                                  local_files_only=local_only)
+            except OSError as error:  # no such folder, or not on the Hub / no network
+                raise ModelError(f"Cannot load the embedding model {self.model_id!r}: {error}; set "
+                                 "embedding_model to a local folder or a Hugging Face id.") from error
         return self._model
 
     @property
