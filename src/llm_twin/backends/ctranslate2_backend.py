@@ -31,6 +31,7 @@ from llm_twin.backends.base import (BackendError, Generation, GenerationParams, 
 from llm_twin.backends.ct2_convert import ConversionSource, convert, source_key, weight_files
 from llm_twin.backends.loading import (LoadOptions, ModelLocation, ModelNotFoundError, adapter_folders,
                                       load_tokenizer, load_tuned_model, local_weights, locate_model)
+from llm_twin.errors import InputError
 
 TOP_K = 50  # transformers' default for sampling, which the other backends use
 COMPUTE_TYPES = ("auto", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16",
@@ -58,13 +59,13 @@ def resolve_ct2_device(device: str) -> str:
 def resolve_compute_type(compute_type: str, device: str) -> str:
     """"auto": int8 weights with float32 maths on a CPU, int8 with float16 on a GPU."""
     if compute_type not in COMPUTE_TYPES:
-        raise ValueError(f"Unknown ct2_compute_type {compute_type!r}; choose one of "
+        raise InputError(f"Unknown ct2_compute_type {compute_type!r}; choose one of "
                          f"{', '.join(COMPUTE_TYPES)}.")
     if compute_type == "auto":
         return "int8_float16" if device == "cuda" else "int8"
     supported = import_ctranslate2().get_supported_compute_types(device)
     if compute_type not in supported:
-        raise ValueError(f"ct2_compute_type {compute_type!r} does not run on this {device}; "
+        raise InputError(f"ct2_compute_type {compute_type!r} does not run on this {device}; "
                          f"it supports {', '.join(sorted(supported))}.")
     return compute_type
 
