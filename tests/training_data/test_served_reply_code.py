@@ -11,6 +11,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from llm_twin.app.dataset import DatasetSpec, served_prompt_builder
+from llm_twin.app.indexing import index_into
+from llm_twin.app.workspace import StorePerUse
 from llm_twin.backends.base import GenerationParams
 from llm_twin.inference.code_writer import CodeOptions, CodeWriter
 from llm_twin.inference.reply import (ReplyOptions, ReplyWriter, example_turns_budget,
@@ -116,7 +119,7 @@ class FixedHits:
 
 
 def indexed(workspace, store):
-    workspace.index_into(store)
+    index_into(workspace, store)
     return workspace.retriever(store, expansions=0, rerank=False)
 
 
@@ -214,7 +217,7 @@ def built(workspace, ingest, store, generation_backend):
     # `twin reply`'s fallback searches the WhatsApp chats, held-out ones included.
     ingest(*chats(2, 6, start=DAY0 + timedelta(days=40), first=20, platform="telegram"))
     ingest(*code_files(10), *commits())
-    workspace.index_into(store)
+    index_into(workspace, store)
     settings = ServedPromptSettings(owner=OWNER, sample_tokens=SAMPLE_TOKENS,
                                     mix=ContextMix(full=0.5, distractor=0.3, bare=0.2), seed=5)
     shaper = ServedPromptBuilder(workspace.retriever(store), settings,
@@ -336,8 +339,8 @@ def test_without_an_index_every_reply_and_code_sample_is_counted_bare(workspace,
     with workspace.sessions() as session:
         build = build_dataset(session, BuildOptions(owner=OWNER, test_share=0.0),
                               ExtractiveInstructionWriter())
-    with workspace.served_prompt_builder(None, seed=0, sample_tokens=None,
-                                         context_mix=None) as shaper:
+    with served_prompt_builder(workspace, None, DatasetSpec(seed=0),
+                               StorePerUse(workspace)) as shaper:
         shaper.apply(build.sft, held_out_documents=set())
     counts = {kind: dict(c.shapes) for kind, c in shaper.report.by_kind.items()}
     assert counts == {"reply": {"bare": sum(s.source == CONVERSATION for s in build.sft)},

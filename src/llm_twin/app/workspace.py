@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from contextlib import contextmanager, nullcontext
-from functools import cached_property
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import cached_property
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,9 +16,18 @@ from llm_twin.inference.rerank import build_reranker
 from llm_twin.inference.ranking import RankingWeights
 from llm_twin.inference.retrieval import Retriever
 from llm_twin.inference.writer import DraftWriter, WriterOptions
-from llm_twin.storage.qdrant_edge_store import META_FILE, QdrantEdgeStore, wipe_store
-from llm_twin.storage.vector_store import EmbeddingModelMismatch, VectorStore
+from llm_twin.storage.stores import built_embedding_model, built_vector_store, open_vector_store
+from llm_twin.storage.vector_store import VectorStore
 from llm_twin.storage.warehouse import create_warehouse_engine, most_common_owner, session_factory
+
+
+class StoreHolder(Protocol):
+    """Who opens the vector store for a use case: `StorePerUse` opens it for each use; `twin serve`
+    holds one open (Qdrant Edge allows one opener) and closes it while a rebuild wipes it."""
+
+    def store(self) -> AbstractContextManager[VectorStore]: ...
+
+    def closed_store(self) -> AbstractContextManager[None]: ...
 
 
 class Workspace:
@@ -37,65 +46,21 @@ class Workspace:
 
     @contextmanager
     def vector_store(self) -> Iterator[VectorStore]:
-        """The embedded Qdrant Edge shard, or a Qdrant server when vector_store_url is set."""
-        store = self._open_store(self.settings.embedding_model, self.embedder.dimension)
+        """The vector store for the configured embedding model (storage.stores picks which)."""
+        store = open_vector_store(self.settings, self.settings.embedding_model,
+                                  self.embedder.dimension)
         try:
             yield store
         finally:
             store.close()
-
-    def _open_store(self, embedding_model: str, dimension: int) -> VectorStore:
-        s = self.settings
-        if s.vector_store_url:
-            from llm_twin.storage.qdrant_server_store import QdrantServerStore
-
-            return QdrantServerStore(s.vector_store_url, collection=s.vector_store_collection,
-                                     embedding_model=embedding_model, dimension=dimension,
-                                     api_key=s.vector_store_api_key)
-        return QdrantEdgeStore(s.resolved_vector_store_path, embedding_model=embedding_model,
-                               dimension=dimension)
-
-    def wipe_vector_store(self) -> None:
-        s = self.settings
-        if s.vector_store_url:
-            from llm_twin.storage.qdrant_server_store import wipe_collection
-
-            wipe_collection(s.vector_store_url, s.vector_store_collection, s.vector_store_api_key)
-        else:
-            wipe_store(s.resolved_vector_store_path)
 
     def built_embedding_model(self) -> str | None:
         """The embedding model the vector store was built with; None when not built yet."""
-        if self.settings.vector_store_url:
-            try:
-                with self.vector_store():
-                    return self.settings.embedding_model
-            except EmbeddingModelMismatch as mismatch:
-                return mismatch.built_with or "another model"
-        meta_path = self.settings.resolved_vector_store_path / META_FILE
-        if not meta_path.exists():
-            return None
-        return json.loads(meta_path.read_text(encoding="utf-8")).get("embedding_model")
+        return built_embedding_model(self.settings, lambda: self.embedder.dimension)
 
-    @contextmanager
-    def existing_vector_store(self) -> Iterator[VectorStore | None]:
+    def existing_vector_store(self) -> AbstractContextManager[VectorStore | None]:
         """The store as built, without loading the embedding model; None if never built."""
-        if self.settings.vector_store_url:  # the server keeps the model id; open with the current one
-            with self.vector_store() as store:
-                yield store
-            return
-        path = self.settings.resolved_vector_store_path
-        meta_path = path / META_FILE
-        if not meta_path.exists():
-            yield None
-            return
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        store = QdrantEdgeStore(path, embedding_model=meta["embedding_model"],
-                                dimension=meta["dimension"])
-        try:
-            yield store
-        finally:
-            store.close()
+        return built_vector_store(self.settings, lambda: self.embedder.dimension)
 
     def owner_name(self) -> str:
         if self.settings.owner_name:
@@ -223,131 +188,15 @@ class Workspace:
 
         return model_path(self.settings.workspace).exists()
 
-    def fit_voice(self, backend: Backend | None, *, dataset_id: str | None = None,
-                  prompts: int | None = None, progress=None):
-        """Fit and store the voice model; returns (scorer, card). Uses the newest dataset build's
-        base-model answers, else generates some with `backend` (see inference.voice)."""
-        from llm_twin.inference import voice
 
-        with self.sessions() as session:
-            texts = voice.collect_training_texts(
-                session, self.settings.workspace, owner=self.owner_name(), backend=backend,
-                params=self.generation_params(), reference_dirs=self.settings.voice_reference_dirs,
-                dataset_id=dataset_id, prompts=prompts or voice.FIT_PROMPTS, progress=progress)
-        scorer, card = voice.fit_voice_model(texts)
-        voice.save_voice_model(self.settings.workspace, scorer, card)
-        return scorer, card
+class StorePerUse:
+    """The workspace's vector store, opened for each use and closed after it (the CLI)."""
 
-    # -- stages shared by the CLI and `twin serve` ------------------------------------------
-    @contextmanager
-    def served_prompt_builder(self, backend: Backend, *, seed: int, sample_tokens: int | None,
-                              context_mix: str | None, enabled: bool = True,
-                              store: VectorStore | None = None):
-        """The builder that gives train samples the served prompt, over the open index; None when
-        disabled. Without an index it reports that every sample stayed bare."""
-        from llm_twin.training_data.served_prompts import (ContextMix, ContextReport,
-                                                           ServedPromptBuilder,
-                                                           ServedPromptSettings)
+    def __init__(self, ws: Workspace):
+        self.ws = ws
 
-        if not enabled:
-            yield None
-            return
-        from llm_twin.inference.reply import example_turns_budget
+    def store(self) -> AbstractContextManager[VectorStore]:
+        return self.ws.vector_store()
 
-        s = self.settings
-        settings = ServedPromptSettings(
-            owner=self.owner_name(), retrieval_k=s.retrieval_k, style_examples=s.style_examples,
-            sample_tokens=sample_tokens or s.dataset_sample_tokens, prompt_tokens=s.prompt_tokens,
-            turns_prompt_tokens=example_turns_budget(s.context_tokens, s.max_new_tokens),
-            mix=ContextMix.parse(context_mix or s.dataset_context_mix), seed=seed)
-        if self.built_embedding_model() is None:
-            yield _BareSamples(ContextReport(mix=settings.mix.as_dict(), index=False))
-            return
-        with nullcontext(store) if store is not None else self.vector_store() as store:
-            yield ServedPromptBuilder(self.retriever(store, backend=backend), settings,
-                                      count_tokens=backend.count_tokens,
-                                      render=backend.render_prompt, profiles=self.profiles())
-
-    def embedding_model_change(self) -> str | None:
-        """The model the store was built with, when it differs from the configured one."""
-        built = self.built_embedding_model()
-        return built if built is not None and built != self.settings.embedding_model else None
-
-    def reset_index(self) -> None:
-        """Drop every vector and chunk row (the store must be closed)."""
-        from sqlalchemy import delete
-
-        from llm_twin.storage.models import Chunk
-
-        self.wipe_vector_store()
-        with self.sessions.begin() as session:
-            session.execute(delete(Chunk))
-
-    def index_into(self, store: VectorStore, on_progress=None):
-        """Chunk and embed new or changed documents into `store`; returns the IndexReport."""
-        from llm_twin.features.indexing import index_documents
-
-        s = self.settings
-        report = index_documents(self.sessions, store, self.embedder, max_chars=s.chunk_max_chars,
-                                 overlap_chars=s.chunk_overlap_chars,
-                                 batch_size=s.embedding_batch_size, on_progress=on_progress)
-        if report.chunks_added or report.chunks_removed:
-            store.optimize()
-        return report
-
-    def build_dataset(self, backend: Backend, *, instructions: str = "model",
-                      preferences: bool = True, max_pairs: int = 200, seed: int = 0,
-                      test_share: float | None = None, languages=(), stage=None, advance=None,
-                      served_prompts: bool = True, sample_tokens: int | None = None,
-                      context_mix: str | None = None, store: VectorStore | None = None):
-        """Build and save the training datasets; returns (StoredDataset, created).
-        `stage(name, done, total)` and `advance(count)` report progress. With `served_prompts`
-        and an index, train samples carry `twin write`'s prompt (training_data.served_prompts);
-        `store`: an already open vector store (`twin serve` holds one), else it is opened here."""
-        from llm_twin.training_data.builder import BuildOptions, build_dataset
-        from llm_twin.training_data.feedback_pairs import FeedbackPreferences
-        from llm_twin.training_data.instructions import (ExtractiveInstructionWriter,
-                                                         ModelInstructionWriter)
-        from llm_twin.training_data.preferences import BaseModelRejections
-        from llm_twin.training_data.store import save_build
-
-        s = self.settings
-        options = BuildOptions(owner=self.owner_name(),
-                               test_share=test_share if test_share is not None else s.dataset_test_share,
-                               languages=tuple(languages or s.dataset_languages),
-                               near_duplicate_threshold=s.dataset_near_duplicate_threshold)
-        extractive = ExtractiveInstructionWriter(overlap_threshold=s.instruction_overlap_threshold)
-        writer = extractive
-        if instructions == "model":
-            writer = ModelInstructionWriter(backend, extractive,
-                                            overlap_threshold=s.instruction_overlap_threshold,
-                                            seed=seed, progress=advance)
-        sources = [BaseModelRejections(backend, self.generation_params(seed=seed),
-                                       max_pairs=max_pairs, progress=advance),
-                   FeedbackPreferences(self.sessions, options.owner)] if preferences else []
-        with self.served_prompt_builder(backend, seed=seed, sample_tokens=sample_tokens,
-                                        context_mix=context_mix, enabled=served_prompts,
-                                        store=store) as shaper:
-            with self.sessions() as session:
-                built = build_dataset(session, options, writer, preference_sources=sources,
-                                      served_prompts=shaper, progress=stage)
-        if not built.sft:
-            raise ValueError("No training samples: import your own writing first (`twin ingest`), "
-                             "or check the filters in the card of an earlier build.")
-        return save_build(built, s.workspace, tokenizer_name=backend.model_id,
-                          count_tokens=backend.count_tokens)
-
-
-class _BareSamples:
-    """Stands in for ServedPromptBuilder when there is no index: every sample keeps the bare
-    request, and the card says why."""
-
-    def __init__(self, report):
-        self.report = report
-
-    def apply(self, samples, *, held_out_documents) -> None:
-        from llm_twin.training_data.served_prompts import prompt_kind
-
-        for sample in samples:
-            if (kind := prompt_kind(sample)) is not None:
-                self.report.record(kind, "bare")
+    def closed_store(self) -> AbstractContextManager[None]:
+        return nullcontext()

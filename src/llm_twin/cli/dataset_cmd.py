@@ -8,14 +8,13 @@ from typing import Annotated
 
 import typer
 from rich.markdown import Markdown
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from llm_twin.app.dataset import DatasetSpec, build_dataset
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
+from llm_twin.cli.progress import progress_bar
 from llm_twin.training_data.store import (COPIED_RUN, EXPORT_FORMATS, export_build, latest_id,
                                           list_builds, resolve_build)
-
-INSTRUCTION_WRITERS = ("model", "extractive")
 
 dataset_app = typer.Typer(
     help="Training data from your own words: instruction, conversation and preference datasets.\n\n"
@@ -60,34 +59,15 @@ def build(
 ) -> None:
     """Build the datasets from everything you imported; prints the dataset card's summary."""
     quiet_libraries()
-    if instructions not in INSTRUCTION_WRITERS:
-        console.print(f"[red]Error:[/] --instructions must be one of {', '.join(INSTRUCTION_WRITERS)}.")
-        raise typer.Exit(code=2)
+    spec = DatasetSpec(instructions=instructions, preferences=preferences, max_pairs=max_pairs,
+                       seed=seed, test_share=test_share, languages=tuple(language or ()),
+                       served_prompts=served_prompts, sample_tokens=sample_tokens,
+                       context_mix=context_mix)
     with user_errors():
         ws = open_workspace()
-        backend = ws.backend()
-        with console.status(f"Loading {backend.model_id}…"):
-            backend.load()
-        with _progress() as progress:
-            task = progress.add_task("instructions", total=None)
-
-            def advance(count: int) -> None:
-                progress.advance(task, count)
-
-            def stage(name: str, _done: int, total: int | None) -> None:
-                progress.update(task, description=name, total=total, completed=0)
-
-            stored, created = ws.build_dataset(
-                backend, instructions=instructions, preferences=preferences, max_pairs=max_pairs,
-                seed=seed, test_share=test_share, languages=language or (), stage=stage,
-                advance=advance, served_prompts=served_prompts, sample_tokens=sample_tokens,
-                context_mix=context_mix)
+        with progress_bar() as progress:
+            stored, created = build_dataset(ws, ws.backend(), spec, progress=progress)
     _print_summary(stored.card, stored.path, created)
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=True)
 
 
 def _print_summary(card: dict, path: Path, created: bool) -> None:

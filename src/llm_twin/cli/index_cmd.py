@@ -7,11 +7,12 @@ from datetime import datetime, timezone
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from llm_twin.app.indexing import index_workspace
+from llm_twin.app.search import SearchRequest, search_writing
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
-from llm_twin.inference.self_query import parse_query_rules
+from llm_twin.cli.progress import progress_bar
 from llm_twin.storage.vector_store import SearchFilters
 
 
@@ -23,28 +24,16 @@ def index(
     quiet_libraries()
     with user_errors():
         ws = open_workspace()
-        if not rebuild and (previous := ws.embedding_model_change()):
-            console.print(f"The embedding model changed ({previous} → {ws.settings.embedding_model}): "
-                          "re-embedding everything.")
-            rebuild = True
-        if rebuild:
-            ws.reset_index()
-        with console.status(f"Loading embedding model {ws.settings.embedding_model}…"):
-            _ = ws.embedder.dimension
-        with ws.vector_store() as store, _progress() as progress:
-            task = progress.add_task("Embedding", total=None)
-            report = ws.index_into(store, on_progress=lambda done, total: progress.update(
-                task, completed=done, total=total))
-            total_points = store.count()
+        with progress_bar() as progress:
+            outcome = index_workspace(ws, rebuild=rebuild, progress=progress)
+        if outcome.rebuilt_after_model_change:
+            console.print(f"The embedding model changed ({outcome.rebuilt_after_model_change} → "
+                          f"{ws.settings.embedding_model}): re-embedded everything.")
+        report = outcome.report
         rate = report.chunks_added / report.seconds_total if report.seconds_total else 0.0
         console.print(f"Indexed {report.documents_indexed} documents: {report.chunks_added} chunks "
-                      f"added, {report.chunks_removed + report.orphans_removed} removed "
-                      f"({rate:.0f} chunks/s). The store holds {total_points} chunks.")
-
-
-def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("chunks"), TimeRemainingColumn(), console=console, transient=True)
+                      f"added, {outcome.chunks_removed} removed ({rate:.0f} chunks/s). "
+                      f"The store holds {outcome.chunks} chunks.")
 
 
 def search(
@@ -74,34 +63,23 @@ def search(
         ws = open_workspace()
         explicit = SearchFilters(platform=platform, kind=kind, is_owner=True if mine else None,
                                  source_id=source, since=_utc(since), until=_end_of_day(until))
-        topic, filters = (query, explicit) if literal else _self_query(query, explicit)
+        request = SearchRequest(query, k=k, filters=explicit, literal=literal, expansions=expand,
+                                rerank=rerank, explain=explain)
         with ws.vector_store() as store:
-            retriever = ws.retriever(store, expansions=expand, rerank=rerank)
-            hits = retriever.search(topic, k=k, filters=filters)
-            if explain:
-                retriever.explain(topic, hits, filters=filters)
-        applied = _describe(filters)
+            found = search_writing(ws, store, request)
+        applied = found.applied_filters()
         if as_json:
-            print(json.dumps({"query": query, "topic": topic, "filters": applied,
-                              "hits": [_hit_dict(h, explain) for h in hits]},
+            print(json.dumps({"query": query, "topic": found.topic, "filters": applied,
+                              "hits": [_hit_dict(h, explain) for h in found.hits]},
                              ensure_ascii=False, indent=2))
             return
-        if not hits:
+        if not found.hits:
             console.print("No hits. Did you run [bold]twin index[/] after importing?")
             return
-        _print_hits(hits, explain)
-        if applied or topic != query:
-            console.print(f"[dim]searched for: {topic!r}; filters: "
+        _print_hits(found.hits, explain)
+        if applied or found.topic != query:
+            console.print(f"[dim]searched for: {found.topic!r}; filters: "
                           + (", ".join(f"{k}={v}" for k, v in applied.items()) or "none") + "[/]")
-
-
-def _self_query(query: str, explicit: SearchFilters) -> tuple[str, SearchFilters]:
-    """Filters read out of the request ("my LinkedIn posts from 2023 about hiring"); flags win."""
-    parsed = parse_query_rules(query)
-    found = parsed.to_filters()
-    merged = SearchFilters(**{name: getattr(explicit, name) if getattr(explicit, name) is not None
-                              else getattr(found, name) for name in vars(explicit)})
-    return parsed.topic, merged
 
 
 def _print_hits(hits, explain: bool) -> None:
@@ -140,11 +118,6 @@ def _hit_dict(hit, explain: bool) -> dict:
         data["ranks"] = {name: {"rank": rank, "score": score}
                          for name, (rank, score) in hit.ranks.items()}
     return data
-
-
-def _describe(filters: SearchFilters) -> dict[str, str]:
-    return {name: (value.date().isoformat() if isinstance(value, datetime) else str(value))
-            for name, value in vars(filters).items() if value not in (None, ())}
 
 
 def _utc(moment: datetime | None) -> datetime | None:

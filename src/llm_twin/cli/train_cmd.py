@@ -10,7 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from llm_twin.app.train import TrainSpec, train
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
+from llm_twin.cli.progress import progress_bar
 
 train_app = typer.Typer(
     help="Fine-tune the generation model on your own words (LoRA; TRL + PEFT).\n\n"
@@ -78,29 +80,13 @@ def sft(
     gradient_checkpointing: Checkpointing = None,
 ) -> None:
     """Supervised LoRA fine-tuning on your dataset build (loss on your own words only)."""
-    quiet_libraries()
-    from llm_twin.training.sft import EvalOptions, SftConfig, resume_sft, train_sft
-
-    evaluation = EvalOptions(impostor, impostor_docs)
-    with user_errors(), _interrupt_hint("sft"):
-        ws = open_workspace()
-        with _progress_bar("SFT") as callback:
-            if resume or run:
-                result = resume_sft(ws.settings, ws.sessions, run, max_steps=steps, epochs=epochs,
-                                    callbacks=[callback], evaluation=evaluation)
-            else:
-                config = SftConfig(
-                    base_model=base or ws.settings.generation_model,
-                    gguf_file=gguf_file if base else (gguf_file or ws.settings.gguf_file),
-                    lora_r=rank, lora_alpha=2 * rank, seed=seed, max_length=max_length,
-                    eval_steps=eval_steps, early_stopping_patience=patience, packing=packing,
-                    qlora=qlora, grad_accumulation=grad_accum, report_to=report_to,
-                    precision=precision.value,
-                    **_given(max_steps=steps, epochs=epochs, learning_rate=lr, batch_size=batch_size,
-                             gradient_checkpointing=gradient_checkpointing))
-                result = train_sft(ws.settings, ws.sessions, config, dataset_id=dataset,
-                                   callbacks=[callback], evaluation=evaluation)
-        _finish(ws, result, use)
+    _train(TrainSpec(
+        kind="sft", steps=steps, epochs=epochs, learning_rate=lr, rank=rank, dataset_id=dataset,
+        resume=resume, run_id=run, seed=seed, base_model=base, gguf_file=gguf_file,
+        batch_size=batch_size, grad_accumulation=grad_accum, max_length=max_length,
+        eval_steps=eval_steps, patience=patience, packing=packing, qlora=qlora, impostor=impostor,
+        impostor_docs=impostor_docs, use=use, report_to=report_to, precision=precision.value,
+        gradient_checkpointing=gradient_checkpointing))
 
 
 @train_app.command("dpo")
@@ -118,43 +104,27 @@ def dpo(
     gradient_checkpointing: Checkpointing = None,
 ) -> None:
     """Preference tuning (DPO) on top of an SFT run: your real text preferred over base-model drafts."""
+    _train(TrainSpec(
+        kind="dpo", steps=steps, epochs=epochs, learning_rate=lr, rank=rank, beta=beta,
+        sft_run_id=sft_run, dataset_id=dataset, resume=resume, run_id=run, seed=seed,
+        batch_size=batch_size, max_length=max_length, eval_steps=eval_steps, patience=patience,
+        impostor=impostor, impostor_docs=impostor_docs, use=use, report_to=report_to,
+        precision=precision.value, gradient_checkpointing=gradient_checkpointing))
+
+
+def _train(spec: TrainSpec) -> None:
     quiet_libraries()
-    from llm_twin.training.dpo import DpoConfig, resume_dpo, train_dpo
-    from llm_twin.training.sft import EvalOptions
-
-    evaluation = EvalOptions(impostor, impostor_docs)
-    with user_errors(), _interrupt_hint("dpo"):
+    with user_errors(), _interrupt_hint(spec.kind):
         ws = open_workspace()
-        with _progress_bar("DPO") as callback:
-            if resume or run:
-                result = resume_dpo(ws.settings, ws.sessions, run, max_steps=steps, epochs=epochs,
-                                    callbacks=[callback], evaluation=evaluation)
-            else:
-                config = DpoConfig(lora_r=rank, lora_alpha=2 * rank, beta=beta, seed=seed,
-                                   max_length=max_length, eval_steps=eval_steps,
-                                   early_stopping_patience=patience, report_to=report_to,
-                                   precision=precision.value,
-                                   **_given(max_steps=steps, epochs=epochs, learning_rate=lr,
-                                            batch_size=batch_size,
-                                            gradient_checkpointing=gradient_checkpointing))
-                result = train_dpo(ws.settings, ws.sessions, config, sft_run_id=sft_run,
-                                   dataset_id=dataset, callbacks=[callback], evaluation=evaluation)
-        _finish(ws, result, use)
-
-
-def _given(**values) -> dict:
-    return {key: value for key, value in values.items() if value is not None}
-
-
-@contextmanager
-def _progress_bar(title: str):
-    from llm_twin.training.progress import RichProgressCallback
-
-    callback = RichProgressCallback(console, title)
-    try:
-        yield callback
-    finally:
-        callback.close()
+        with progress_bar(transient=False) as progress:
+            run = train(ws, spec, progress)
+    if run is None:  # an extra process of `accelerate launch`: the main one reports
+        return
+    console.print(summary_table(run))
+    if spec.use:
+        console.print(f"[green]twin write now uses {run.id}[/] (`twin models use base` goes back).")
+    else:
+        console.print(f"Use it with `twin models use {run.id}`.")
 
 
 @contextmanager
@@ -165,20 +135,6 @@ def _interrupt_hint(kind: str):
         console.print(f"[yellow]Interrupted.[/] Continue from the last checkpoint with "
                       f"`twin train {kind} --resume`.")
         raise typer.Exit(code=130) from None
-
-
-def _finish(ws, run, use: bool) -> None:
-    from llm_twin.training.registry import use_run
-
-    if run is None:  # an extra process of `accelerate launch`: the main one reports
-        return
-    console.print(summary_table(run))
-    if use:
-        with ws.sessions() as session:
-            use_run(session, run.id)
-        console.print(f"[green]twin write now uses {run.id}[/] (`twin models use base` goes back).")
-    else:
-        console.print(f"Use it with `twin models use {run.id}`.")
 
 
 def summary_table(run) -> Table:

@@ -50,6 +50,10 @@ class Job:
         if message is not None:
             self.message = message
 
+    def report(self, stage: str, done: int, total: int | None) -> None:
+        """A use case's progress (app.progress.Progress) recorded on the job."""
+        self.progress(stage=stage, done=done, total=total)
+
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "kind": self.kind, "description": self.description,
                 "status": self.status, "stage": self.stage, "done": self.done, "total": self.total,
