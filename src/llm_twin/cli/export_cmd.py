@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from llm_twin.app.models import ExportSpec, export_model
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
 
 
@@ -29,29 +30,14 @@ def export(
 ) -> None:
     """Export a model for other tools: merged safetensors (transformers, vLLM), GGUF (llama.cpp,
     Ollama), an Ollama Modelfile, the LoRA adapter as trained, and CTranslate2 weights."""
-    from llm_twin.training.export import BASE, DEFAULT_FORMATS, export_model
-    from llm_twin.training.registry import BASE_MODEL_NAME, active_run, get_run
-
+    spec = ExportSpec(model_id, out, formats.split(",") if formats else None,
+                      tuple(gguf_types.split(",")), ct2_type, force)
     with user_errors():
         ws = open_workspace()
         quiet_libraries()
-        with ws.sessions() as session:
-            if model_id in (BASE, BASE_MODEL_NAME):
-                run = BASE
-            elif model_id:
-                run = get_run(session, model_id)
-            else:
-                run = active_run(session) or BASE
-            name = BASE if run == BASE else run.id
-            chosen = formats.split(",") if formats else [f for f in DEFAULT_FORMATS
-                                                         if run != BASE or f != "adapter"]
-            target = out or ws.settings.workspace / "exports" / name
-            with console.status(f"Exporting {name} to {target}…"):
-                result = export_model(run, ws.settings, target, formats=chosen,
-                                      gguf_types=gguf_types.split(","), force=force,
-                                      ct2_type=ct2_type,
-                                      owner=ws.owner_name(), session=session)
-        _print_result(result, is_active=model_id is None and run != BASE)
+        with console.status(f"Exporting {model_id or 'the model in use'}…"):
+            result, tuned = export_model(ws, spec)
+        _print_result(result, is_active=model_id is None and tuned)
 
 
 def _print_result(result, *, is_active: bool) -> None:

@@ -9,6 +9,7 @@ import typer
 from rich import box
 from rich.table import Table
 
+from llm_twin.app.models import describe_model, list_models, use_model
 from llm_twin.cli.common import console, open_workspace, user_errors
 
 models_app = typer.Typer(
@@ -24,13 +25,8 @@ def models(ctx: typer.Context) -> None:
     """List the training runs; the one in use is marked with *."""
     if ctx.invoked_subcommand is not None:
         return
-    from llm_twin.training.registry import list_runs, mark_interrupted
-
     with user_errors():
-        ws = open_workspace()
-        with ws.sessions() as session:
-            mark_interrupted(session)
-            runs = list_runs(session)
+        runs = list_models(open_workspace())
         if not runs:
             console.print("No fine-tuned model yet: `twin dataset build`, then `twin train sft`.")
             return
@@ -50,32 +46,16 @@ def models(ctx: typer.Context) -> None:
 @models_app.command("use")
 def use(run_id: Annotated[str, typer.Argument(help="A run id from `twin models`, or 'base'.")]) -> None:
     """Make a finished run the model twin write (and the server) use; 'base' goes back."""
-    from llm_twin.training.registry import use_run
-
     with user_errors():
-        ws = open_workspace()
-        with ws.sessions() as session:
-            run = use_run(session, run_id)
+        run = use_model(open_workspace(), run_id)
         console.print(f"twin write now uses {run.id if run else 'the base model'}.")
 
 
 @models_app.command("show")
 def show(run_id: Annotated[str, typer.Argument(help="A run id from `twin models`.")]) -> None:
     """Everything recorded about a run: hyperparameters, metrics, paths, timing."""
-    from llm_twin.training.registry import get_run
-
     with user_errors():
-        ws = open_workspace()
-        with ws.sessions() as session:
-            run = get_run(session, run_id)
-        record = {"id": run.id, "kind": run.kind, "parent_id": run.parent_id, "status": run.status,
-                  "active": run.is_active, "base_model": run.base_model, "gguf_file": run.gguf_file,
-                  "dataset_id": run.dataset_id, "started_at": run.started_at.isoformat(),
-                  "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-                  "duration_s": run.duration_s, "adapter_path": run.adapter_path,
-                  "merged_path": run.merged_path, "gguf_path": run.gguf_path,
-                  "ct2_path": run.ct2_path,
-                  "hyperparameters": run.hyperparameters, "metrics": run.metrics}
+        record = describe_model(open_workspace(), run_id)
         console.print_json(json.dumps(record, default=str))
 
 
