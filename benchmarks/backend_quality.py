@@ -90,14 +90,28 @@ def ct2_perplexities(ws, run_id: str, test, max_length: int) -> dict[str, float]
 
 
 def evaluate(ws, backend_name: str, args) -> tuple[object, float]:
-    from llm_twin.evaluation.harness import EvalConfig, run_evaluation
+    from llm_twin.app.evaluate import evaluate as evaluate_workspace
+    from llm_twin.evaluation.harness import EvalConfig
 
     ws.settings.backend = backend_name
     config = EvalConfig(systems=SYSTEMS, limit=args.limit, k=1, max_new_tokens=args.max_new_tokens,
                         seed=args.seed, perplexity=False, impostor=args.corpora / args.impostor)
     started = time.perf_counter()
-    result = run_evaluation(ws, config, say=lambda m: print(f"  [{backend_name}] {m}", flush=True))
+    result = evaluate_workspace(ws, config, _Stages(backend_name))
     return result, time.perf_counter() - started
+
+
+class _Stages:
+    """Each stage of the evaluation printed once (the generation count is not)."""
+
+    def __init__(self, backend_name: str):
+        self.backend_name = backend_name
+
+    def report(self, stage: str, done: int, total: int | None) -> None:
+        from llm_twin.app.evaluate import GENERATING
+
+        if stage != GENERATING:
+            print(f"  [{self.backend_name}] {stage}", flush=True)
 
 
 def main() -> None:

@@ -20,6 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import timed  # noqa: E402
 from write_timing import IDEA, demo_workspace  # noqa: E402
 
+from llm_twin.app.voice import fit_voice  # noqa: E402
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
@@ -30,7 +32,7 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["auto", "transformers"])
     args = parser.parse_args()
     ws = demo_workspace(args.max_new_tokens)
-    fit_seconds, (scorer, card) = timed(lambda: ws.fit_voice(ws.backend("base")))
+    fit_seconds, (scorer, card) = timed(lambda: fit_voice(ws, ws.backend("base")))
     print(f"voice model fit (once per workspace, backend {ws.backend('base').name}): "
           f"{fit_seconds:.1f} s — {card['owner_texts']} owner texts, {card['base_model_texts']} "
           f"base drafts, held-out accuracy {card.get('held_out_accuracy')}")

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from llm_twin.app.answer import CodeRequest, code as start_code
+from llm_twin.app.write import Sampling
 from llm_twin.cli.common import (AsJson, BackendName, MaxNewTokens, ModelChoice, Seed, ShowTimings,
                                  Temperature, open_workspace, quiet_libraries, user_errors)
 from llm_twin.cli.reply_cmd import run_mode
@@ -24,10 +26,7 @@ def code(
     """Write code the way you write it, drawing on your own repositories."""
     quiet_libraries()
     with user_errors():
-        if not request.strip():
-            raise ValueError("The request is empty: say what the code should do.")
+        code_request = CodeRequest(request, language, path, Sampling(max_new_tokens, temperature, seed))
         ws = open_workspace(backend=backend_name)
         run_mode(ws, model, as_json, timings, {"request": request, "language": language, "path": path},
-                 lambda store, backend: ws.code_writer(
-                     store, backend, max_new_tokens=max_new_tokens, temperature=temperature,
-                     seed=seed).stream(request, language=language, path=path))
+                 start_code(ws, code_request))

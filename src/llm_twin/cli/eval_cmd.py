@@ -3,6 +3,8 @@ the held-out split of the latest dataset build; a table here and an HTML report 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +44,8 @@ def evaluate(
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed (prompt i uses seed + i).")] = 0,
 ) -> None:
     """Measure how much each system sounds like you on posts it never saw."""
-    from llm_twin.evaluation.harness import EvalConfig, run_evaluation
+    from llm_twin.app.evaluate import evaluate as evaluate_workspace
+    from llm_twin.evaluation.harness import EvalConfig
     from llm_twin.evaluation.report import print_table, save_report
 
     quiet_libraries()
@@ -59,20 +62,34 @@ def evaluate(
                             perplexity=perplexity, base_answers=base_answers,
                             judge=judge)
         ws = open_workspace()
-        result = _run_with_progress(ws, config, run_evaluation)
+        with _generation_bar() as progress:
+            result = evaluate_workspace(ws, config, progress)
         folder = save_report(result, ws.settings.workspace)
     print_table(result, console)
     console.print(f"Report: {folder / 'report.html'}", highlight=False)
 
 
-def _run_with_progress(ws, config, run_evaluation):
+class _GenerationBar:
+    """The answers generated so far as a bar; every other stage as a dim line above it."""
+
+    def __init__(self, bar, task):
+        self.bar, self.task = bar, task
+
+    def report(self, stage: str, done: int, total: int | None) -> None:
+        from llm_twin.app.evaluate import GENERATING
+
+        if stage == GENERATING:
+            self.bar.update(self.task, completed=done, total=total)
+        else:
+            self.bar.console.print(f"[dim]{stage}[/]", highlight=False)
+
+
+@contextmanager
+def _generation_bar() -> Iterator[_GenerationBar]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from llm_twin.app.evaluate import GENERATING
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("Generating", total=None)
-        return run_evaluation(ws, config,
-                              on_total=lambda n: progress.update(task, total=n),
-                              advance=lambda n: progress.advance(task, n),
-                              say=lambda message: progress.console.print(f"[dim]{message}[/]",
-                                                                         highlight=False))
+    with Progress(*columns, console=console, transient=True) as bar:
+        yield _GenerationBar(bar, bar.add_task(GENERATING, total=None))

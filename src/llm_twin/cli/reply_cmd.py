@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from llm_twin.app.answer import ReplyRequest, StartAnswer, answering, reply as start_reply
+from llm_twin.app.write import Sampling
 from llm_twin.cli.common import (AsJson, BackendName, MaxNewTokens, ModelChoice, Seed, ShowTimings,
                                  Temperature, console, first_load_hint, open_workspace,
                                  print_sources, quiet_libraries, user_errors)
-from llm_twin.inference.reply import CHAT_PLATFORMS, ModeResult, ModeStream
+from llm_twin.inference.reply import CHAT_PLATFORMS, ModeResult
 
 
 def reply(
@@ -31,26 +32,16 @@ def reply(
     """Answer a message the way you do in your chats. You send it yourself."""
     quiet_libraries()
     with user_errors():
-        from llm_twin.inference.reply import read_transcript
-
-        if not message.strip():
-            raise ValueError("The message is empty: pass the text you want to answer.")
-        if platform is not None and platform not in CHAT_PLATFORMS:
-            raise ValueError(f"unknown chat platform {platform!r}; choose one of {', '.join(CHAT_PLATFORMS)}")
+        request = ReplyRequest(message, sender, platform, context,
+                               Sampling(max_new_tokens, temperature, seed))
         ws = open_workspace(backend=backend_name)
-        turns = read_transcript(context, ws.owner_name()) if context else None
-        run_mode(ws, model, as_json, timings, {"message": message},
-                 lambda store, backend: ws.reply_writer(
-                     store, backend, max_new_tokens=max_new_tokens, temperature=temperature,
-                     seed=seed).stream(message, sender=sender, platform=platform, context=turns))
+        run_mode(ws, model, as_json, timings, {"message": message}, start_reply(ws, request))
 
 
 def run_mode(ws, model: str | None, as_json: bool, show_timings: bool, request: dict,
-             start: Callable[..., ModeStream]) -> None:
+             start: StartAnswer) -> None:
     """Load the model, then stream the answer to the terminal, or print it all as JSON."""
-    backend = ws.backend(model)
-    with ws.vector_store() as store:
-        stream = start(store, backend)  # checks the workspace has what it needs: no model loaded yet
+    with answering(ws, start, model) as (backend, stream):
         hint = first_load_hint(backend)
         with console.status(f"Loading {backend.model_id} with {backend.name}{hint}…"):
             backend.load()

@@ -49,11 +49,8 @@ def serve(
         ws = open_workspace()
         app = create_app(ws, config)
         if preload:
-            twin = app.state.twin
             with console.status(f"Loading {ws.settings.generation_model} and the embedding model…"):
-                with twin.generation_lock:
-                    twin.backend()
-                _ = ws.embedder.dimension
+                app.state.twin.load_models()
     url = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}"
     console.print(f"[bold green]LLM Twin[/] at [link={url}/]{url}/[/link]  ·  API docs {url}/docs"
                   f"  ·  OpenAI base URL {url}/v1 (model {model_name!r})", highlight=False)

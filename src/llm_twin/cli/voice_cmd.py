@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn,
+                           TimeElapsedColumn)
 from rich.table import Table
 
+from llm_twin.app.voice import fit_voice
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
 
 voice_app = typer.Typer(
@@ -38,24 +41,29 @@ def fit(
         ws = open_workspace(backend=backend_name)
         backend = ws.backend("base")  # the untouched base model is what drafts must move away from
         with fit_progress() as progress:
-            _, card = ws.fit_voice(backend, dataset_id=dataset, prompts=prompts, progress=progress)
+            _, card = fit_voice(ws, backend, dataset_id=dataset, prompts=prompts, progress=progress)
         print_card(card)
 
 
+class _StageBars:
+    """A progress bar per stage, added when the stage first reports."""
+
+    def __init__(self, bar: Progress):
+        self.bar = bar
+        self.tasks: dict[str, TaskID] = {}
+
+    def report(self, stage: str, done: int, total: int | None) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.update(self.tasks[stage], completed=done)
+
+
 @contextmanager
-def fit_progress():
+def fit_progress() -> Iterator[_StageBars]:
     """A progress bar for the base-model drafts `twin voice fit` writes (when it writes any)."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as bar:
-        task = None
-
-        def advance(done: int, total: int) -> None:
-            nonlocal task
-            if task is None:
-                task = bar.add_task("base-model drafts", total=total)
-            bar.update(task, completed=done)
-
-        yield advance
+        yield _StageBars(bar)
 
 
 @voice_app.command("show")

@@ -14,11 +14,14 @@ import typer
 from rich.markup import escape
 from rich.panel import Panel
 
+from llm_twin.app.write import (Sampling, WriteRequest, fit_voice_for_ranking, needs_voice_fit,
+                                write_drafts)
+from llm_twin.backends.base import TextStream
 from llm_twin.cli.common import (AsJson, BackendName, MaxNewTokens, ModelChoice, Seed, ShowTimings,
                                  Temperature, console, first_load_hint, open_workspace,
                                  print_sources, quiet_libraries, user_errors)
 from llm_twin.inference.platforms import PLATFORMS
-from llm_twin.inference.writer import Draft, DraftWriter, WriteResult
+from llm_twin.inference.writer import Draft, WriteResult
 
 
 def write(
@@ -40,6 +43,7 @@ def write(
     if platform not in PLATFORMS:
         console.print(f"[red]Error:[/] unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}.")
         raise typer.Exit(code=2)
+    request = WriteRequest(idea, platform, n, rank, Sampling(max_new_tokens, temperature, seed), model)
     with user_errors():
         ws = open_workspace(backend=backend_name)
         backend = ws.backend(model)
@@ -47,17 +51,15 @@ def write(
         with console.status(f"Loading {backend.model_id} with {backend.name}{hint}…"):
             backend.load()
             _ = ws.embedder.dimension
-        voice = None
-        if n > 1 and rank and ws.voice_scorer() is None:
-            voice = _fit_voice_first(ws)
+        voice = _fit_voice_first(ws) if needs_voice_fit(ws, request) else None
+        live = n == 1 and not as_json
         with ws.vector_store() as store:
-            writer = ws.writer(store, backend, voice=voice, rank=rank,
-                               max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
-            if n == 1 and not as_json:
-                result = _stream_one(writer, idea, platform)
+            drafts = write_drafts(ws, store, backend, request, stream=live, voice=voice)
+            if live:
+                result = _stream_one(drafts)
             else:
                 with console.status(f"Writing {n} {platform} draft{'s' if n > 1 else ''}…"):
-                    result = writer.write(idea, platform, n=n)
+                    result = drafts.finish()
         result.timings.model_load = getattr(backend, "load_seconds", result.timings.model_load)
         if as_json:
             print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
@@ -71,18 +73,17 @@ def _fit_voice_first(ws):
     console.print("No voice model yet: fitting one to rank the drafts (once; `twin voice fit` "
                   "refits it)…")
     with fit_progress() as progress:
-        scorer, card = ws.fit_voice(ws.backend("base"), progress=progress)
+        scorer, card = fit_voice_for_ranking(ws, progress)
     print_card(card)
     return scorer
 
 
-def _stream_one(writer: DraftWriter, idea: str, platform: str) -> WriteResult:
+def _stream_one(stream: TextStream[WriteResult]) -> WriteResult:
     """Show the draft live as it is generated; the formatted draft replaces it when done (on a
     terminal; piped output gets the formatted draft only)."""
     from rich.live import Live
     from rich.text import Text
 
-    stream = writer.stream(idea, platform)
     with console.status("Finding your notes and examples…"):
         first = next(stream, None)
     generated = first or ""

@@ -10,21 +10,25 @@ from __future__ import annotations
 import gc
 import math
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llm_twin.backends.base import Backend, GenerationParams
+from llm_twin.config import TwinSettings
 from llm_twin.evaluation.classifiers import AttributionClassifier
 from llm_twin.evaluation.heldout import EvalData, load_eval_data
 from llm_twin.evaluation.scoring import (RANDOM_TRAINING_POST, REAL_POSTS, RowFigures,
                                          RowScorer)
 from llm_twin.evaluation.systems import (ArmOutputs, System,
                                          generate_plain, generate_with_rag, parse_systems)
+from llm_twin.inference.ranking import RankingWeights
 from llm_twin.inference.retrieval import BarredRetriever
+from llm_twin.inference.writer import DraftWriter
 
 if TYPE_CHECKING:
-    from llm_twin.app.workspace import Workspace
     from llm_twin.evaluation.judge import LLMJudge
 
 DEFAULT_LIMIT = 40
@@ -98,18 +102,45 @@ class EvalResult:
 
 
 Progress = Callable[[int], None]
+Say = Callable[[str], None]
 
 
-def run_evaluation(ws: Workspace, config: EvalConfig, *, on_total: Callable[[int], None] = lambda n: None,
-                   advance: Progress = lambda n: None, say: Callable[[str], None] = lambda m: None) -> EvalResult:
+@dataclass
+class TunedChoice:
+    run: Any  # the registry run the tuned systems generate with; None: base systems only
+    note: str | None = None  # how it was chosen, when not by --model or as the run in use
+
+
+@dataclass
+class EvalParts:
+    """What an evaluation uses of a workspace, wired by the application layer (app.evaluate)."""
+
+    settings: TwinSettings
+    tuned: Callable[[], TunedChoice]
+    indexed: Callable[[], bool]  # the +rag systems need the index
+    backend: Callable[[str], Backend]  # for a run id or "base", not loaded yet
+    generation_params: Callable[..., GenerationParams]
+    embed: Callable[[list[str]], Any]
+    ranking_weights: RankingWeights
+    # A draft writer over the open vector store: (backend, voice scorer or None, max new tokens).
+    rag_writer: Callable[[Backend, Any, int], AbstractContextManager[DraftWriter]]
+    # The voice model the ranked systems rank by (fitted when the workspace has none).
+    voice_scorer: Callable[[EvalData, Say], Any]
+
+
+def run_evaluation(parts: EvalParts, config: EvalConfig, *,
+                   on_total: Callable[[int], None] = lambda n: None,
+                   advance: Progress = lambda n: None, say: Say = lambda m: None) -> EvalResult:
     from llm_twin.training.dataset_build import resolve_build
 
-    build = resolve_build(ws.settings.workspace, config.dataset_id)
+    build = resolve_build(parts.settings.workspace, config.dataset_id)
     impostor = _impostor_folder(config)
     data = load_eval_data(build, limit=config.limit, impostor_folder=impostor)
     notes = list(data.notes)
     systems = parse_systems(config.systems)
-    tuned_run = _tuned_run(ws, config, notes)
+    tuned = parts.tuned()
+    notes += [tuned.note] if tuned.note else []
+    tuned_run = tuned.run
     if tuned_run is None:
         dropped = [s.name for s in systems if s.model == "tuned"]
         systems = [s for s in systems if s.model != "tuned"]
@@ -118,7 +149,7 @@ def run_evaluation(ws: Workspace, config: EvalConfig, *, on_total: Callable[[int
                          "systems only")
     if not systems:
         raise ValueError("No system left to evaluate: the selected ones need a fine-tuned model.")
-    if any(s.rag for s in systems) and ws.built_embedding_model() is None:
+    if any(s.rag for s in systems) and not parts.indexed():
         raise ValueError("The +rag systems need the index: run `twin index` first, or leave them out "
                          "with --systems.")
     arms = sorted({s.arm for s in systems})
@@ -133,20 +164,20 @@ def run_evaluation(ws: Workspace, config: EvalConfig, *, on_total: Callable[[int
     perplexities: dict[str, float | None] = {}
     for model in sorted({s.model for s in systems}):
         run_id = "base" if model == "base" else tuned_run.id
-        backend = ws.backend(run_id)
+        backend = parts.backend(run_id)
         say(f"Generating with {backend.model_id} ({model}) on {backend.name}…")
         backend.load()
         model_ids[model] = backend.model_id
         backends_used[model] = backend.name
         if model == "base":
-            _fill_base_generations(backend, data, ws, config, notes, say)
+            _fill_base_generations(backend, data, parts, config, notes, say)
         if needs_ranker and scorer is None:
-            scorer = _voice_scorer(ws, data, say)
+            scorer = parts.voice_scorer(data, say)
         for arm in [a for a in arms if a[0] == model]:
-            generated[arm] = _generate_arm(ws, backend, data, arm[1], k, scorer, config, advance)
+            generated[arm] = _generate_arm(parts, backend, data, arm[1], k, scorer, config, advance)
         del backend
         gc.collect()
-        perplexities[model] = (_perplexity(ws, tuned_run if model == "tuned" else None, data, notes)
+        perplexities[model] = (_perplexity(parts.settings, tuned_run if model == "tuned" else None, data, notes)
                                if config.perplexity else None)
     if "base" not in model_ids and not (data.generated_train and data.generated_test):
         raise ValueError("This dataset build has no DPO pairs (base-model answers) to train and "
@@ -158,7 +189,7 @@ def run_evaluation(ws: Workspace, config: EvalConfig, *, on_total: Callable[[int
     classifier.calibrate(data.generated_test + data.impostor_test)
     references = [p.answer for p in data.prompts]
     requests = [[_request(p)] for p in data.prompts]
-    scorer_of_rows = RowScorer(references, data.owner_train, classifier, ws.embedder.embed,
+    scorer_of_rows = RowScorer(references, data.owner_train, classifier, parts.embed,
                                seed=config.seed)
     results = []
     for system in systems:
@@ -202,27 +233,25 @@ def _prompt_overlap(data: EvalData) -> dict[str, Any]:
     return summarize_overlaps(idea_answer_overlap(p.idea, p.answer) for p in data.prompts).as_dict()
 
 
-def _generate_arm(ws: Workspace, backend, data: EvalData, rag: bool, k: int, scorer, config: EvalConfig,
-                  advance: Progress) -> ArmOutputs:
-    params = ws.generation_params(max_new_tokens=config.max_new_tokens)
+def _generate_arm(parts: EvalParts, backend, data: EvalData, rag: bool, k: int, scorer,
+                  config: EvalConfig, advance: Progress) -> ArmOutputs:
+    params = parts.generation_params(max_new_tokens=config.max_new_tokens)
     if not rag:
         return generate_plain(backend, data.prompts, params, k=k, scorer=scorer, seed=config.seed,
-                              embed=ws.embedder.embed if scorer is not None else None,
-                              weights=ws.ranking_weights(), advance=advance)
-    with ws.vector_store() as store:
-        writer = ws.writer(store, backend, voice=scorer, rank=scorer is not None,
-                           max_new_tokens=config.max_new_tokens)
+                              embed=parts.embed if scorer is not None else None,
+                              weights=parts.ranking_weights, advance=advance)
+    with parts.rag_writer(backend, scorer, config.max_new_tokens) as writer:
         writer.retriever = BarredRetriever(writer.retriever, until=data.retrieval_until,
                                            excluded_documents=data.test_document_ids)
         return generate_with_rag(writer, data.prompts, k=k, scorer=scorer, seed=config.seed,
                                  advance=advance)
 
 
-def _fill_base_generations(backend, data: EvalData, ws: Workspace, config: EvalConfig,
-                           notes: list[str], say) -> None:
+def _fill_base_generations(backend, data: EvalData, parts: EvalParts, config: EvalConfig,
+                           notes: list[str], say: Say) -> None:
     """Base-model answers the classifier needs, made now when the build has no DPO pairs: to
     train prompts (training impostors) and to test prompts (threshold), with their own seeds."""
-    params = ws.generation_params(max_new_tokens=config.max_new_tokens)
+    params = parts.generation_params(max_new_tokens=config.max_new_tokens)
     if not data.generated_test:
         say("The build has no held-out DPO pairs: generating base answers for the threshold…")
         data.generated_test = _one_each(backend, [p.messages for p in data.prompts], params,
@@ -282,51 +311,10 @@ def _sanity_rows(scorer: RowScorer, requests: list[list[str]]) -> list[SystemRes
             _row(RANDOM_TRAINING_POST, "–", copied, scorer.measure(copied, requests))]
 
 
-def _voice_scorer(ws: Workspace, data: EvalData, say):
-    """The ranker `twin write -n N` uses: the workspace's voice model (`twin voice fit`). When
-    there is none, one is fitted and saved as `twin voice fit` does, from the base-model answers
-    this evaluation already has (no second round of generation)."""
-    from llm_twin.inference import voice
-
-    scorer = ws.voice_scorer()
-    if scorer is not None:
-        return scorer
-    if not data.generated_train:
-        say("No voice model yet: fitting one for ranking (as `twin voice fit` does)…")
-        return ws.fit_voice(ws.backend("base"), dataset_id=data.dataset_id)[0]
-    say("No voice model yet: fitting one for ranking from the base-model answers…")
-    with ws.sessions() as session:
-        owner = voice.owner_prose(session)
-    reference, sources = voice.reference_texts(ws.settings.voice_reference_dirs)
-    texts = voice.VoiceTrainingTexts(owner, list(data.generated_train), reference,
-                                     dataset_id=data.dataset_id, reference_sources=sources)
-    scorer, card = voice.fit_voice_model(texts)
-    voice.save_voice_model(ws.settings.workspace, scorer, card)
-    return scorer
-
-
-def _tuned_run(ws: Workspace, config: EvalConfig, notes: list[str]):
-    """--model, else the run in use, else the newest finished run."""
-    from llm_twin.training.registry import list_runs
-
-    run = ws.tuned_run(config.model) if config.model else ws.tuned_run()
-    if run is not None or config.model:
-        return run
-    with ws.sessions() as session:
-        finished = [r for r in list_runs(session) if r.status == "finished"]
-        if finished:
-            session.expunge(finished[0])
-    if finished:
-        notes.append(f"no model in use: evaluated the newest finished run {finished[0].id}")
-        return finished[0]
-    return None
-
-
-def _perplexity(ws: Workspace, run, data: EvalData, notes: list[str]) -> float | None:
+def _perplexity(settings: TwinSettings, run, data: EvalData, notes: list[str]) -> float | None:
     from llm_twin.backends.loading import load_base_model, load_tuned_model
     from llm_twin.training.metrics import perplexity
 
-    settings = ws.settings
     if run is None:
         model, tokenizer = load_base_model(settings, model=settings.generation_model,
                                            gguf_file=settings.gguf_file)

@@ -33,12 +33,13 @@ from sqlalchemy import func, select
 from llm_twin.errors import InputError
 from llm_twin.backends.base import Backend
 from llm_twin.app.workspace import Workspace
+from llm_twin.app.write import Sampling, WriteRequest
 from llm_twin.inference.platforms import PLATFORMS
 from llm_twin.serving import tasks
 from llm_twin.storage import history
 from llm_twin.serving.openai_api import (ChatService, add_openai_routes, bearer_check,
                                         openai_validation_error)
-from llm_twin.serving.twin import ServeConfig, TwinService, WriteRequest
+from llm_twin.serving.twin import ServeConfig, TwinService
 from llm_twin.storage.models import Document, Source
 from llm_twin.storage.vector_store import SearchFilters
 from llm_twin.storage.warehouse import summarize
@@ -429,8 +430,9 @@ def _write_request(twin: TwinService, body: WriteBody) -> WriteRequest:
             twin.model_key(body.model)
         except ValueError as unknown:
             raise HTTPException(404, str(unknown)) from None
-    return WriteRequest(body.idea, body.platform, body.n, body.max_new_tokens, body.temperature,
-                        body.seed, body.model)
+    sampling = Sampling(body.max_new_tokens or twin.config.max_new_tokens, body.temperature,
+                        body.seed)
+    return WriteRequest(body.idea, body.platform, body.n, sampling=sampling, model=body.model)
 
 
 def _write_all(twin: TwinService, request: WriteRequest) -> dict[str, Any]:

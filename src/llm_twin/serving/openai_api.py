@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import anyio
@@ -36,18 +36,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from llm_twin.app.chat import PreparedChat
 from llm_twin.backends.base import Backend, Generation, GenerationParams, GenerationStream, Message
 from llm_twin.serving.batching import RequestBatcher
-
-
-
-@dataclass
-class PreparedChat:
-    """A conversation as the model will see it, with what retrieval added to it."""
-
-    messages: list[Message]
-    chunk_ids: list[str] = field(default_factory=list)
-    source_ids: list[int] = field(default_factory=list)
 
 
 @dataclass

@@ -13,19 +13,16 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from llm_twin.backends.base import Backend, GenerationParams, Message
+from llm_twin.app.chat import PreparedChat, last_user_message, twin_chat
 from llm_twin.app.workspace import Workspace
-from llm_twin.inference.prompting import system_message
-from llm_twin.inference.retrieval import RetrievedChunk
-from llm_twin.inference.writer import CHATS, WriteResult
-from llm_twin.storage.history import ServedOutput, ServedRequest, log_generations, new_request_id
+from llm_twin.app.write import WriteRequest, write_drafts
+from llm_twin.backends.base import Backend, GenerationParams, Message
+from llm_twin.inference.writer import WriteResult
 from llm_twin.serving.jobs import JobRunner
-from llm_twin.serving.openai_api import PreparedChat, ServedChat
-from llm_twin.storage.vector_store import SearchFilters, VectorStore
+from llm_twin.serving.openai_api import ServedChat
+from llm_twin.storage.history import ServedOutput, ServedRequest, log_generations, new_request_id
+from llm_twin.storage.vector_store import VectorStore
 from llm_twin.training.registry import BASE_MODEL_NAME
-
-CHAT_NOTES = 3  # retrieved chunks given to an OpenAI-API chat as notes
-CHAT_NOTE_CHARS = 420
 
 
 @dataclass
@@ -39,17 +36,6 @@ class ServeConfig:
     max_batch: int = 16  # concurrent chat requests generated as one batch (1: one at a time)
     max_new_tokens: int | None = None  # defaults for drafts and chat answers (settings otherwise)
     temperature: float | None = None
-
-
-@dataclass
-class WriteRequest:
-    idea: str
-    platform: str = "linkedin"
-    n: int = 1
-    max_new_tokens: int | None = None
-    temperature: float | None = None
-    seed: int | None = None
-    model: str | None = None  # a run id or "base"; default: the model in use
 
 
 class TwinService:
@@ -94,6 +80,12 @@ class TwinService:
             self._backend, self._backend_key = backend, key
         return self._backend
 
+    def load_models(self) -> None:
+        """The model in use and the embedding model, loaded now (`twin serve --preload`)."""
+        with self.generation_lock:
+            self.backend()
+        _ = self.ws.embedder.dimension
+
     def generation_params(self, **overrides) -> GenerationParams:
         defaults = {"max_new_tokens": self.config.max_new_tokens,
                     "temperature": self.config.temperature}
@@ -123,39 +115,31 @@ class TwinService:
 
     # -- drafts ------------------------------------------------------------------------------
     def write_events(self, request: WriteRequest) -> Iterator[tuple[str, dict[str, Any]]]:
-        """("start" | "token" | "drafts", payload) while a request is served. Holds the model for
-        its whole length; runs in worker threads (the server steps it with `next`)."""
+        """("start" | "token" | "drafts", payload) while a request is served: one draft streams,
+        N come as one batch. Holds the model for its whole length; runs in worker threads (the
+        server steps it with `next`)."""
         started = time.perf_counter()
         with self.generation_lock:
             backend = self.backend(request.model)
             with self.store() as store:
-                writer = self.ws.writer(store, backend, max_new_tokens=self._max_tokens(request),
-                                        temperature=request.temperature, seed=request.seed)
+                drafts = write_drafts(self.ws, store, backend, request, stream=True)
                 request_id = new_request_id()
                 yield "start", {"request_id": request_id, "platform": request.platform,
                                 "n": request.n, "model": self._backend_key}
                 first_token = None
-                if request.n == 1:
-                    stream = writer.stream(request.idea, request.platform)
-                    for piece in stream:
-                        first_token = first_token or time.perf_counter() - started
-                        yield "token", {"text": piece}
-                    result = stream.result
-                else:
-                    result = writer.write(request.idea, request.platform, n=request.n)
+                for piece in drafts:
+                    first_token = first_token or time.perf_counter() - started
+                    yield "token", {"text": piece}
+                result = drafts.result
         served = self._served_write(request, request_id, result, backend, started, first_token)
         yield "drafts", write_payload(result, served)
-
-    def _max_tokens(self, request: WriteRequest) -> int | None:
-        return request.max_new_tokens or self.config.max_new_tokens
 
     def _served_write(self, request: WriteRequest, request_id: str, result: WriteResult,
                       backend: Backend, started: float, first_token: float | None) -> list[int]:
         served = ServedRequest(
             request_id=request_id, endpoint="write", model=self._model_label(backend),
             backend=backend.name, idea=request.idea, platform=result.platform,
-            request={"n": request.n, "max_new_tokens": self._max_tokens(request),
-                     "temperature": request.temperature, "seed": request.seed,
+            request={"n": request.n, **request.sampling.overrides(),
                      "model": request.model, "prompt_tokens": result.prompt.prompt_tokens},
             retrieved_chunk_ids=[c.chunk_id for c in result.prompt.notes + result.prompt.examples],
             source_ids=[c.source_id for c in result.prompt.notes + result.prompt.examples],
@@ -174,33 +158,12 @@ class TwinService:
         return self.backend()
 
     def prepare_chat(self, messages: list[Message]) -> PreparedChat:
-        """Answer as the twin: its system message and notes from the owner's own writing about
-        the last user message come first; a client's system message follows as instructions."""
-        question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
-        notes = self._chat_notes(question) if question.strip() else []
-        own = [m["content"] for m in messages if m["role"] == "system"]
-        system = system_message(self.ws.owner_name())
-        if notes:
-            system += "\n\nThings I have written that may help:\n" + "\n".join(
-                f"- {_clip(n.text)}" for n in notes)
-        if own:
-            system += "\n\nInstructions for this conversation:\n" + "\n".join(own)
-        rest = [m for m in messages if m["role"] != "system"]
-        return PreparedChat([{"role": "system", "content": system}, *rest],
-                            [n.chunk_id for n in notes], [n.source_id for n in notes])
-
-    def _chat_notes(self, question: str) -> list[RetrievedChunk]:
-        if self.ws.built_embedding_model() is None:
-            return []  # nothing indexed yet: answer without notes
-        with self.store() as store:
-            retriever = self.ws.retriever(store, expansions=0, rerank=False)
-            return retriever.search(question, k=CHAT_NOTES,
-                                    filters=SearchFilters(is_owner=True, exclude_kinds=CHATS))
+        return twin_chat(self.ws, self.store, messages)
 
     def log_chat(self, served: ServedChat) -> None:
         request = served.request
         messages = [m.as_message() for m in request.messages]
-        question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), None)
+        question = last_user_message(messages)
         record = ServedRequest(
             request_id=new_request_id(), endpoint="chat",
             model=self._model_label(self._backend) if self._backend else request.model,
@@ -221,8 +184,3 @@ def write_payload(result: WriteResult, generation_ids: list[int]) -> dict[str, A
     for draft, generation_id in zip(payload["drafts"], generation_ids):
         draft["generation_id"] = generation_id
     return payload
-
-
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= CHAT_NOTE_CHARS else text[:CHAT_NOTE_CHARS].rsplit(" ", 1)[0] + " …"
