@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn,
-                           TimeElapsedColumn)
 from rich.table import Table
 
 from llm_twin.app.voice import fit_voice
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
+from llm_twin.cli.progress import progress_bar
 
 voice_app = typer.Typer(
     help="Your voice score and platform profiles.\n\n"
@@ -40,30 +37,9 @@ def fit(
     with user_errors():
         ws = open_workspace(backend=backend_name)
         backend = ws.backend("base")  # the untouched base model is what drafts must move away from
-        with fit_progress() as progress:
+        with progress_bar() as progress:  # shows the base-model drafts it writes, if any
             _, card = fit_voice(ws, backend, dataset_id=dataset, prompts=prompts, progress=progress)
         print_card(card)
-
-
-class _StageBars:
-    """A progress bar per stage, added when the stage first reports."""
-
-    def __init__(self, bar: Progress):
-        self.bar = bar
-        self.tasks: dict[str, TaskID] = {}
-
-    def report(self, stage: str, done: int, total: int | None) -> None:
-        if stage not in self.tasks:
-            self.tasks[stage] = self.bar.add_task(stage, total=total)
-        self.bar.update(self.tasks[stage], completed=done)
-
-
-@contextmanager
-def fit_progress() -> Iterator[_StageBars]:
-    """A progress bar for the base-model drafts `twin voice fit` writes (when it writes any)."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:
-        yield _StageBars(bar)
 
 
 @voice_app.command("show")

@@ -68,11 +68,12 @@ def write(
 
 
 def _fit_voice_first(ws):
-    from llm_twin.cli.voice_cmd import fit_progress, print_card
+    from llm_twin.cli.progress import progress_bar
+    from llm_twin.cli.voice_cmd import print_card
 
     console.print("No voice model yet: fitting one to rank the drafts (once; `twin voice fit` "
                   "refits it)…")
-    with fit_progress() as progress:
+    with progress_bar() as progress:
         scorer, card = fit_voice_for_ranking(ws, progress)
     print_card(card)
     return scorer
