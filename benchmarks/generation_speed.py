@@ -38,7 +38,7 @@ from llm_twin.backends.base import Generation, GenerationParams, Message  # noqa
 from llm_twin.backends.ctranslate2_backend import CTranslate2Backend  # noqa: E402
 from llm_twin.backends.loading import bundled_smollm2  # noqa: E402
 from llm_twin.backends.transformers_backend import TransformersBackend  # noqa: E402
-from llm_twin.inference.prompting import system_message  # noqa: E402
+from llm_twin.prompts.wording import system_message  # noqa: E402
 
 IDEAS = ["Why boring technology wins for small teams: we kept our job queue in Postgres",
          "3 lessons from our first on-call rotation",

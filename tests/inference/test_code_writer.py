@@ -9,7 +9,7 @@ from llm_twin.backends.base import GenerationParams
 from llm_twin.features.indexing import index_documents
 from llm_twin.inference.code_writer import (CodeOptions, CodeWriter, fenced, same_language,
                                             without_fences)
-from llm_twin.inference.prompting import code_request, system_message
+from llm_twin.prompts.wording import code_request, system_message
 
 RETRY_PY = '''def retry(fn, attempts=3):
     """Call fn until it works, doubling the wait each time."""

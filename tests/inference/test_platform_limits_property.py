@@ -9,9 +9,9 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from llm_twin.inference.platforms import (MAX_THREAD_POSTS, SUBTITLE_MAX_CHARS, THREAD_NUMBERING,
-                                          TITLE_MAX_CHARS, FormatHabits, format_draft,
-                                          split_thread)
+from llm_twin.inference.formatting import (MAX_THREAD_POSTS, SUBTITLE_MAX_CHARS, THREAD_NUMBERING,
+                                           TITLE_MAX_CHARS, FormatHabits, format_draft,
+                                           split_thread)
 
 HASHTAG = re.compile(r"(?<![\w&#/])#(?=\w*[^\W\d_])\w+")
 PREFIX = {"i/n": re.compile(r"^(\d+)/(\d+) "), "i/": re.compile(r"^(\d+)/ "),

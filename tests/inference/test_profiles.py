@@ -8,9 +8,10 @@ import statistics
 import pytest
 
 from conftest import make_doc
-from llm_twin.inference.platforms import FormatHabits, format_draft, rules_for
+from llm_twin.inference.formatting import FormatHabits, format_draft
 from llm_twin.inference.profiles import (PROFILE_FILE, closing_shape, hook_shape, learn_profiles,
                                          load_profiles, rules_and_habits)
+from llm_twin.platforms import rules_for
 
 LINKEDIN = [
     f"Why do small teams {topic}?\n\nWe tried it for a year.\n\nIt worked better than planned.\n\n"

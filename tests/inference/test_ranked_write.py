@@ -16,7 +16,7 @@ from llm_twin.backends.base import Generation
 from llm_twin.cli.app import app
 from llm_twin.features.indexing import index_documents
 from llm_twin.inference.cliches import ClicheLexicon
-from llm_twin.inference.platforms import format_draft
+from llm_twin.inference.formatting import format_draft
 from llm_twin.inference.ranking import (CLICHE_PENALTY, UNSUPPORTED_PENALTY, RankingParts,
                                         RankingWeights, best_index, rank, relevance_to_idea,
                                         repetition_share)

@@ -12,7 +12,7 @@ from llm_twin.inference.rerank import (
     MmrReranker,
     build_reranker,
 )
-from llm_twin.inference.retrieval import RetrievedChunk
+from llm_twin.inference.hits import RetrievedChunk
 
 QUERY = "How can I make my Python code run faster?"
 NEAR_DUPLICATES = [

@@ -10,7 +10,8 @@ from sqlalchemy import delete, select
 
 from conftest import make_doc, make_result, store_result
 from llm_twin.features.indexing import index_documents
-from llm_twin.inference.retrieval import RetrievedChunk, Retriever
+from llm_twin.inference.hits import RetrievedChunk
+from llm_twin.inference.retrieval import Retriever
 from llm_twin.storage.models import Chunk, Document, Source
 from llm_twin.storage.qdrant_edge_store import QdrantEdgeStore
 from llm_twin.storage.vector_store import SearchFilters

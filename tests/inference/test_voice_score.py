@@ -1,17 +1,14 @@
-"""The voice score: a char n-gram + logistic regression authorship classifier, its storage and
-the texts it learns from (the owner's, the base model's drafts, other authors')."""
+"""The voice score: a char n-gram + logistic regression authorship classifier and its storage
+(the texts it learns from: tests/training_data/test_voice_texts.py)."""
 
 from __future__ import annotations
 
-import json
 import random
 
 import pytest
 
-from llm_twin.inference import voice
 from llm_twin.inference.voice import (PIECE_CHARS, VoiceModelError, VoiceScorer,
-                                      VoiceTrainingTexts, collect_training_texts, fit_voice_model,
-                                      load_card, model_path, reference_texts, rejected_texts,
+                                      VoiceTrainingTexts, fit_voice_model, load_card, model_path,
                                       save_voice_model, training_pieces)
 
 # The owner writes lowercase, clipped, with "tbh", "ngl" and em dashes; the others write like a
@@ -118,60 +115,3 @@ def test_stored_model_replaces_the_previous_one_whole(tmp_path):
     assert load_card(tmp_path)["owner_texts"] == 24
     assert VoiceScorer.load(model_path(tmp_path)).score(["x y z"]) == second.score(["x y z"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["voice"]
-
-
-def test_rejected_texts_read_base_model_answers_only(tmp_path):
-    pair = {"prompt": [], "chosen": [{"role": "assistant", "content": "mine"}]}
-    lines = [json.dumps({**pair, "rejected": [{"role": "assistant", "content": " base one "}],
-                         "origin": "base_model"}),
-             json.dumps({**pair, "rejected": [{"role": "assistant", "content": "edited"}],
-                         "origin": "edited_draft"}), ""]
-    (tmp_path / "preference_train.jsonl").write_text("\n".join(lines), encoding="utf-8")
-    assert rejected_texts(tmp_path) == ["base one"]
-    (tmp_path / "preference_train.jsonl").write_text(lines[0] + "\n{\"prompt\": 1}\n")
-    with pytest.raises(ValueError, match=r"preference_train.jsonl, line 2: not a preference pair"):
-        rejected_texts(tmp_path)
-    assert rejected_texts(tmp_path / "nowhere") == []
-
-
-def test_reference_texts_ship_with_the_package_and_take_user_folders(tmp_path):
-    shipped, sources = reference_texts([])
-    assert len(shipped) >= 10 and sources == [str(voice.REFERENCE_DIR)]
-    (tmp_path / "blogs" / "nested").mkdir(parents=True)
-    (tmp_path / "blogs" / "a.md").write_text("Someone else's post.", encoding="utf-8")
-    (tmp_path / "blogs" / "nested" / "b.txt").write_text("Another one.", encoding="utf-8")
-    (tmp_path / "blogs" / "c.json").write_text("{}", encoding="utf-8")
-    texts, sources = reference_texts([tmp_path / "blogs"])
-    assert texts[len(shipped):] == ["Someone else's post.", "Another one."]
-    with pytest.raises(FileNotFoundError, match="voice_reference_dirs: .*nope is not a folder"):
-        reference_texts([tmp_path / "nope"])
-    (tmp_path / "blogs" / "bad.md").write_bytes(b"\xff\xfe\x00bad")
-    with pytest.raises(ValueError, match=r"bad\.md: not UTF-8"):
-        reference_texts([tmp_path / "blogs"])
-
-
-def test_collect_uses_the_newest_dataset_build(ingest, settings, sessions):
-    ingest(*OWNER[:6])
-    build = settings.workspace / "datasets" / "b1"
-    build.mkdir(parents=True)
-    (build / "card.json").write_text('{"created_at": "2025-01-01"}', encoding="utf-8")
-    records = [{"prompt": [], "chosen": [], "origin": "base_model",
-                "rejected": [{"role": "assistant", "content": t}]} for t in OTHER[:9]]
-    (build / "preference_train.jsonl").write_text(
-        "\n".join(json.dumps(r) for r in records), encoding="utf-8")
-    (settings.workspace / "datasets" / "LATEST").write_text("b1", encoding="utf-8")
-    with sessions() as session:
-        texts = collect_training_texts(session, settings.workspace, owner="Dana")
-    assert sorted(texts.owner) == sorted(OWNER[:6])
-    assert texts.base_model == OTHER[:9] and texts.dataset_id == "b1"
-    assert len(texts.reference) >= 10 and texts.generation_model is None
-
-
-def test_collect_without_a_build_needs_a_backend(ingest, settings, sessions):
-    with sessions() as session:
-        with pytest.raises(ValueError, match="none of your own writing"):
-            collect_training_texts(session, settings.workspace, owner="Dana")
-    ingest(*OWNER[:3])
-    with sessions() as session:
-        with pytest.raises(ValueError, match="a generation backend is needed"):
-            collect_training_texts(session, settings.workspace, owner="Dana")

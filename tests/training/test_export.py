@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from llm_twin.backends.loading import LoadOptions, load_base_model
 from llm_twin.config import ensure_workspace, load_settings
-from llm_twin.inference.prompting import system_message
+from llm_twin.prompts.wording import system_message
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 from llm_twin.training.export import ExportError, export_model
 from llm_twin.training.gguf_export import GGUFExportError, base_gguf_file

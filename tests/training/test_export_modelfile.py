@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from llm_twin.inference.prompting import system_message
+from llm_twin.prompts.wording import system_message
 from llm_twin.training.modelfile import (CHATML_GO_TEMPLATE, ModelfileError, parse_modelfile,
                                          render_modelfile, validate_modelfile)
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from llm_twin.cli.app import app
-from llm_twin.inference.prompting import system_message
+from llm_twin.prompts.wording import system_message
 from llm_twin.training import registry
 from llm_twin.training.dataset_build import resolve_build
 from llm_twin.training.metrics import heldout_metrics, load_impostor_set, owner_system_message

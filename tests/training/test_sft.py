@@ -17,7 +17,7 @@ from llm_twin.backends.loading import LoadOptions, load_tuned_model
 from llm_twin.backends.transformers_backend import TransformersBackend
 from llm_twin.app.workspace import Workspace
 from llm_twin.config import ensure_workspace, load_settings
-from llm_twin.inference.prompting import system_message
+from llm_twin.prompts.wording import system_message
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 from llm_twin.training import registry
 from llm_twin.training.chat_tokens import IGNORE, assistant_spans, tokenize_conversation

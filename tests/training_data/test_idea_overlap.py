@@ -5,13 +5,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from llm_twin.features.shingles import words
 from llm_twin.training_data.builder import BuildOptions, build_dataset
 from llm_twin.training_data.instructions import (ExtractiveInstructionWriter, IdeaOverlap,
                                                  ModelInstructionWriter, OverlapSummary,
                                                  idea_answer_overlap, idea_leaks,
                                                  summarize_overlaps, usable_title)
 from llm_twin.training_data.owner_texts import COMMIT_MESSAGE, OwnerText
-from llm_twin.training_data.quality import words
 from llm_twin.training_data.store import save_build
 from conftest import make_doc
 

@@ -1,6 +1,6 @@
 import pytest
 
-from llm_twin.inference.prompting import system_message, user_message
+from llm_twin.prompts.wording import system_message, user_message
 from llm_twin.training_data.instructions import (ExtractiveInstructionWriter, InstructionStats,
                                                  ModelInstructionWriter, clean_instruction,
                                                  idea_leaks, instruction_messages,

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 import pytest
 
 from llm_twin.backends.base import GenerationParams
-from llm_twin.inference.prompting import system_message
+from llm_twin.prompts.wording import system_message
 from llm_twin.training_data.preferences import BaseModelRejections, _spread
 from llm_twin.training_data.samples import INSTRUCTION, PreferencePair, SftSample
 

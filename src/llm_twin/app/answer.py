@@ -12,7 +12,8 @@ from llm_twin.app.workspace import Workspace
 from llm_twin.app.write import Sampling
 from llm_twin.backends.base import Backend
 from llm_twin.errors import InputError
-from llm_twin.inference.reply import CHAT_PLATFORMS, ModeStream
+from llm_twin.inference.reply import ModeStream
+from llm_twin.platforms import CHAT_PLATFORMS
 from llm_twin.storage.vector_store import VectorStore
 
 # Starts an answer once the vector store and the backend are open (the model not loaded yet).

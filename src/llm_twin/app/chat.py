@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from llm_twin.app.workspace import Workspace
 from llm_twin.backends.base import Message
-from llm_twin.inference.prompting import system_message
-from llm_twin.inference.retrieval import RetrievedChunk
+from llm_twin.inference.hits import RetrievedChunk
 from llm_twin.inference.writer import CHATS
+from llm_twin.prompts.wording import system_message
 from llm_twin.storage.vector_store import SearchFilters, VectorStore
 
 CHAT_NOTES = 3  # retrieved chunks given to a chat as notes

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from llm_twin.app.workspace import Workspace
 from llm_twin.backends.base import Backend
-from llm_twin.inference.retrieval import RetrievedChunk
+from llm_twin.inference.hits import RetrievedChunk
 from llm_twin.inference.self_query import parse_query
 from llm_twin.storage.vector_store import SearchFilters, VectorStore
 

@@ -20,14 +20,14 @@ def fit_voice(ws: Workspace, backend: Backend | None, *, dataset_id: str | None 
               prompts: int | None = None,
               progress: Progress = SILENT) -> tuple[VoiceScorer, dict]:
     """Fit and store the voice model; returns (scorer, card). Uses the newest dataset build's
-    base-model answers, else generates some with `backend` (see inference.voice)."""
-    from llm_twin.inference import voice
+    base-model answers, else generates some with `backend` (see training_data.voice_texts)."""
+    from llm_twin.training_data import voice_texts
 
     with ws.sessions() as session:
-        texts = voice.collect_training_texts(
+        texts = voice_texts.collect_training_texts(
             session, ws.settings.workspace, owner=ws.owner_name(), backend=backend,
             params=ws.generation_params(), reference_dirs=ws.settings.voice_reference_dirs,
-            dataset_id=dataset_id, prompts=prompts or voice.FIT_PROMPTS,
+            dataset_id=dataset_id, prompts=prompts or voice_texts.FIT_PROMPTS,
             progress=lambda done, total: progress.report(BASE_DRAFTS, done, total))
     return _fit_and_save(ws, texts)
 
@@ -36,13 +36,14 @@ def fit_voice_on_answers(ws: Workspace, base_answers: Sequence[str], *,
                          dataset_id: str | None) -> tuple[VoiceScorer, dict]:
     """Fit and store the voice model on base-model answers already generated (`twin eval` has
     them): no second round of generation."""
-    from llm_twin.inference import voice
+    from llm_twin.inference.voice import VoiceTrainingTexts
+    from llm_twin.training_data import voice_texts
 
     with ws.sessions() as session:
-        owner = voice.owner_prose(session)
-    reference, sources = voice.reference_texts(ws.settings.voice_reference_dirs)
-    texts = voice.VoiceTrainingTexts(owner, list(base_answers), reference,
-                                     dataset_id=dataset_id, reference_sources=sources)
+        owner = voice_texts.owner_prose(session)
+    reference, sources = voice_texts.reference_texts(ws.settings.voice_reference_dirs)
+    texts = VoiceTrainingTexts(owner, list(base_answers), reference,
+                               dataset_id=dataset_id, reference_sources=sources)
     return _fit_and_save(ws, texts)
 
 

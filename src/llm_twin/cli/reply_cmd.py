@@ -14,7 +14,8 @@ from llm_twin.app.write import Sampling
 from llm_twin.cli.common import (AsJson, BackendName, MaxNewTokens, ModelChoice, Seed, ShowTimings,
                                  Temperature, console, first_load_hint, open_workspace,
                                  print_sources, quiet_libraries, user_errors)
-from llm_twin.inference.reply import CHAT_PLATFORMS, ModeResult
+from llm_twin.inference.reply import ModeResult
+from llm_twin.platforms import CHAT_PLATFORMS
 
 
 def reply(

@@ -20,14 +20,14 @@ from llm_twin.backends.base import TextStream
 from llm_twin.cli.common import (AsJson, BackendName, MaxNewTokens, ModelChoice, Seed, ShowTimings,
                                  Temperature, console, first_load_hint, open_workspace,
                                  print_sources, quiet_libraries, user_errors)
-from llm_twin.inference.platforms import PLATFORMS
 from llm_twin.inference.writer import Draft, WriteResult
+from llm_twin.platforms import DRAFT_PLATFORMS
 
 
 def write(
     idea: Annotated[str, typer.Argument(help="The skeleton idea, e.g. '3 lessons from moving our "
                                              "queue into Postgres, keep it punchy'.")],
-    platform: Annotated[str, typer.Option("--platform", "-p", help=f"One of: {', '.join(PLATFORMS)}.")] = "linkedin",
+    platform: Annotated[str, typer.Option("--platform", "-p", help=f"One of: {', '.join(DRAFT_PLATFORMS)}.")] = "linkedin",
     n: Annotated[int, typer.Option("-n", min=1, max=8, help="Drafts to generate (one batch), "
                                                           "ranked best first.")] = 1,
     rank: Annotated[bool, typer.Option("--rank/--no-rank", help="Rank N > 1 drafts: relevance to "
@@ -40,8 +40,8 @@ def write(
 ) -> None:
     """Draft a post in your voice, grounded in what you wrote. You edit and publish it yourself."""
     quiet_libraries()
-    if platform not in PLATFORMS:
-        console.print(f"[red]Error:[/] unknown platform {platform!r}; choose one of {', '.join(PLATFORMS)}.")
+    if platform not in DRAFT_PLATFORMS:
+        console.print(f"[red]Error:[/] unknown platform {platform!r}; choose one of {', '.join(DRAFT_PLATFORMS)}.")
         raise typer.Exit(code=2)
     request = WriteRequest(idea, platform, n, rank, Sampling(max_new_tokens, temperature, seed), model)
     with user_errors():

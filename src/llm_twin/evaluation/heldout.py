@@ -15,7 +15,7 @@ from pathlib import Path
 
 from llm_twin.backends.base import Message
 from llm_twin.errors import DatasetError
-from llm_twin.inference.platforms import PLATFORMS
+from llm_twin.platforms import DRAFT_PLATFORMS
 from llm_twin.training.dataset_build import DatasetBuild, load_conversations
 from llm_twin.training_data.impostors import load_impostor_texts
 from llm_twin.training_data.store import read_jsonl
@@ -110,7 +110,7 @@ def _is_post_sample(row: dict) -> bool:
 def write_platform(platform: str, kind: str, user_message: str) -> str:
     """The `twin write` platform for a held-out sample: its own when it is one, an article
     platform for long-form, else X for short posts and LinkedIn for longer ones."""
-    if platform in PLATFORMS:
+    if platform in DRAFT_PLATFORMS:
         return platform
     if kind in ("article", "paper"):
         return "medium"

@@ -1,6 +1,6 @@
 """`twin code`: code in the owner's style, drawing on their own repositories.
 
-The last user turn is `prompting.code_request(...)` after the twin's system message, exactly as
+The last user turn is `prompts.wording.code_request(...)` after the twin's system message, exactly as
 the instruction dataset trains code samples. Retrieved pieces of the owner's code (kind "code",
 from `twin ingest <git repo>`) go before it as earlier request/answer turns in that same format.
 The answer is returned as one fenced code block.
@@ -18,11 +18,13 @@ from sqlalchemy import func, select
 
 from llm_twin.backends.base import Backend, GenerationParams, Message
 from llm_twin.features.chunking import code_family
-from llm_twin.inference.prompting import code_request, fit_example_turns, system_message
+from llm_twin.inference.hits import RetrievedChunk
 from llm_twin.inference.reply import (ExampleTurns, ModeResult, ModeStream, ModeTimings,
                                       example_turns_budget)
-from llm_twin.inference.retrieval import RetrievedChunk, Retriever
+from llm_twin.inference.retrieval import Retriever
 from llm_twin.ingest.formats.git_repo import CODE_LANGUAGES
+from llm_twin.prompts.budget import fit_example_turns
+from llm_twin.prompts.wording import code_request, system_message
 from llm_twin.storage.models import Chunk, Document
 from llm_twin.storage.vector_store import SearchFilters
 

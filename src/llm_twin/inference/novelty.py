@@ -20,8 +20,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from llm_twin.features.shingles import MINHASH_PERMUTATIONS, minhash_of, shingles
 from llm_twin.storage.models import Document
-from llm_twin.training_data.quality import MINHASH_PERMUTATIONS, shingles
 
 JACCARD_WARNING = 0.5
 CONTAINMENT_WARNING = 0.6
@@ -36,14 +36,6 @@ class PastPost:
     label: str
     url: str | None
     text: str
-
-
-def minhash_of(grams: set[str]):
-    from datasketch import MinHash
-
-    signature = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
-    signature.update_batch([g.encode("utf-8") for g in grams])
-    return signature
 
 
 class PastPostIndex:

@@ -3,7 +3,7 @@
 A profile holds the length distribution, the line-break rhythm, emoji and hashtag habits, the
 shapes of openings and closings, and (on X) thread length and numbering. It steers the prompt
 (`prompt_hints`, `steer_rules`) and the formatter (`format_habits`); the platform's hard limits
-stay with `platforms.format_draft` and always win. With fewer than MIN_TEXTS texts on a platform
+stay with `formatting.format_draft` and always win. With fewer than MIN_TEXTS texts on a platform
 there is no profile and the PlatformRules defaults apply.
 
 Profiles are cheap to compute; `load_profiles` still caches them in `<workspace>/profiles.json`,
@@ -23,8 +23,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from llm_twin.inference.platforms import (PLATFORMS, FormatHabits, PlatformRules,
-                                          rules_for)
+from llm_twin.inference.formatting import FormatHabits
+from llm_twin.platforms import (DRAFT_PLATFORMS, PlatformRules, is_long_form, rules_for,
+                                source_rules)
 from llm_twin.storage.models import Document, document_meta
 
 MIN_TEXTS = 5
@@ -62,7 +63,7 @@ class PlatformProfile:
     closings: dict[str, float] = field(default_factory=dict)  # closing shape -> share
     thread_share: float = 0.0
     median_thread_posts: float = 0.0
-    thread_numbering: str = "none"  # one of platforms.THREAD_NUMBERING
+    thread_numbering: str = "none"  # one of formatting.THREAD_NUMBERING
 
     def steer_rules(self, rules: PlatformRules) -> PlatformRules:
         """The platform rules with the owner's usual length as the target (within the limit)."""
@@ -145,7 +146,7 @@ def learn_profile(platform: str, documents: list[Document]) -> PlatformProfile |
         return None
     threads = [_thread_posts(d) for d in documents if d.kind == "thread"]
     single = [t for d, t in zip(documents, texts) if d.kind != "thread"] or texts
-    lengths = sorted(len(t) for t in (single if platform == "x" else texts))
+    lengths = sorted(len(t) for t in (single if _is_thread_platform(platform) else texts))
     paragraphs = [_paragraphs(t) for t in texts]
     tag_counts = [len(HASHTAG.findall(t)) for t in texts]
     tagged = [(t, c) for t, c in zip(texts, tag_counts) if c]
@@ -208,7 +209,7 @@ def learn_profiles(session: Session) -> dict[str, PlatformProfile]:
     """Profiles for the platforms `twin write` serves, where the owner has enough texts."""
     grouped = owner_documents_by_platform(session)
     profiles = {}
-    for platform in PLATFORMS:
+    for platform in DRAFT_PLATFORMS:
         documents = [d for d in grouped.get(platform, []) if _fits_platform(platform, d)]
         profile = learn_profile(platform, documents)
         if profile is not None:
@@ -249,9 +250,15 @@ def _write_cache(path: Path, count: int, profiles: dict[str, PlatformProfile]) -
 
 
 def _fits_platform(platform: str, document: Document) -> bool:
-    """Articles shape Medium and Substack profiles; posts and threads the others."""
-    long_form = platform in ("medium", "substack")
-    return (document.kind == "article") == long_form
+    """Articles shape long-form platforms' profiles (Medium, Substack); posts and threads the
+    others'."""
+    return (document.kind == "article") == is_long_form(platform)
+
+
+def _is_thread_platform(platform: str) -> bool:
+    """A thread platform's length profile is of single posts: threads would inflate it."""
+    rules = source_rules(platform)
+    return rules is not None and rules.is_thread_platform
 
 
 def _thread_posts(document: Document) -> list[str]:

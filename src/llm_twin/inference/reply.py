@@ -1,6 +1,6 @@
 """`twin reply`: answer a message as the owner, in the register of their own chats.
 
-The prompt is the one the conversation dataset trains on (`training_data.conversations`): the
+The prompt is the one the conversation dataset trains on (`prompts.chat`): the
 reply system message, the prior turns (other people's lines redacted, their names prefixed in
 group chats) and the new message as the last user turn. Retrieval adds a few of the owner's own
 replies to similar messages as earlier user/assistant turns in that same format, so a base model
@@ -19,14 +19,15 @@ from sqlalchemy import func, select
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams, Message, TextStream
 from llm_twin.features.redaction import redact_personal_data
-from llm_twin.inference.prompting import fit_example_turns, reply_system_message
-from llm_twin.inference.retrieval import RetrievedChunk, Retriever
+from llm_twin.inference.hits import RetrievedChunk
+from llm_twin.inference.retrieval import Retriever
+from llm_twin.platforms import CHAT_PLATFORMS
+# The conversation dataset's own turn and context code: serving must build what training saw.
+from llm_twin.prompts.budget import fit_example_turns
+from llm_twin.prompts.chat import CONTEXT_TURNS, Turn, context_messages
+from llm_twin.prompts.wording import reply_system_message
 from llm_twin.storage.models import Chunk, Document
 from llm_twin.storage.vector_store import SearchFilters
-# The conversation dataset's own turn and context code: serving must build what training saw.
-from llm_twin.training_data.conversations import CONTEXT_TURNS, Turn, context_messages
-
-CHAT_PLATFORMS = ("whatsapp", "telegram", "messenger", "instagram", "linkedin")
 OWNER_ALIASES = frozenset({"me", "i", "myself"})
 DEFAULT_SENDER = "Contact 1"
 EXAMPLE_MAX_CHARS = 300

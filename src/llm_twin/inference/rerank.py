@@ -7,20 +7,15 @@ Both keep each chunk's original fused `score` and record their own verdict in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
 from llm_twin.features.cleaning import normalize_for_search
 from llm_twin.features.embeddings import Embedder
-from llm_twin.inference.retrieval import RetrievedChunk
+from llm_twin.inference.hits import Reranker, RetrievedChunk
 
 MMR = "mmr"
 CROSS_ENCODER = "cross_encoder"
-
-
-class Reranker(Protocol):
-    def rerank(self, query: str, candidates: list[RetrievedChunk], k: int) -> list[RetrievedChunk]: ...
 
 
 class MmrReranker:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,38 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from llm_twin.backends.base import Backend
 from llm_twin.features.cleaning import normalize_for_search
 from llm_twin.features.embeddings import Embedder
+from llm_twin.inference.hits import Reranker, RetrievedChunk
 from llm_twin.inference.query_expansion import expand_query, fuse_rankings
 from llm_twin.storage.models import Chunk, Document
 from llm_twin.storage.vector_store import SearchFilters, SearchHit, VectorStore
-
-
-if TYPE_CHECKING:  # rerank.py imports RetrievedChunk from here
-    from llm_twin.inference.rerank import Reranker
-
-
-@dataclass
-class RetrievedChunk:
-    chunk_id: str
-    score: float
-    text: str
-    document_id: int
-    source_id: int
-    platform: str
-    kind: str
-    title: str | None
-    url: str | None
-    created_at: datetime | None
-    source_path: str
-    # Filled by `explain`: where this chunk ranked in each method the fusion combined.
-    fused_rank: int | None = None
-    ranks: dict[str, tuple[int, float]] = field(default_factory=dict)
-    vector: list[float] | None = field(default=None, repr=False)  # the stored dense vector
-
-    @property
-    def label(self) -> str:
-        when = self.created_at.date().isoformat() if self.created_at else "undated"
-        name = self.title or self.text.splitlines()[0][:60]
-        return f"{self.platform} {when} · {name}"
 
 
 class Retriever:

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from llm_twin.backends.base import Backend, GenerationParams, Message
-from llm_twin.ingest.base import KINDS, PLATFORMS
+from llm_twin.platforms import KINDS, PLATFORM_TABLE, SOURCE_PLATFORMS, is_long_form
 from llm_twin.storage.vector_store import SearchFilters
 
 ONE_SECOND = timedelta(seconds=1)
-LONG_FORM = ("blog", "medium", "substack")  # their "posts" are articles: "posts" must not narrow
 
 
 @dataclass
@@ -155,7 +154,7 @@ def _extract_dates(text: str, today: date) -> tuple[datetime | None, datetime | 
 
 # (pattern, platform, kind, case-sensitive). Plain nouns ("posts", "code") also mean other things,
 # so after a topic marker ("about ...") a term only counts after "on/in/from".
-_TERMS = [
+_PLATFORM_TERMS = [
     (r"X(?![-'])", "x", None, True),
     (r"twitter|x\.com|tweets?", "x", None, False),
     (r"threads?", "x", "thread", False),
@@ -176,6 +175,13 @@ _TERMS = [
     (r"commits?(?:\s+messages?)?", "code", "post", False),
     (r"repos?|repositor(?:y|ies)|github", "code", None, False),
     (r"web\s?pages?", "web", None, False),
+]
+# A platform none of the terms above names is found by its name and aliases.
+_NAMED_PLATFORMS = {platform for _, platform, _, _ in _PLATFORM_TERMS}
+_TERMS = [
+    *_PLATFORM_TERMS,
+    *(("|".join(re.escape(name) for name in (rules.name, *rules.aliases)), rules.name, None, False)
+      for rules in PLATFORM_TABLE if rules.name not in _NAMED_PLATFORMS),
     (r"posts?", None, "post", False),
     (r"articles?|essays?|stories", None, "article", False),
     (r"messages?|chats?|dms?|direct\s+messages?|conversations?", None, "message", False),
@@ -218,8 +224,8 @@ def _extract_terms(text: str) -> tuple[str | None, str | None, str]:
     explicit = [m.kind for m in used if m.platform is None]
     implied = [m.kind for m in used if m.platform and m.kind]
     kind = explicit[0] if explicit else implied[0] if implied else None
-    if kind == "post" and explicit and platform in LONG_FORM:
-        kind = None
+    if kind == "post" and explicit and is_long_form(platform):
+        kind = None  # a long-form platform's "posts" are articles: "posts" must not narrow
     for m in sorted(used, key=lambda m: m.start, reverse=True):
         text = text[:m.start] + " " + text[m.end:]
     return platform, kind, text
@@ -318,7 +324,7 @@ def _merge(answer: dict, rules: ParsedQuery) -> ParsedQuery:
         since, until = rules.since, rules.until
     return ParsedQuery(
         topic=topic.strip() if isinstance(topic, str) and topic.strip() else rules.topic,
-        platform=_choice(answer.get("platform"), PLATFORMS) or rules.platform,
+        platform=_choice(answer.get("platform"), SOURCE_PLATFORMS) or rules.platform,
         kind=_choice(answer.get("kind"), KINDS) or rules.kind,
         since=since, until=until, owner_only=rules.owner_only)
 
@@ -329,7 +335,7 @@ def parse_query(text: str, backend: Backend | None = None, *, today: date | None
     rules = parse_query_rules(text, today=today)
     if backend is None:
         return rules
-    system = _SYSTEM.format(platforms=", ".join(PLATFORMS), kinds=", ".join(KINDS),
+    system = _SYSTEM.format(platforms=", ".join(SOURCE_PLATFORMS), kinds=", ".join(KINDS),
                             today=today.isoformat())
     messages: list[Message] = [{"role": "system", "content": system}, {"role": "user", "content": text}]
     try:

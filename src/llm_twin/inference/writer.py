@@ -14,17 +14,17 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams, TextStream
+from llm_twin.inference.formatting import FormatHabits, FormattedDraft, format_draft
 from llm_twin.inference.grounding import DraftChecker, find_claims
-from llm_twin.inference.platforms import (FormatHabits, FormattedDraft, PlatformRules,
-                                          format_draft, rules_for)
+from llm_twin.inference.hits import RetrievedChunk
 from llm_twin.inference.profiles import PlatformProfile, rules_and_habits
-from llm_twin.inference.prompting import BuiltPrompt, build_prompt
 from llm_twin.inference.ranking import (RankingParts, RankingWeights, draft_fluency, rank,
                                         ranking_parts)
-from llm_twin.inference.retrieval import RetrievedChunk, Retriever
+from llm_twin.inference.retrieval import Retriever
+from llm_twin.platforms import PlatformRules, rules_for
+from llm_twin.prompts.budget import BuiltPrompt, build_prompt
 from llm_twin.storage.vector_store import SearchFilters
 
-LONG_FORM = ("medium", "substack")
 # Chat windows hold other people's (redacted) lines and a conversational register: never used as
 # notes or style examples for a post.
 CHATS = ("message",)
@@ -104,7 +104,7 @@ class WriteResult:
     idea: str
     platform: str
     drafts: list[Draft]
-    prompt: BuiltPrompt
+    prompt: BuiltPrompt[RetrievedChunk]
     timings: WriteTimings = field(default_factory=WriteTimings)
     ranked: bool = False  # drafts are sorted best first by ranking score
     profile: PlatformProfile | None = None  # the owner's platform profile the write used
@@ -169,7 +169,7 @@ class _Plan:
     rules: PlatformRules
     habits: FormatHabits | None
     profile: PlatformProfile | None
-    prompt: BuiltPrompt
+    prompt: BuiltPrompt[RetrievedChunk]
     timings: WriteTimings
 
 
@@ -300,7 +300,7 @@ def retrieve_style_examples(retriever: Retriever, idea: str, rules: PlatformRule
         return []
     found = retriever.search(idea, k=wanted, filters=SearchFilters(
         platform=rules.name, is_owner=True, exclude_kinds=CHATS))
-    kinds = ("article",) if rules.name in LONG_FORM else ("post", "thread")
+    kinds = ("article",) if rules.long_form else ("post", "thread")
     for kind in kinds:
         if len(found) >= wanted:
             break

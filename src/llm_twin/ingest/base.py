@@ -16,10 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from llm_twin.errors import InputError
-
-PLATFORMS = ("x", "linkedin", "instagram", "medium", "substack", "blog", "mastodon", "bluesky",
-             "whatsapp", "telegram", "messenger", "web", "paper", "code")
-KINDS = ("post", "thread", "article", "message", "paper", "code")
+from llm_twin.platforms import KINDS
 
 
 class ImportFormatError(InputError):

@@ -34,7 +34,7 @@ from llm_twin.errors import InputError
 from llm_twin.backends.base import Backend
 from llm_twin.app.workspace import Workspace
 from llm_twin.app.write import Sampling, WriteRequest
-from llm_twin.inference.platforms import PLATFORMS
+from llm_twin.platforms import DRAFT_PLATFORMS
 from llm_twin.serving import tasks
 from llm_twin.storage import history
 from llm_twin.serving.openai_api import (ChatService, add_openai_routes, bearer_check,
@@ -217,7 +217,7 @@ def _api_router(twin: TwinService) -> APIRouter:
                 "owner_documents": summary.owner_documents, "sources": summary.sources,
                 "chunks": summary.chunks, "indexed": bool(summary.chunks),
                 "model": {"id": twin.model_key(), "label": _model_label(twin)},
-                "voice_model": ws.voice_scorer_exists(), "platforms": list(PLATFORMS),
+                "voice_model": ws.voice_scorer_exists(), "platforms": list(DRAFT_PLATFORMS),
                 "auth_required": bool(twin.config.token),
                 "max_upload_mb": twin.config.max_upload_mb, "jobs_running": twin.jobs.busy()}
 
@@ -422,9 +422,9 @@ async def _save_uploads(twin: TwinService, files: list[UploadFile], me: str | No
 def _write_request(twin: TwinService, body: WriteBody) -> WriteRequest:
     if not body.idea.strip():
         raise HTTPException(422, "The idea is empty: say in a few words what the post should be about.")
-    if body.platform not in PLATFORMS:
+    if body.platform not in DRAFT_PLATFORMS:
         raise HTTPException(422, f"Unknown platform {body.platform!r}; choose one of "
-                                 f"{', '.join(PLATFORMS)}.")
+                                 f"{', '.join(DRAFT_PLATFORMS)}.")
     if body.model:
         try:
             twin.model_key(body.model)

@@ -203,7 +203,7 @@ def _adapter_label(folder: Path) -> str:
 
 
 def _modelfile_text(gguf_name: str, settings, owner: str | None, tokenizer) -> str:
-    from llm_twin.inference.prompting import system_message
+    from llm_twin.prompts.wording import system_message
 
     return render_modelfile(
         gguf_name, system=system_message(owner or settings.owner_name or "the author"),

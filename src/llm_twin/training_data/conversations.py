@@ -3,7 +3,8 @@
 Only the owner's own messages are ever targets. Other people's lines are context at most: they were
 pseudonymised and redacted at import, and are redacted again here in case an import predates that
 (or a rule improved since). Consecutive messages by one person form one turn, so a reply sent as
-three quick messages is learned as one reply.
+three quick messages is learned as one reply. The turns become context the way `twin reply` sends
+them (`prompts.chat`).
 
 Each sample also records its conversation window (`SftSample.conversation_documents`): the owner's
 messages whose indexed chat window (`features.indexing`, a message with the few before it) shows
@@ -13,36 +14,19 @@ the sample's context or its answer. Served-prompt example turns never come from 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from llm_twin.backends.base import Message
 from llm_twin.features.indexing import CHAT_WINDOW
-from llm_twin.inference.prompting import reply_system_message
 from llm_twin.features.redaction import redact_personal_data
+from llm_twin.prompts.chat import CONTEXT_TURNS, Turn, context_messages
+from llm_twin.prompts.wording import reply_system_message
 from llm_twin.storage.models import Document
 from llm_twin.training_data.owner_texts import MESSAGE_LIMITS
 from llm_twin.training_data.quality import QualityReport, drop_exact_duplicates
 from llm_twin.training_data.samples import CONVERSATION, SftSample
-
-CONTEXT_TURNS = 6
-CONTEXT_MAX_CHARS = 2000
-
-
-@dataclass
-class Turn:
-    author: str
-    is_owner: bool
-    texts: list[str]
-    document_ids: list[int]
-    created_at: datetime | None
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.texts)
 
 
 def load_conversations(session: Session) -> list[tuple[Document, list[Document]]]:
@@ -117,23 +101,3 @@ def _window_documents(messages: list[Document], places: dict[int, int], turns: l
     first = places[turns[max(0, index - CONTEXT_TURNS)].document_ids[0]]
     last = places[turns[index].document_ids[-1]] + CHAT_WINDOW
     return {doc.id: doc.created_at for doc in messages[first:last + 1] if doc.is_owner}
-
-
-def context_messages(window: list[Turn], group_chat: bool) -> list[Message]:
-    """Chat turns as user/assistant messages, starting at someone else's turn, oldest dropped
-    first when over the character budget."""
-    while window and window[0].is_owner:
-        window = window[1:]
-    messages = [_as_message(turn, group_chat) for turn in window]
-    while len(messages) > 1 and sum(len(m["content"]) for m in messages) > CONTEXT_MAX_CHARS:
-        messages = messages[1:]
-        while messages and messages[0]["role"] == "assistant":
-            messages = messages[1:]
-    return messages
-
-
-def _as_message(turn: Turn, group_chat: bool) -> Message:
-    if turn.is_owner:
-        return {"role": "assistant", "content": turn.text}
-    text = "\n".join(redact_personal_data(t) for t in turn.texts)
-    return {"role": "user", "content": f"{turn.author}: {text}" if group_chat else text}

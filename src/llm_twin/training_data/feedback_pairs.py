@@ -19,11 +19,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from llm_twin.backends.base import Message
-from llm_twin.inference.platforms import rules_for
-from llm_twin.inference.prompting import system_message, user_message
+from llm_twin.features.shingles import words
+from llm_twin.platforms import rules_for
+from llm_twin.prompts.wording import system_message, user_message
 from llm_twin.storage.models import GenerationRecord
 from llm_twin.training_data.instructions import round_length
-from llm_twin.training_data.quality import words
 from llm_twin.training_data.samples import CONVERSATION, INSTRUCTION, PreferencePair, SftSample
 
 EDITED = "user_edit"

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llm_twin.errors import InputError
-from llm_twin.ingest.base import KINDS, PLATFORMS
 from llm_twin.ingest.formats.markdown_folder import DEFAULT_KIND, DEFAULT_PLATFORM
+from llm_twin.platforms import KINDS, SOURCE_PLATFORMS
 from llm_twin.storage.models import Document
 from llm_twin.training_data import quality
 from llm_twin.training_data.owner_texts import OwnerText, owner_texts
@@ -83,7 +83,7 @@ def read_impostor_file(path: Path) -> ImpostorText:
     meta = post.metadata
     title = meta.get("title")
     return ImpostorText(path, post.content.strip(), title=None if title is None else str(title),
-                        platform=_choice(meta.get("platform"), PLATFORMS, DEFAULT_PLATFORM),
+                        platform=_choice(meta.get("platform"), SOURCE_PLATFORMS, DEFAULT_PLATFORM),
                         kind=_choice(meta.get("kind"), KINDS, DEFAULT_KIND))
 
 

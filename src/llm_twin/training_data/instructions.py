@@ -21,11 +21,12 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from llm_twin.backends.base import Backend, GenerationParams, Message
-from llm_twin.inference.platforms import PlatformRules, rules_for
-from llm_twin.inference.prompting import (code_request, commit_message_request, system_message,
-                                          user_message)
+from llm_twin.features.shingles import shingles, words
+from llm_twin.platforms import DRAFT_PLATFORMS, PlatformRules, label_of, rules_for
+from llm_twin.prompts.wording import (code_request, commit_message_request, system_message,
+                                      user_message)
 from llm_twin.training_data.owner_texts import COMMIT_MESSAGE, OwnerText
-from llm_twin.training_data.quality import prose_of, shingles, words
+from llm_twin.training_data.quality import prose_of
 
 TOPIC_TERMS = 3
 POINTS = 4
@@ -106,14 +107,14 @@ def training_rules(unit: OwnerText) -> PlatformRules:
         hint = ("one section of a blog post, in Markdown" if unit.sections > 1
                 else "a blog post in Markdown")
         return replace(rules_for("medium"), style_hint=hint, target_chars=target)
-    if unit.platform in ("x", "linkedin", "instagram", "medium", "substack"):
+    if unit.platform in DRAFT_PLATFORMS:
         rules = rules_for(unit.platform)
         if unit.kind == "thread":
             posts = unit.text.count("\n\n") + 1
             rules = replace(rules, style_hint=f"a thread of about {posts} posts")
         return replace(rules, target_chars=target)
-    label = {"mastodon": "Mastodon", "bluesky": "Bluesky"}.get(unit.platform, unit.platform)
-    return replace(rules_for("x"), style_hint=f"a short {label} post", target_chars=target)
+    return replace(rules_for("x"), style_hint=f"a short {label_of(unit.platform)} post",
+                   target_chars=target)
 
 
 def round_length(chars: int) -> int:

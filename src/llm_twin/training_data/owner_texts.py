@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from llm_twin.features.chunking import split_code
+from llm_twin.platforms import max_answer_chars
 from llm_twin.storage.models import Document, document_meta
 
 COMMIT_MESSAGE = "commit_message"
@@ -29,17 +30,10 @@ class LengthLimits:
     max_chars: int
 
 
-_PLATFORM_LIMITS = {
-    "x": LengthLimits(20, 4000),          # a post, or a thread of up to ~15 posts
-    "bluesky": LengthLimits(20, 3000),
-    "mastodon": LengthLimits(20, 3000),
-    "linkedin": LengthLimits(20, 3000),   # LinkedIn's own limit
-    "instagram": LengthLimits(20, 2200),  # Instagram's own limit
-}
+POST_MIN_CHARS = 20
 _ARTICLE_LIMITS = LengthLimits(40, 2000)  # per section: ~500 tokens, a CPU-sized training window
 _CODE_LIMITS = LengthLimits(40, 3000)
 _COMMIT_LIMITS = LengthLimits(15, 2000)
-_DEFAULT_LIMITS = LengthLimits(20, 3000)
 MESSAGE_LIMITS = LengthLimits(8, 2000)
 
 
@@ -52,7 +46,7 @@ def length_limits(platform: str, kind: str, tag: str | None = None) -> LengthLim
         return _ARTICLE_LIMITS
     if kind == "message":
         return MESSAGE_LIMITS
-    return _PLATFORM_LIMITS.get(platform, _DEFAULT_LIMITS)
+    return LengthLimits(POST_MIN_CHARS, max_answer_chars(platform))  # the platform table's
 
 
 @dataclass

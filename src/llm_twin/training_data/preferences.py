@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from llm_twin.backends.base import Backend, GenerationParams
+from llm_twin.features.shingles import words
 from llm_twin.training_data.samples import PreferencePair, SftSample
-from llm_twin.training_data.quality import words
 
 REJECTED_MIN_TOKENS = 32
 REJECTED_MAX_TOKENS = 256

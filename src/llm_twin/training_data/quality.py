@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol, TypeVar
 
-_WORD = re.compile(r"\w+(?:'\w+)?")
+from llm_twin.features.shingles import MINHASH_PERMUTATIONS, minhash_of, shingles, words
+
 _MARKDOWN_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _FENCED_CODE = re.compile(r"(```|~~~).*?(\1|\Z)", re.S)
@@ -33,7 +34,6 @@ BOILERPLATE_MIN_SHARE = 0.02
 BOILERPLATE_MIN_LINE_CHARS = 20
 LANGUAGE_MIN_LETTERS = 40
 LANGUAGE_SAMPLE_CHARS = 1500
-MINHASH_PERMUTATIONS = 128
 
 
 class TextItem(Protocol):
@@ -229,17 +229,6 @@ def _repeated_lines(items: Sequence[Item]) -> dict[str, set[str]]:
 
 # -- duplicates ------------------------------------------------------------------------------
 
-def words(text: str) -> list[str]:
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-
-
-def shingles(text: str, size: int = 3) -> set[str]:
-    tokens = words(text)
-    if len(tokens) < size:
-        return {" ".join(tokens)} if tokens else set()
-    return {" ".join(tokens[i:i + size]) for i in range(len(tokens) - size + 1)}
-
-
 def drop_exact_duplicates(items: Sequence[Item], report: QualityReport,
                           key: Callable[[Item], str] | None = None) -> list[Item]:
     """The same words twice (a cross-post, a re-import under another name): keep the first."""
@@ -267,8 +256,7 @@ def drop_near_duplicates(items: Sequence[Item], threshold: float, report: Qualit
     minhashes: dict[str, MinHash] = {}
     kept = []
     for position, item in enumerate(items):
-        signature = MinHash(num_perm=MINHASH_PERMUTATIONS, seed=1)
-        signature.update_batch([s.encode("utf-8") for s in shingles(text_of(item))])
+        signature = minhash_of(shingles(text_of(item)))
         if any(other.jaccard(signature) >= threshold for other in
                (minhashes[key] for key in index.query(signature))):
             report.drop("near_duplicate")

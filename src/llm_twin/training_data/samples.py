@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from llm_twin.backends.base import Message
-from llm_twin.inference.platforms import PlatformRules
+from llm_twin.platforms import PlatformRules
 
 INSTRUCTION = "instruction"
 CONVERSATION = "conversation"

@@ -41,10 +41,12 @@ from typing import TYPE_CHECKING
 
 from llm_twin.backends.base import Message
 from llm_twin.inference.code_writer import document_languages, retrieve_code_examples
-from llm_twin.inference.prompting import build_prompt, fit_example_turns
-from llm_twin.inference.reply import CHAT_PLATFORMS, example_turns_budget, retrieve_reply_examples
-from llm_twin.inference.retrieval import BarredRetriever, RetrievedChunk
+from llm_twin.inference.hits import RetrievedChunk
+from llm_twin.inference.reply import example_turns_budget, retrieve_reply_examples
+from llm_twin.inference.retrieval import BarredRetriever
 from llm_twin.inference.writer import retrieve_context
+from llm_twin.platforms import CHAT_PLATFORMS
+from llm_twin.prompts.budget import build_prompt, fit_example_turns
 from llm_twin.training_data.samples import CONVERSATION, SftSample
 
 if TYPE_CHECKING:

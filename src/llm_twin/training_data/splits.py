@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from llm_twin.training_data.quality import QualityReport, shingles
+from llm_twin.features.shingles import shingles
+from llm_twin.training_data.quality import QualityReport
 from llm_twin.training_data.samples import SftSample
 
 MIN_DOCUMENTS_FOR_TEST = 5

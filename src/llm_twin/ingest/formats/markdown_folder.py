@@ -17,9 +17,9 @@ from typing import Any, Callable, TypeVar
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from llm_twin.ingest.base import (KINDS, PLATFORMS, ImportedDocument, ImporterBase, ImportFormatError,
-                                  ImportResult)
+from llm_twin.ingest.base import ImportedDocument, ImporterBase, ImportFormatError, ImportResult
 from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
+from llm_twin.platforms import KINDS, SOURCE_PLATFORMS
 from llm_twin.storage.models import DocumentMeta
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -86,7 +86,7 @@ class MarkdownFolderImporter(ImporterBase):
         meta = dict(file.front_matter)
         author = file.author
         title = meta.pop("title", None)
-        platform = _pop_choice(meta, "platform", PLATFORMS) or DEFAULT_PLATFORM
+        platform = _pop_choice(meta, "platform", SOURCE_PLATFORMS) or DEFAULT_PLATFORM
         kind = _pop_choice(meta, "kind", KINDS) or DEFAULT_KIND
         if author is not None:
             meta.pop("author")

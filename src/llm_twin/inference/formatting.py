@@ -1,4 +1,4 @@
-"""Each platform's hard limits, and the formatter that fits a generated draft to them.
+"""The formatter that fits a generated draft to its platform's hard limits (`llm_twin.platforms`).
 
 The model writes in the person's voice; this module only enforces what a platform would reject or
 mangle: post length, thread numbering, hashtag count, the article title and subtitle. It also strips
@@ -15,54 +15,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-PLATFORMS = ("linkedin", "x", "instagram", "medium", "substack")
+from llm_twin.platforms import PlatformRules, rules_for
+
 MAX_THREAD_POSTS = 25
 ARTICLE_TITLE_MAX_CHARS = 80  # a title derived from the first sentence
 TITLE_MAX_CHARS = 100  # Medium and Substack show longer titles cut off
 SUBTITLE_MAX_CHARS = 140
 # How the posts of a thread are numbered: "1/3 ", "1/ ", "(1/3) ", or not at all.
 THREAD_NUMBERING = ("i/n", "i/", "(i/n)", "none")
-
-
-@dataclass(frozen=True)
-class PlatformRules:
-    name: str
-    label: str
-    # A noun phrase, used in the prompt as "Write {style_hint}, about {target_chars} characters".
-    style_hint: str
-    target_chars: int
-    max_chars_per_post: int | None = None
-    max_hashtags: int | None = None
-    is_thread_platform: bool = False
-    needs_title: bool = False
-
-
-_ARTICLE_HINT = ("an article with a title line, a one-line subtitle in italics, then a Markdown "
-                 "body")
-_RULES = {
-    "linkedin": PlatformRules(
-        "linkedin", "LinkedIn",
-        "a LinkedIn post: a strong first line, short paragraphs, line breaks between them",
-        target_chars=1200, max_chars_per_post=3000),
-    "x": PlatformRules(
-        "x", "X", "a short post, or a numbered thread when the idea needs more room",
-        target_chars=260, max_chars_per_post=280, is_thread_platform=True),
-    "instagram": PlatformRules(
-        "instagram", "Instagram", "an Instagram caption with a few hashtags at the end",
-        target_chars=600, max_chars_per_post=2200, max_hashtags=30),
-    "medium": PlatformRules("medium", "Medium", _ARTICLE_HINT, target_chars=3000, needs_title=True),
-    "substack": PlatformRules("substack", "Substack", _ARTICLE_HINT, target_chars=3000,
-                              needs_title=True),
-}
-_ALIASES = {"twitter": "x"}
-
-
-def rules_for(platform: str) -> PlatformRules:
-    key = platform.strip().lower() if isinstance(platform, str) else None
-    key = _ALIASES.get(key, key)
-    if key not in _RULES:
-        raise ValueError(f"unknown platform {platform!r}; expected one of: {', '.join(PLATFORMS)}")
-    return _RULES[key]
 
 
 @dataclass(frozen=True)

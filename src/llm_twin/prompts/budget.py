@@ -1,8 +1,6 @@
-"""Prompt building within a token budget.
+"""Prompts fitted to a token budget: a post's examples and notes, a reply's or code's example turns.
 
-The system message is always explicit: SmolLM2's template otherwise injects its own assistant
-persona, which leaks into drafts. Example blocks are kept short because the small default model
-loops when it is shown long ones.
+Example blocks are kept short because the small default model loops when it is shown long ones.
 """
 
 from __future__ import annotations
@@ -10,59 +8,51 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
 from llm_twin.backends.base import Message
-from llm_twin.inference.platforms import PlatformRules
-from llm_twin.inference.retrieval import RetrievedChunk
+from llm_twin.errors import InputError
+from llm_twin.platforms import PlatformRules
+from llm_twin.prompts.wording import system_message, user_message
 
 _MARKDOWN_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.M)
 EXAMPLE_MAX_CHARS = 360
 NOTE_MAX_CHARS = 420
 
 
+class Passage(Protocol):
+    """A retrieved text a prompt can show (inference.retrieval's P is one)."""
+
+    @property
+    def chunk_id(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+P = TypeVar("P", bound=Passage)
+
+
 @dataclass
-class BuiltPrompt:
+class BuiltPrompt(Generic[P]):
     messages: list[Message]
     prompt_tokens: int
-    examples: list[RetrievedChunk] = field(default_factory=list)
-    notes: list[RetrievedChunk] = field(default_factory=list)
+    examples: list[P] = field(default_factory=list)
+    notes: list[P] = field(default_factory=list)
 
 
-def system_message(owner: str) -> str:
-    return (f"You are {owner}'s writing twin. You draft posts in {owner}'s own voice: the same "
-            "vocabulary, sentence rhythm, punctuation and line breaks as the examples. Write in the "
-            f"first person as {owner}. Only state facts that appear in {owner}'s notes; do not invent "
-            "numbers, names or employers. Reply with the draft only.")
-
-
-def user_message(idea: str, rules: PlatformRules, examples: list[str], notes: list[str],
-                 habits: Sequence[str] = ()) -> str:
-    """The request. `habits` are the platform profile's hints ("I rarely use emoji: use none.");
-    without them the message is exactly the one the training data uses."""
-    parts = []
-    if examples:
-        parts.append("Examples of how I write:\n" + "\n".join(f"---\n{e}" for e in examples) + "\n---")
-    if notes:
-        parts.append("Things I have said about this:\n" + "\n".join(f"- {n}" for n in notes))
-    if habits:
-        parts.append(f"How I write on {rules.label}: " + " ".join(habits))
-    parts.append(f"Write {rules.style_hint}, about {rules.target_chars} characters long, on this "
-                 f"idea: {idea.strip()}")
-    return "\n\n".join(parts)
-
-
-def build_prompt(idea: str, owner: str, rules: PlatformRules, examples: list[RetrievedChunk],
-                 notes: list[RetrievedChunk], *, count_tokens: Callable[[str], int],
+def build_prompt(idea: str, owner: str, rules: PlatformRules, examples: list[P],
+                 notes: list[P], *, count_tokens: Callable[[str], int],
                  render: Callable[[list[Message]], str], budget_tokens: int,
-                 habits: Sequence[str] = ()) -> BuiltPrompt:
+                 habits: Sequence[str] = ()) -> BuiltPrompt[P]:
     """Add examples and notes alternately, most relevant first, while the prompt fits the budget."""
-    chosen_examples: list[RetrievedChunk] = []
-    chosen_notes: list[RetrievedChunk] = []
+    chosen_examples: list[P] = []
+    chosen_notes: list[P] = []
     candidates = _interleave(examples, notes)
     messages = _messages(idea, owner, rules, chosen_examples, chosen_notes, habits)
     tokens = count_tokens(render(messages))
     if tokens > budget_tokens:
-        raise ValueError(f"The idea alone needs {tokens} prompt tokens, over the budget of "
+        raise InputError(f"The idea alone needs {tokens} prompt tokens, over the budget of "
                          f"{budget_tokens}; shorten it or raise context_tokens.")
     for item, is_example in candidates:
         target = chosen_examples if is_example else chosen_notes
@@ -90,20 +80,20 @@ def fit_example_turns(head: list[Message], examples: Sequence[tuple[object, list
         if tokens <= budget_tokens:
             return messages, tokens, used
         if not used:
-            raise ValueError(f"{too_long} {tokens} prompt tokens, over the budget of "
+            raise InputError(f"{too_long} {tokens} prompt tokens, over the budget of "
                              f"{budget_tokens}; shorten it or raise context_tokens.")
         used.pop()
 
 
-def _messages(idea: str, owner: str, rules: PlatformRules, examples: list[RetrievedChunk],
-              notes: list[RetrievedChunk], habits: Sequence[str] = ()) -> list[Message]:
+def _messages(idea: str, owner: str, rules: PlatformRules, examples: Sequence[Passage],
+              notes: Sequence[Passage], habits: Sequence[str] = ()) -> list[Message]:
     return [{"role": "system", "content": system_message(owner)},
             {"role": "user", "content": user_message(
                 idea, rules, [_shorten(e.text, EXAMPLE_MAX_CHARS) for e in examples],
                 [_shorten(n.text, NOTE_MAX_CHARS).replace("\n", " ") for n in notes], habits)}]
 
 
-def _interleave(examples: list[RetrievedChunk], notes: list[RetrievedChunk]):
+def _interleave(examples: list[P], notes: list[P]) -> list[tuple[P, bool]]:
     seen: set[str] = set()
     ordered = []
     for i in range(max(len(examples), len(notes))):
@@ -121,19 +111,3 @@ def _shorten(text: str, limit: int) -> str:
         return text
     cut = text.rfind(" ", 0, limit)
     return text[:cut if cut > limit // 2 else limit].rstrip() + " …"
-
-
-def reply_system_message(owner: str) -> str:
-    return (f"You are {owner}'s writing twin. You reply to messages the way {owner} does in chats: "
-            f"the same tone, length, punctuation and emoji. Write as {owner}, in the first person. "
-            "Reply with the message only.")
-
-
-def code_request(idea: str, language: str | None = None, path: str | None = None) -> str:
-    """The user turn asking for code in the owner's style (training and `twin code` alike)."""
-    where = f" for `{path}`" if path else ""
-    return f"Write {language or 'source'} code in my style{where}: {idea.strip()}"
-
-
-def commit_message_request(idea: str) -> str:
-    return f"Write my commit message for this change: {idea.strip()}"

@@ -1,18 +1,11 @@
-import dataclasses
 import random
 import re
 
 import pytest
 
-from llm_twin.inference.platforms import (
-    MAX_THREAD_POSTS,
-    PLATFORMS,
-    FormattedDraft,
-    PlatformRules,
-    format_draft,
-    rules_for,
-    split_thread,
-)
+from llm_twin.inference.formatting import (MAX_THREAD_POSTS, FormattedDraft, format_draft,
+                                           split_thread)
+from llm_twin.platforms import DRAFT_PLATFORMS
 
 NUMBER_PREFIX = re.compile(r"^(\d+)/(\d+) ")
 
@@ -33,53 +26,6 @@ def assert_numbered(posts: list[str]) -> list[str]:
         assert (int(match[1]), int(match[2])) == (i, len(posts))
         bodies.append(post[match.end():])
     return bodies
-
-
-# --- rules ---------------------------------------------------------------------------------------
-
-def test_every_platform_has_rules():
-    assert PLATFORMS == ("linkedin", "x", "instagram", "medium", "substack")
-    for name in PLATFORMS:
-        rules = rules_for(name)
-        assert isinstance(rules, PlatformRules)
-        assert rules.name == name
-        assert rules.style_hint and not rules.style_hint.endswith(".")
-        if rules.max_chars_per_post is not None:
-            assert rules.target_chars <= rules.max_chars_per_post
-
-
-@pytest.mark.parametrize("name, label, max_chars, max_tags, thread, title, target", [
-    ("x", "X", 280, None, True, False, 260),
-    ("linkedin", "LinkedIn", 3000, None, False, False, 1200),
-    ("instagram", "Instagram", 2200, 30, False, False, 600),
-    ("medium", "Medium", None, None, False, True, 3000),
-    ("substack", "Substack", None, None, False, True, 3000),
-])
-def test_rule_values(name, label, max_chars, max_tags, thread, title, target):
-    rules = rules_for(name)
-    assert (rules.label, rules.max_chars_per_post, rules.max_hashtags, rules.is_thread_platform,
-            rules.needs_title, rules.target_chars) == (label, max_chars, max_tags, thread, title,
-                                                        target)
-
-
-def test_rules_are_frozen():
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        rules_for("x").max_chars_per_post = 10_000
-
-
-def test_rules_for_accepts_case_and_twitter_alias():
-    assert rules_for(" LinkedIn ") is rules_for("linkedin")
-    assert rules_for("Twitter") is rules_for("x")
-
-
-@pytest.mark.parametrize("bad", ["myspace", "", None, 3])
-def test_unknown_platform_lists_valid_ones(bad):
-    with pytest.raises(ValueError) as error:
-        rules_for(bad)
-    for name in PLATFORMS:
-        assert name in str(error.value)
-    with pytest.raises(ValueError):
-        format_draft("hello", "myspace")
 
 
 # --- cleanup -------------------------------------------------------------------------------------
@@ -152,7 +98,7 @@ def test_clean_text_passes_through_without_notes():
 
 
 def test_empty_input_gives_one_empty_post():
-    for platform in PLATFORMS:
+    for platform in DRAFT_PLATFORMS:
         draft = format_draft("   \n ", platform)
         assert draft.posts == [""] and draft.title is None
         assert "the draft is empty" in draft.notes
@@ -455,3 +401,8 @@ def test_plain_text_platforms_drop_code_fences_and_trailing_symbol_lines():
     assert kept.posts == ["Before\n---\nAfter"]
     article = format_draft("# Title\n\n```python\nx = 1\n```\n\nBody.", "medium")
     assert "```python\nx = 1\n```" in article.body  # Markdown platforms keep code blocks
+
+
+def test_an_unknown_platform_is_refused():
+    with pytest.raises(ValueError, match="unknown platform 'myspace'"):
+        format_draft("hello", "myspace")

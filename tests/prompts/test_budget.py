@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from llm_twin.inference.platforms import rules_for
-from llm_twin.inference.prompting import (EXAMPLE_MAX_CHARS, NOTE_MAX_CHARS, build_prompt,
-                                          system_message)
-from llm_twin.inference.retrieval import RetrievedChunk
+from llm_twin.inference.hits import RetrievedChunk
+from llm_twin.platforms import rules_for
+from llm_twin.prompts.budget import EXAMPLE_MAX_CHARS, NOTE_MAX_CHARS, build_prompt
+from llm_twin.prompts.wording import system_message
 
 RULES = rules_for("linkedin")
 IDEA = "Why small teams ship faster"
