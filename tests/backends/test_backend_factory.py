@@ -14,6 +14,7 @@ from llm_twin.backends.loading import ModelNotFoundError, bundled_smollm2
 from llm_twin.backends.openai_backend import OpenAICompatibleBackend
 from llm_twin.backends.transformers_backend import TransformersBackend
 from llm_twin.config import load_settings
+from llm_twin.errors import ModelError
 from llm_twin.storage.models import TrainingRun
 
 
@@ -116,7 +117,7 @@ def test_llamacpp_prefers_the_configured_path_then_the_active_runs_export(tmp_pa
 
 
 def test_llamacpp_refuses_an_active_run_without_a_gguf_export(tmp_path):
-    with pytest.raises(ValueError, match="'sft-20261128-130501', has no GGUF export"):
+    with pytest.raises(ModelError, match="'sft-20261128-130501', has no GGUF export"):
         llamacpp_gguf(settings(tmp_path), finished_run())
 
 

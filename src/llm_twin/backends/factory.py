@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from llm_twin.backends.base import Backend
 from llm_twin.backends.loading import ModelNotFoundError, locate_model
+from llm_twin.errors import InputError, ModelError
 
 if TYPE_CHECKING:
     from llm_twin.config import TwinSettings
@@ -29,7 +30,7 @@ def choose_backend(settings: TwinSettings, active_run: TrainingRun | None = None
     """The backend `settings.backend` names; "auto" picks CTranslate2 when it is installed and
     converts the model's architecture, else transformers. Reads no weights."""
     if settings.backend not in BACKENDS:
-        raise ValueError(f"Unknown backend {settings.backend!r}; choose one of {', '.join(BACKENDS)} "
+        raise InputError(f"Unknown backend {settings.backend!r}; choose one of {', '.join(BACKENDS)} "
                          "(setting 'backend' in twin.toml, or twin write --backend).")
     if settings.backend != "auto":
         return BackendChoice(settings.backend, "set by the 'backend' setting")
@@ -93,7 +94,7 @@ def llamacpp_gguf(settings: TwinSettings, active_run: TrainingRun | None) -> Pat
         return Path(settings.llamacpp_model_path).expanduser()
     if active_run is not None:
         if not active_run.gguf_path:
-            raise ValueError(f"The model in use, {active_run.id!r}, has no GGUF export for the "
+            raise ModelError(f"The model in use, {active_run.id!r}, has no GGUF export for the "
                              f"llamacpp backend: export it first (twin export {active_run.id}), "
                              "set llamacpp_model_path, or use backend 'transformers'.")
         return Path(active_run.gguf_path)
@@ -112,7 +113,7 @@ def _openai(settings: TwinSettings, active_run: TrainingRun | None) -> Backend:
 
     missing = [name for name in ("openai_base_url", "openai_model") if not getattr(settings, name)]
     if missing:
-        raise ValueError(f"Backend 'openai' needs {' and '.join(missing)} in twin.toml (or "
+        raise InputError(f"Backend 'openai' needs {' and '.join(missing)} in twin.toml (or "
                          f"{', '.join('TWIN_' + m.upper() for m in missing)}), e.g. "
                          "openai_base_url = \"http://localhost:8000/v1\" and openai_model = \"my-model\".")
     api_key = settings.openai_api_key or os.environ.get("OPENAI_API_KEY")
