@@ -28,7 +28,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
 from llm_twin.errors import InputError
 from llm_twin.backends.base import Backend
@@ -40,7 +39,6 @@ from llm_twin.storage import history
 from llm_twin.serving.openai_api import (ChatService, add_openai_routes, bearer_check,
                                         openai_validation_error)
 from llm_twin.serving.twin import ServeConfig, TwinService
-from llm_twin.storage.models import Document, Source
 from llm_twin.storage.vector_store import SearchFilters
 from llm_twin.storage.warehouse import summarize
 
@@ -223,18 +221,14 @@ def _api_router(twin: TwinService) -> APIRouter:
 
     @router.get("/sources", summary="Imported sources with document counts")
     def sources() -> dict[str, Any]:
-        with ws.sessions() as session:
-            rows = session.scalars(select(Source).order_by(Source.id)).all()
-            counts = session.execute(select(Document.source_id, Document.platform, Document.kind,
-                                            func.count()).group_by(Document.source_id,
-                                                                   Document.platform, Document.kind))
-            by_source: dict[int, dict[str, int]] = {}
-            for source_id, platform, kind, count in counts:
-                by_source.setdefault(source_id, {})[f"{platform} {kind}"] = count
+        from llm_twin.app.sources import list_sources
+
         return {"sources": [{"id": s.id, "format": s.format_name, "name": Path(s.path).name,
                              "imported_at": s.imported_at.isoformat(), "owner": s.owner,
-                             "documents": sum(by_source.get(s.id, {}).values()),
-                             "by_kind": by_source.get(s.id, {})} for s in rows]}
+                             "documents": s.total,
+                             "by_kind": {f"{platform} {kind}": count
+                                         for (platform, kind), count in s.documents.items()}}
+                            for s in list_sources(ws)]}
 
     @router.post("/ingest", status_code=202, summary="Upload exports; imports (and indexes) them "
                                                      "in a background job")
@@ -246,13 +240,13 @@ def _api_router(twin: TwinService) -> APIRouter:
 
     @router.delete("/sources/{source_id}", summary="Forget a source completely")
     def forget(source_id: int) -> dict[str, Any]:
-        from llm_twin.ingest.forget import forget_source
+        from llm_twin.app.sources import forget_source
 
         if twin.jobs.busy():
             raise HTTPException(409, "A job is running; forget the source when it has finished.")
         try:
             with twin.store() as store:
-                report = forget_source(ws.sessions, store, ws.settings.workspace, source_id)
+                report = forget_source(ws, store, source_id)
         except LookupError as missing:
             raise HTTPException(404, str(missing)) from None
         return {"forgotten": source_id, "documents": report.source.documents,
@@ -267,18 +261,29 @@ def _api_router(twin: TwinService) -> APIRouter:
 
     @router.get("/search", summary="Search what you wrote (hybrid dense + BM25)")
     def search(q: str, k: int = 5, platform: str | None = None, kind: str | None = None,
-               mine: bool = False) -> dict[str, Any]:
+               mine: bool = False, literal: bool = False) -> dict[str, Any]:
+        from contextlib import ExitStack
+
+        from llm_twin.app.search import SearchRequest, search_writing
+
         if not q.strip():
             raise HTTPException(422, "The query is empty.")
         if ws.built_embedding_model() is None:
             raise HTTPException(409, "Nothing is indexed yet: import something, then index it.")
-        filters = SearchFilters(platform=platform, kind=kind, is_owner=True if mine else None)
-        with twin.store() as store:
-            hits = ws.retriever(store, expansions=0).search(q, k=max(1, min(k, 50)), filters=filters)
-        return {"hits": [{"chunk_id": h.chunk_id, "document_id": h.document_id, "label": h.label,
+        explicit = SearchFilters(platform=platform, kind=kind, is_owner=True if mine else None)
+        request = SearchRequest(q, k=max(1, min(k, 50)), filters=explicit, literal=literal,
+                                expansions=0)
+        with ExitStack() as held:
+            backend = None
+            if ws.settings.llm_query_tools:  # the model in memory reads the query
+                held.enter_context(twin.generation_lock)
+                backend = twin.backend()
+            found = search_writing(ws, held.enter_context(twin.store()), request, backend=backend)
+        return {"topic": found.topic, "filters": found.applied_filters(),
+                "hits": [{"chunk_id": h.chunk_id, "document_id": h.document_id, "label": h.label,
                           "url": h.url, "platform": h.platform, "kind": h.kind,
                           "created_at": h.created_at.isoformat() if h.created_at else None,
-                          "score": h.score, "text": h.text} for h in hits]}
+                          "score": h.score, "text": h.text} for h in found.hits]}
 
     @router.post("/write", summary="Drafts in your voice: server-sent events (start, token, "
                                    "drafts, error, done), or JSON with stream=false")
@@ -332,10 +337,11 @@ def _api_router(twin: TwinService) -> APIRouter:
 
     @router.get("/datasets", summary="Dataset builds, newest first")
     def datasets() -> dict[str, Any]:
+        from llm_twin.app.dataset import dataset_counts
         from llm_twin.training_data.store import list_builds
 
         return {"builds": [{"id": b.id, "created": b.card.get("created_at"),
-                            **tasks.dataset_counts(b.card)} for b in list_builds(ws.settings.workspace)]}
+                            **dataset_counts(b.card)} for b in list_builds(ws.settings.workspace)]}
 
     @router.post("/datasets", status_code=202, summary="Build the training datasets (a job)")
     def build_dataset(body: DatasetBody) -> dict[str, Any]:
