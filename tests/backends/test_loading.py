@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from llm_twin.backends.loading import (LoadOptions, ModelNotFoundError, adapter_folders, adapter_stack,
-                                      bundled_smollm2, load_base_model, load_tokenizer, local_weights,
-                                      resolve_device)
+from llm_twin.backends.loading import (LoadOptions, ModelNotFoundError, adapter_folders,
+                                      adapter_stack, bundled_smollm2, load_base_model,
+                                      load_tokenizer, local_weights, resolve_device)
 from llm_twin.errors import InputError
 from llm_twin.storage.models import TrainingRun
 from tests.conftest import MODEL_CACHE

