@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from llm_twin.backends.loading import adapter_stack
+from llm_twin.errors import InputError
 from llm_twin.storage.models import Base, TrainingRun
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 from llm_twin.training import registry
@@ -66,7 +67,7 @@ def test_use_selects_exactly_one_run_and_base_clears_it(sessions):
 def test_unfinished_runs_cannot_be_used(sessions):
     with sessions() as session:
         _record(session, "sft-running")
-        with pytest.raises(ValueError, match="running, not finished"):
+        with pytest.raises(InputError, match="running, not finished"):
             registry.use_run(session, "sft-running")
 
 

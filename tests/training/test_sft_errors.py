@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from llm_twin.cli.app import app
+from llm_twin.errors import NotFoundError, TrainingError
 from llm_twin.training import registry
 from llm_twin.training.dataset_build import DatasetError, load_conversations, load_preferences
 from llm_twin.training.dpo import train_dpo
@@ -76,13 +77,13 @@ def test_preference_pairs_need_one_assistant_message_each(tmp_path):
 
 def test_an_empty_training_split_is_refused(settings, sessions):
     write_build(settings.workspace, train=[])
-    with pytest.raises(ValueError, match="has no samples"):
+    with pytest.raises(DatasetError, match="has no samples"):
         train_sft(settings, sessions)
 
 
 def test_qlora_without_a_gpu_fails_clearly_and_the_run_is_marked_failed(settings, sessions):
     write_build(settings.workspace)
-    with pytest.raises(ValueError, match="needs a CUDA GPU"):
+    with pytest.raises(TrainingError, match="needs a CUDA GPU"):
         train_sft(settings.model_copy(update={"device": "cpu"}), sessions, SftConfig(qlora=True))
     with sessions() as session:
         [run] = registry.list_runs(session)
@@ -91,26 +92,26 @@ def test_qlora_without_a_gpu_fails_clearly_and_the_run_is_marked_failed(settings
 
 def test_resume_needs_a_run_with_a_checkpoint(settings, sessions):
     write_build(settings.workspace)
-    with pytest.raises(ValueError, match="No unfinished SFT run to resume"):
+    with pytest.raises(NotFoundError, match="No unfinished SFT run to resume"):
         resume_sft(settings, sessions)
     with pytest.raises(registry.UnknownModel, match="'sft-nope'"):
         resume_sft(settings, sessions, "sft-nope")
     _finished_sft(sessions)
-    with pytest.raises(ValueError, match="has no checkpoint"):
+    with pytest.raises(TrainingError, match="has no checkpoint"):
         resume_sft(settings, sessions, "sft-a")
 
 
 def test_dpo_needs_a_finished_sft_run_and_preference_pairs(settings, sessions):
     write_build(settings.workspace, preference_train=[])
-    with pytest.raises(ValueError, match="run `twin train sft` first"):
+    with pytest.raises(TrainingError, match="run `twin train sft` first"):
         train_dpo(settings, sessions)
     _finished_sft(sessions)
-    with pytest.raises(ValueError, match="no preference pairs"):
+    with pytest.raises(DatasetError, match="no preference pairs"):
         train_dpo(settings, sessions)
     with sessions() as session:
         registry.record_run(session, run_id="dpo-x", kind="dpo", base_model="smollm2",
                             dataset_id="d0000000001", adapter_path="/x", hyperparameters={})
-    with pytest.raises(ValueError, match="DPO needs a finished SFT run"):
+    with pytest.raises(TrainingError, match="DPO needs a finished SFT run"):
         train_dpo(settings, sessions, sft_run_id="dpo-x")
 
 

@@ -8,6 +8,7 @@ import pytest
 from transformers import TrainerCallback
 
 from llm_twin.config import ensure_workspace, load_settings
+from llm_twin.errors import InputError
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 from llm_twin.training import runs
 from llm_twin.training.dpo import DpoConfig
@@ -31,7 +32,7 @@ def test_precision_auto_follows_the_device_and_the_cpu(monkeypatch):
     assert trainer_arguments(DpoConfig(), "cpu", has_eval=False)["gradient_checkpointing"] is True
     monkeypatch.setattr(runs, "cpu_has_native_bf16", lambda: False)
     assert resolve_precision("auto", "cpu") == "fp32"  # emulated bf16 is slower than float32
-    with pytest.raises(ValueError, match="precision must be one of auto, fp32, bf16"):
+    with pytest.raises(InputError, match="precision must be one of auto, fp32, bf16"):
         resolve_precision("fp16", "cpu")
 
 

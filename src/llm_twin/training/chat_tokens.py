@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llm_twin.backends.base import Message
+from llm_twin.errors import ModelError
 
 IGNORE = -100
 
@@ -43,7 +44,7 @@ def assistant_spans(tokenizer, messages: list[Message]) -> tuple[str, list[tuple
         prompt = render(tokenizer, messages[:i], add_generation_prompt=True)
         with_answer = render(tokenizer, messages[:i + 1])
         if not (with_answer.startswith(prompt) and text.startswith(with_answer)):
-            raise ValueError("The chat template renders a conversation's beginning differently when "
+            raise ModelError("The chat template renders a conversation's beginning differently when "
                              "more turns follow; twin cannot align training with serving for it.")
         answer = with_answer[len(prompt):]
         eos = tokenizer.eos_token or ""

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from llm_twin.backends.loading import adapter_stack, load_base_model, load_tuned_model, resolve_device
 from llm_twin.config import TwinSettings
+from llm_twin.errors import TrainingError
 from llm_twin.storage.models import TrainingRun
 from llm_twin.training import registry
-from llm_twin.training.dataset_build import (load_conversations, load_preferences,
+from llm_twin.training.dataset_build import (DatasetError, load_conversations, load_preferences,
                                              resolve_build)
 from llm_twin.training.metrics import ImpostorSet, heldout_metrics
 from llm_twin.training.runs import (ADAPTER, TrainingConfig, TrainingPlan, early_stopping, execute,
@@ -52,8 +53,8 @@ def train_dpo(settings: TwinSettings, sessions: sessionmaker[Session], config: D
         parent = _parent_run(session, sft_run_id)
         build = resolve_build(settings.workspace, dataset_id or parent.dataset_id)
         if not load_preferences(build.path(PREFERENCE_TRAIN)):
-            raise ValueError(f"{build.path(PREFERENCE_TRAIN)} has no preference pairs; build them with "
-                             "`twin dataset build` (see its --help) first.")
+            raise DatasetError(f"{build.path(PREFERENCE_TRAIN)} has no preference pairs; build them with "
+                               "`twin dataset build` (see its --help) first.")
     evaluation = evaluation or EvalOptions()
     impostor = evaluation.impostor_set(build)
 
@@ -99,12 +100,12 @@ def _parent_run(session: Session, sft_run_id: str | None) -> TrainingRun:
     if sft_run_id is None:
         parent = registry.latest_run(session, "sft", status="finished")
         if parent is None:
-            raise ValueError("DPO starts from a fine-tuned model: run `twin train sft` first.")
+            raise TrainingError("DPO starts from a fine-tuned model: run `twin train sft` first.")
         return parent
     parent = registry.get_run(session, sft_run_id)
     if parent.kind != "sft" or parent.status != "finished":
-        raise ValueError(f"Run {sft_run_id!r} is a {parent.status} {parent.kind} run; DPO needs a "
-                         "finished SFT run.")
+        raise TrainingError(f"Run {sft_run_id!r} is a {parent.status} {parent.kind} run; DPO needs "
+                            "a finished SFT run.")
     return parent
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from llm_twin.errors import NotFoundError
+from llm_twin.errors import InputError, NotFoundError
 from llm_twin.storage.models import TrainingRun, utcnow
 
 BASE_MODEL_NAME = "base"  # what `twin models use base` and `twin write --model base` call no run
@@ -121,7 +121,7 @@ def use_run(session: Session, run_id: str | None) -> TrainingRun | None:
     if run_id is not None and run_id != BASE_MODEL_NAME:
         run = get_run(session, run_id)
         if run.status != "finished":
-            raise ValueError(f"Run {run_id!r} is {run.status}, not finished; only a finished run can "
+            raise InputError(f"Run {run_id!r} is {run.status}, not finished; only a finished run can "
                              f"be used (resume it with `twin train {run.kind} --resume`).")
     session.execute(update(TrainingRun).values(is_active=False))
     if run is not None:

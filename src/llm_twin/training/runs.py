@@ -14,6 +14,7 @@ from typing import Any, Self, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from llm_twin.config import TwinSettings
+from llm_twin.errors import InputError, NotFoundError, TrainingError
 from llm_twin.storage.models import TrainingRun
 from llm_twin.training import registry
 from llm_twin.training.dataset_build import DatasetBuild
@@ -95,16 +96,16 @@ def run_to_resume(sessions: sessionmaker[Session], kind: str, run_id: str | None
     with sessions() as session:
         run = registry.get_run(session, run_id) if run_id else registry.latest_unfinished_run(session, kind)
     if run is None:
-        raise ValueError(f"No unfinished {kind.upper()} run to resume; pass a run id "
-                         "(`twin models` lists them).")
+        raise NotFoundError(f"No unfinished {kind.upper()} run to resume; pass a run id "
+                            "(`twin models` lists them).")
     if run.kind != kind:
-        raise ValueError(f"Run {run.id!r} is a {run.kind} run; resume it with "
+        raise InputError(f"Run {run.id!r} is a {run.kind} run; resume it with "
                          f"`twin train {run.kind} --resume {run.id}`.")
     checkpoints = Path(run.adapter_path).parent / CHECKPOINTS
     checkpoint = latest_checkpoint(checkpoints)
     if checkpoint is None:
-        raise ValueError(f"Run {run.id!r} has no checkpoint in {checkpoints} to resume from; start a "
-                         "new run instead.")
+        raise TrainingError(f"Run {run.id!r} has no checkpoint in {checkpoints} to resume from; "
+                            "start a new run instead.")
     return run, checkpoint
 
 
@@ -188,7 +189,7 @@ def resolve_precision(choice: str, device: str) -> str:
     SmolLM2-135M LoRA, 2 AVX512-BF16 cores: bf16 autocast trained at 79 tokens/s against 65-70 in
     float32, its loss curve within 0.5% of float32's (benchmarks/train_speed.py)."""
     if choice not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {choice!r}.")
+        raise InputError(f"precision must be one of {', '.join(PRECISIONS)}, not {choice!r}.")
     if choice != "auto":
         return choice
     return "bf16" if device == "cuda" or (device == "cpu" and cpu_has_native_bf16()) else "fp32"

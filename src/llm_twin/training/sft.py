@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from llm_twin.backends.loading import load_base_model, resolve_device
 from llm_twin.config import TwinSettings
+from llm_twin.errors import InputError, TrainingError
 from llm_twin.storage.models import TrainingRun
 from llm_twin.training import registry
-from llm_twin.training.dataset_build import DatasetBuild, load_conversations, resolve_build
+from llm_twin.training.dataset_build import (DatasetBuild, DatasetError, load_conversations,
+                                             resolve_build)
 from llm_twin.training.metrics import (IMPOSTOR_DOCUMENTS, ImpostorSet, heldout_metrics,
                                        load_impostor_set)
 from llm_twin.training.runs import (ADAPTER, TrainingConfig, TrainingPlan, early_stopping, execute,
@@ -62,8 +64,8 @@ def train_sft(settings: TwinSettings, sessions: sessionmaker[Session], config: S
     config = config or SftConfig()
     build = resolve_build(settings.workspace, dataset_id)
     if not load_conversations(build.path("train.jsonl")):
-        raise ValueError(f"{build.path('train.jsonl')} has no samples; import more of your writing "
-                         "and run `twin dataset build` again.")
+        raise DatasetError(f"{build.path('train.jsonl')} has no samples; import more of your "
+                           "writing and run `twin dataset build` again.")
     evaluation = evaluation or EvalOptions()
     impostor = evaluation.impostor_set(build)
 
@@ -118,7 +120,7 @@ def build_trainer(settings: TwinSettings, config: SftConfig, plan: TrainingPlan,
     test = load_conversations(plan.build.path("test.jsonl"))
     train_data = tokenized_dataset(tokenizer, train, config.max_length)
     if len(train_data) == 0:
-        raise ValueError(f"No training sample keeps any of its answer within max_length="
+        raise InputError(f"No training sample keeps any of its answer within max_length="
                          f"{config.max_length} tokens (the prompt alone fills it); raise max_length.")
     eval_data = by_length(tokenized_dataset(tokenizer, test, config.max_length)) if test else None
     args = TrlSftConfig(output_dir=str(plan.checkpoints), max_length=config.max_length,
@@ -163,9 +165,9 @@ def quantization_config(config: SftConfig, device: str):
     if not config.qlora:
         return None
     if device != "cuda":
-        raise ValueError("QLoRA (4-bit) needs a CUDA GPU; train without --qlora on this machine.")
+        raise TrainingError("QLoRA (4-bit) needs a CUDA GPU; train without --qlora on this machine.")
     if importlib.util.find_spec("bitsandbytes") is None:
-        raise ValueError("QLoRA needs bitsandbytes: pip install bitsandbytes")
+        raise TrainingError("QLoRA needs bitsandbytes: pip install bitsandbytes")
     import torch
     from transformers import BitsAndBytesConfig
 
