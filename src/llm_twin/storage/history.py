@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from llm_twin.errors import InputError, NotFoundError
 from llm_twin.storage.models import GenerationRecord, utcnow
 
 RATINGS = ("up", "down")
@@ -71,10 +72,10 @@ def set_feedback(session: Session, generation_id: int, *, rating: Any = UNCHANGE
     blank clears it). Fields left UNCHANGED keep their value."""
     record = session.get(GenerationRecord, generation_id)
     if record is None:
-        raise LookupError(f"No generation #{generation_id}.")
+        raise NotFoundError(f"No generation #{generation_id}.")
     if rating is not UNCHANGED:
         if rating is not None and rating not in RATINGS:
-            raise ValueError(f"rating must be 'up', 'down' or null, not {rating!r}.")
+            raise InputError(f"rating must be 'up', 'down' or null, not {rating!r}.")
         record.rating = rating
     if edited_text is not UNCHANGED:
         edited = (edited_text or "").strip()
