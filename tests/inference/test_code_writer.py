@@ -6,6 +6,7 @@ import pytest
 from conftest import make_doc
 
 from llm_twin.backends.base import GenerationParams
+from llm_twin.errors import WorkspaceError
 from llm_twin.features.indexing import index_documents
 from llm_twin.inference.code_writer import (CodeOptions, CodeWriter, fenced, same_language,
                                             without_fences)
@@ -44,7 +45,7 @@ def test_code_uses_the_owners_code_in_the_requested_language(ingest, sessions, w
                                                              generation_backend):
     writer = CodeWriter(workspace.retriever(store, expansions=0, rerank=False), generation_backend,
                         CodeOptions("Dana", generation=GenerationParams(max_new_tokens=10, seed=1)))
-    with pytest.raises(ValueError, match="No code of yours is imported"):
+    with pytest.raises(WorkspaceError, match="No code of yours is imported"):
         writer.write("a retry helper")
     ingest(code_doc(RETRY_PY, "src/retry.py", "python"), code_doc(RETRY_GO, "retry.go", "go"))
     index_documents(sessions, store, workspace.embedder)

@@ -8,6 +8,7 @@ import pytest
 from conftest import make_doc
 
 from llm_twin.backends.base import GenerationParams
+from llm_twin.errors import WorkspaceError
 from llm_twin.features.indexing import index_documents
 from llm_twin.inference.reply import (ReplyOptions, ReplyWriter, _example_pair,
                                       conversation_messages, parse_transcript)
@@ -70,10 +71,10 @@ def test_reply_streams_with_the_owners_chats_as_examples(ingest, sessions, works
     writer = ReplyWriter(workspace.retriever(store, expansions=0, rerank=False),
                          generation_backend,
                          ReplyOptions("Dana", generation=GenerationParams(max_new_tokens=8, seed=3)))
-    with pytest.raises(ValueError, match="No chat messages of yours are imported"):
+    with pytest.raises(WorkspaceError, match="No chat messages of yours are imported"):
         writer.reply("are you coming?")
     ingest(*CHAT)
-    with pytest.raises(ValueError, match="twin index"):
+    with pytest.raises(WorkspaceError, match="twin index"):
         writer.reply("are you coming?")
     index_documents(sessions, store, workspace.embedder)
 

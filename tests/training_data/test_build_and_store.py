@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from llm_twin.errors import ExportError
 from llm_twin.storage.models import Document
 from llm_twin.training_data.builder import BuildOptions, build_dataset
 from llm_twin.training_data.instructions import ExtractiveInstructionWriter
@@ -98,7 +99,7 @@ def test_export_refuses_to_overwrite_and_copies_what_was_asked(built, settings, 
     written = export_build(stored, out, ["jsonl"])
     assert {p.name for p in written} >= {"train.jsonl", "test.jsonl", "card.json"}
     assert not (out / "hf").exists()
-    with pytest.raises(FileExistsError, match="--force"):
+    with pytest.raises(ExportError, match="--force"):
         export_build(stored, out, ["hf"])
     export_build(stored, out, ["hf"], force=True)
     assert (out / "hf").is_dir() and not (out / "train.jsonl").exists()

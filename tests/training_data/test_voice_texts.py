@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from llm_twin.errors import NotFoundError, WorkspaceError
 from llm_twin.training_data import voice_texts
 from llm_twin.training_data.voice_texts import (collect_training_texts, reference_texts,
                                                 rejected_texts)
@@ -39,7 +40,7 @@ def test_reference_texts_ship_with_the_package_and_take_user_folders(tmp_path):
     (tmp_path / "blogs" / "c.json").write_text("{}", encoding="utf-8")
     texts, sources = reference_texts([tmp_path / "blogs"])
     assert texts[len(shipped):] == ["Someone else's post.", "Another one."]
-    with pytest.raises(FileNotFoundError, match="voice_reference_dirs: .*nope is not a folder"):
+    with pytest.raises(NotFoundError, match="voice_reference_dirs: .*nope is not a folder"):
         reference_texts([tmp_path / "nope"])
     (tmp_path / "blogs" / "bad.md").write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(ValueError, match=r"bad\.md: not UTF-8"):
@@ -65,7 +66,7 @@ def test_collect_uses_the_newest_dataset_build(ingest, settings, sessions):
 
 def test_collect_without_a_build_needs_a_backend(ingest, settings, sessions):
     with sessions() as session:
-        with pytest.raises(ValueError, match="none of your own writing"):
+        with pytest.raises(WorkspaceError, match="none of your own writing"):
             collect_training_texts(session, settings.workspace, owner="Dana")
     ingest(*OWNER[:3])
     with sessions() as session:

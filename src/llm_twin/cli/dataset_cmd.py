@@ -13,6 +13,7 @@ from rich.table import Table
 from llm_twin.app.dataset import DatasetSpec, build_dataset
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
 from llm_twin.cli.progress import progress_bar
+from llm_twin.errors import InputError
 from llm_twin.training_data.store import (COPIED_RUN, EXPORT_FORMATS, export_build, latest_id,
                                           list_builds, resolve_build)
 
@@ -163,7 +164,7 @@ def export(
     with user_errors():
         unknown = sorted(set(chosen) - set(EXPORT_FORMATS))
         if unknown or not chosen:
-            raise ValueError(f"--format: unknown {', '.join(unknown) or '(empty)'}; "
+            raise InputError(f"--format: unknown {', '.join(unknown) or '(empty)'}; "
                              f"use {', '.join(EXPORT_FORMATS)}.")
         ws = open_workspace()
         stored = resolve_build(ws.settings.workspace, dataset_id)

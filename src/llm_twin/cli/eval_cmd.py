@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
+from llm_twin.errors import InputError
 
 SYSTEMS_HELP = ("Comma-separated subset of: base, base+rank, base+rag, base+rag+rank, tuned, "
                 "tuned+rank, tuned+rag, tuned+rag+rank. Default: all (the tuned ones when a "
@@ -51,7 +52,7 @@ def evaluate(
     quiet_libraries()
     with user_errors():
         if bool(judge_url) != bool(judge_model):
-            raise ValueError("A judge needs both --judge-url and --judge-model.")
+            raise InputError("A judge needs both --judge-url and --judge-model.")
         judge = None
         if judge_url:
             from llm_twin.evaluation.judge import LLMJudge

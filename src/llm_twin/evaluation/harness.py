@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from llm_twin.backends.base import Backend, GenerationParams
 from llm_twin.config import TwinSettings
+from llm_twin.errors import DatasetError, InputError, WorkspaceError
 from llm_twin.evaluation.classifiers import AttributionClassifier
 from llm_twin.evaluation.heldout import EvalData, load_eval_data
 from llm_twin.evaluation.scoring import (RANDOM_TRAINING_POST, REAL_POSTS, RowFigures,
@@ -53,9 +54,9 @@ class EvalConfig:
 
     def __post_init__(self):
         if self.limit < 1:
-            raise ValueError("--limit must be at least 1.")
+            raise InputError("--limit must be at least 1.")
         if self.k < 2 and any(s.ranked for s in parse_systems(self.systems)):
-            raise ValueError("--k must be at least 2 to rank drafts (or leave the +rank systems out "
+            raise InputError("--k must be at least 2 to rank drafts (or leave the +rank systems out "
                              "of --systems).")
 
 
@@ -148,10 +149,10 @@ def run_evaluation(parts: EvalParts, config: EvalConfig, *,
             notes.append("no fine-tuned model in the registry (`twin train sft`): evaluated the base "
                          "systems only")
     if not systems:
-        raise ValueError("No system left to evaluate: the selected ones need a fine-tuned model.")
+        raise InputError("No system left to evaluate: the selected ones need a fine-tuned model.")
     if any(s.rag for s in systems) and not parts.indexed():
-        raise ValueError("The +rag systems need the index: run `twin index` first, or leave them out "
-                         "with --systems.")
+        raise WorkspaceError("The +rag systems need the index: run `twin index` first, or leave them "
+                             "out with --systems.")
     arms = sorted({s.arm for s in systems})
     k = config.k if any(s.ranked for s in systems) else 1
     on_total(len(arms) * len(data.prompts))
@@ -180,9 +181,9 @@ def run_evaluation(parts: EvalParts, config: EvalConfig, *,
         perplexities[model] = (_perplexity(parts.settings, tuned_run if model == "tuned" else None, data, notes)
                                if config.perplexity else None)
     if "base" not in model_ids and not (data.generated_train and data.generated_test):
-        raise ValueError("This dataset build has no DPO pairs (base-model answers) to train and "
-                         "calibrate the attribution classifier: include a base system in --systems, "
-                         "or rebuild with `twin dataset build --preferences`.")
+        raise DatasetError("This dataset build has no DPO pairs (base-model answers) to train and "
+                           "calibrate the attribution classifier: include a base system in "
+                           "--systems, or rebuild with `twin dataset build --preferences`.")
 
     say("Scoring…")
     classifier = AttributionClassifier.fit(data.owner_train, data.generated_train + data.impostor_train)

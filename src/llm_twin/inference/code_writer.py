@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from sqlalchemy import func, select
 
 from llm_twin.backends.base import Backend, GenerationParams, Message
+from llm_twin.errors import InputError, WorkspaceError
 from llm_twin.features.chunking import code_family
 from llm_twin.inference.hits import RetrievedChunk
 from llm_twin.inference.reply import (ExampleTurns, ModeResult, ModeStream, ModeTimings,
@@ -103,7 +104,7 @@ class CodeWriter:
         """The code as text pieces (fence lines removed) while it is generated; the result's
         text is the whole answer as one fenced block."""
         if not request.strip():
-            raise ValueError("The request is empty: say what the code should do.")
+            raise InputError("The request is empty: say what the code should do.")
         language = (language or language_of_path(path) or "").strip().casefold() or None
         self._require_code()
         return ModeStream(self._pieces(request, language, path))
@@ -148,11 +149,12 @@ class CodeWriter:
             indexed = session.scalar(select(func.count()).select_from(Chunk).join(Document).where(
                 Document.kind == "code"))
         if not files:
-            raise ValueError("No code of yours is imported. Import a git repository first, e.g. "
-                             "`twin ingest ~/src/project --me you@example.org`, then `twin index`.")
+            raise WorkspaceError("No code of yours is imported. Import a git repository first, e.g. "
+                                 "`twin ingest ~/src/project --me you@example.org`, then `twin "
+                                 "index`.")
         if not indexed:
-            raise ValueError(f"{files} code files are imported but not indexed yet: run "
-                             "`twin index` first.")
+            raise WorkspaceError(f"{files} code files are imported but not indexed yet: run "
+                                 "`twin index` first.")
 
     def _fit(self, request_turn: Message, examples: ExampleTurns):
         """Examples before the request, the best nearest it; the lowest ranked are dropped while

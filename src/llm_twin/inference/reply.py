@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams, Message, TextStream
+from llm_twin.errors import InputError, NotFoundError, WorkspaceError
 from llm_twin.features.redaction import redact_personal_data
 from llm_twin.inference.hits import RetrievedChunk
 from llm_twin.inference.retrieval import Retriever
@@ -81,13 +82,13 @@ def parse_transcript(text: str, owner: str, *, where: str = "the transcript") ->
         match = _SPEAKER_LINE.match(line)
         if match is None:
             if not turns:
-                raise ValueError(f"{where}, line {number}: expected 'Name: message', got {line.strip()[:60]!r}")
+                raise InputError(f"{where}, line {number}: expected 'Name: message', got {line.strip()[:60]!r}")
             turns[-1].texts[-1] += "\n" + line.strip()
             continue
         name, said = match["name"].strip(), match["text"].strip()
         _add_turn(turns, name, _is_owner(name, owner), said)
     if not turns:
-        raise ValueError(f"{where} holds no 'Name: message' lines")
+        raise InputError(f"{where} holds no 'Name: message' lines")
     return turns
 
 
@@ -161,9 +162,9 @@ class ReplyWriter:
                context: list[Turn] | None = None) -> ModeStream:
         """The reply as text pieces while it is generated; `result` after the last piece."""
         if not message.strip():
-            raise ValueError("The message is empty: pass the text you want to answer.")
+            raise InputError("The message is empty: pass the text you want to answer.")
         if platform is not None and platform not in CHAT_PLATFORMS:
-            raise ValueError(f"unknown chat platform {platform!r}; choose one of "
+            raise InputError(f"unknown chat platform {platform!r}; choose one of "
                              f"{', '.join(CHAT_PLATFORMS)}")
         self._require_chats()
         return ModeStream(self._pieces(message, sender, platform, context or []))
@@ -209,13 +210,14 @@ class ReplyWriter:
             indexed = session.scalar(select(func.count()).select_from(Chunk).join(Document).where(
                 Document.kind == "message", Document.is_owner.is_(True)))
         if not mine:
-            raise ValueError("No chat messages of yours are imported, so there is nothing to learn "
-                             "your replies from. Import a chat export first, e.g. `twin ingest "
-                             "'WhatsApp Chat with Sam.txt' --me 'Your Name'` (WhatsApp, Telegram, "
-                             "Messenger, Instagram or LinkedIn messages), then `twin index`.")
+            raise WorkspaceError("No chat messages of yours are imported, so there is nothing to "
+                                 "learn your replies from. Import a chat export first, e.g. `twin "
+                                 "ingest 'WhatsApp Chat with Sam.txt' --me 'Your Name'` (WhatsApp, "
+                                 "Telegram, Messenger, Instagram or LinkedIn messages), then `twin "
+                                 "index`.")
         if not indexed:
-            raise ValueError(f"{mine} chat messages of yours are imported but not indexed yet: "
-                             "run `twin index` first.")
+            raise WorkspaceError(f"{mine} chat messages of yours are imported but not indexed yet: "
+                                 "run `twin index` first.")
 
     def _fit(self, conversation: list[Message], examples: ExampleTurns):
         """Examples go first, the best nearest the conversation; the lowest ranked ones are
@@ -273,7 +275,9 @@ def read_transcript(path: Path, owner: str) -> list[Turn]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 text (byte {error.start})") from error
+        raise InputError(f"{path}: not UTF-8 text (byte {error.start})") from error
+    except FileNotFoundError as error:
+        raise NotFoundError(f"{path}: no such file.") from error
     except OSError as error:
-        raise ValueError(f"{path}: cannot read: {error.strerror or error}") from error
+        raise InputError(f"{path}: cannot read: {error.strerror or error}") from error
     return parse_transcript(text, owner, where=str(path))

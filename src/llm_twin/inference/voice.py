@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from llm_twin.errors import ModelError
+from llm_twin.errors import DatasetError, ModelError
 from llm_twin.inference.cliches import ClicheLexicon
 
 VOICE_DIR = "voice"
@@ -55,9 +55,9 @@ class VoiceScorer:
     def fit(self, owner_texts: list[str], other_texts: list[str]) -> VoiceScorer:
         owner, other = training_pieces(owner_texts), training_pieces(other_texts)
         if len(owner) < 2 or len(other) < 2:
-            raise ValueError(f"the voice score needs at least 2 texts on each side (of at least "
-                             f"{MIN_PIECE_CHARS} characters); got {len(owner)} of the owner's and "
-                             f"{len(other)} other")
+            raise DatasetError(f"the voice score needs at least 2 texts on each side (of at least "
+                               f"{MIN_PIECE_CHARS} characters); got {len(owner)} of the owner's and "
+                               f"{len(other)} other")
         self.pipeline = _new_pipeline()
         self.pipeline.fit(owner + other, [1] * len(owner) + [0] * len(other))
         return self

@@ -14,6 +14,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams, TextStream
+from llm_twin.errors import InputError
 from llm_twin.inference.formatting import FormatHabits, FormattedDraft, format_draft
 from llm_twin.inference.grounding import DraftChecker, find_claims
 from llm_twin.inference.hits import RetrievedChunk
@@ -210,7 +211,7 @@ class DraftWriter:
 
     def _plan(self, idea: str, platform: str) -> _Plan:
         if not idea.strip():
-            raise ValueError("The idea is empty: say in a few words what the post should be about.")
+            raise InputError("The idea is empty: say in a few words what the post should be about.")
         profile = self.profiles.get(_platform_key(platform))
         rules, habits, hints = rules_and_habits(platform, profile)
         timings = WriteTimings()

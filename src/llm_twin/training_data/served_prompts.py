@@ -40,6 +40,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from llm_twin.backends.base import Message
+from llm_twin.errors import InputError
 from llm_twin.inference.code_writer import document_languages, retrieve_code_examples
 from llm_twin.inference.hits import RetrievedChunk
 from llm_twin.inference.reply import example_turns_budget, retrieve_reply_examples
@@ -69,7 +70,7 @@ class ContextMix:
     def __post_init__(self) -> None:
         shares = (self.full, self.distractor, self.bare)
         if any(share < 0 for share in shares) or sum(shares) <= 0:
-            raise ValueError(f"context mix {shares}: shares must be >= 0 and not all 0 "
+            raise InputError(f"context mix {shares}: shares must be >= 0 and not all 0 "
                              "(full, distractor, bare).")
 
     @classmethod
@@ -80,7 +81,7 @@ class ContextMix:
         except ValueError:
             values = []
         if len(values) != 3:
-            raise ValueError(f"--context-mix {text!r}: give three shares, full,distractor,bare, "
+            raise InputError(f"--context-mix {text!r}: give three shares, full,distractor,bare, "
                              "e.g. 0.6,0.2,0.2.")
         return cls(*values)
 

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from llm_twin.errors import NotFoundError
+from llm_twin.errors import DatasetError, ExportError, NotFoundError
 from llm_twin.training_data.builder import DatasetBuild
 from llm_twin.training_data.instructions import MAX_SHARED_RUN
 from llm_twin.training_data.samples import PreferencePair, SftSample
@@ -334,7 +334,7 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
             try:
                 records.append(json.loads(line))
             except json.JSONDecodeError as error:
-                raise ValueError(f"{path}, line {number}: not valid JSON ({error.msg})") from error
+                raise DatasetError(f"{path}, line {number}: not valid JSON ({error.msg})") from error
     return records
 
 
@@ -346,11 +346,11 @@ def export_build(build: StoredDataset, out: Path, formats: Iterable[str] = EXPOR
     formats = list(formats)
     unknown = sorted(set(formats) - set(EXPORT_FORMATS))
     if unknown:
-        raise ValueError(f"unknown export format {', '.join(unknown)}; expected: "
-                         f"{', '.join(EXPORT_FORMATS)}")
+        raise ExportError(f"unknown export format {', '.join(unknown)}; expected: "
+                          f"{', '.join(EXPORT_FORMATS)}")
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not force:
-        raise FileExistsError(f"{out} exists and is not empty; pass --force to replace it.")
+        raise ExportError(f"{out} exists and is not empty; pass --force to replace it.")
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)

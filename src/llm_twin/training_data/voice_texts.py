@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from llm_twin.errors import DatasetError, InputError, NotFoundError, WorkspaceError
 from llm_twin.inference.voice import VoiceTrainingTexts
 from llm_twin.storage.models import Document
 from llm_twin.training_data.instructions import ExtractiveInstructionWriter, instruction_messages
@@ -53,8 +54,8 @@ def rejected_texts(dataset_path: Path) -> list[str]:
                 continue
             texts.append(record["rejected"][-1]["content"])
         except (ValueError, KeyError, IndexError, TypeError) as error:
-            raise ValueError(f"{path}, line {number}: not a preference pair with a 'rejected' "
-                             f"answer ({error})") from error
+            raise DatasetError(f"{path}, line {number}: not a preference pair with a 'rejected' "
+                               f"answer ({error})") from error
     return [t.strip() for t in texts if t and t.strip()]
 
 
@@ -65,14 +66,14 @@ def reference_texts(folders: Sequence[Path]) -> tuple[list[str], list[str]]:
     for folder in [REFERENCE_DIR, *map(Path, folders)]:
         folder = folder.expanduser()
         if not folder.is_dir():
-            raise FileNotFoundError(f"voice_reference_dirs: {folder} is not a folder")
+            raise NotFoundError(f"voice_reference_dirs: {folder} is not a folder")
         files = sorted(p for p in folder.rglob("*")
                        if p.is_file() and p.suffix.lower() in REFERENCE_SUFFIXES)
         for path in files:
             try:
                 text = path.read_text(encoding="utf-8").strip()
             except UnicodeDecodeError as error:
-                raise ValueError(f"{path}: not UTF-8 text ({error})") from error
+                raise InputError(f"{path}: not UTF-8 text ({error})") from error
             if text:
                 texts.append(text)
         sources.append(str(folder))
@@ -108,8 +109,8 @@ def collect_training_texts(session, workspace: Path, *, owner: str, backend=None
     the newest) or, without a build, generated now with `backend`; the reference texts."""
     owner_texts_ = owner_prose(session)
     if not owner_texts_:
-        raise ValueError("the warehouse holds none of your own writing yet: run `twin ingest` "
-                         "first")
+        raise WorkspaceError("the warehouse holds none of your own writing yet: run `twin ingest` "
+                             "first")
     reference, sources = reference_texts(reference_dirs)
     base, used_dataset, model_id = [], None, None
     if dataset_id is not None or latest_id(workspace) is not None:
@@ -122,8 +123,8 @@ def collect_training_texts(session, workspace: Path, *, owner: str, backend=None
             base, used_dataset = rejected_texts(build.path), build.id
     if len(base) < MIN_DATASET_TEXTS:
         if backend is None or params is None:
-            raise ValueError("no dataset build with base-model answers: a generation backend is "
-                             "needed to write some")
+            raise DatasetError("no dataset build with base-model answers: a generation backend is "
+                               "needed to write some")
         base = generate_base_texts(session, backend, params, owner, prompts=prompts,
                                    progress=progress)
         used_dataset, model_id = None, backend.model_id
