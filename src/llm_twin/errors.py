@@ -2,8 +2,8 @@
 
 The CLI and the server show a `TwinError` as one line (the CLI exits with code 2, the server
 answers 4xx). Any other exception is a bug: it keeps its traceback. Each class also derives from
-the built-in exception it replaces, so `except ValueError` in callers keeps working while the
-family is adopted.
+the built-in exception it replaced, so `except ValueError` or `except LookupError` in callers
+still matches it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,5 @@ class ExportError(TwinError, ValueError):
     """A model or dataset cannot be exported as asked."""
 
 
-# What the CLI and the server show as one line. ValueError and the two OS errors stay only until
-# every user-facing raise is a TwinError; after that this is (TwinError,).
-USER_ERRORS: tuple[type[BaseException], ...] = (TwinError, ValueError, FileNotFoundError,
-                                                FileExistsError)
+# What the CLI and the server show as one line (and the server's jobs report as their error).
+USER_ERRORS: tuple[type[BaseException], ...] = (TwinError,)

@@ -13,8 +13,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import EllipsisType
 from typing import Any
 
+from llm_twin.errors import USER_ERRORS
 from llm_twin.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ class Job:
     finished_at: datetime | None = None
 
     def progress(self, *, stage: str | None = None, done: int | None = None,
-                 total: int | None | type(...) = ..., message: str | None = None) -> None:
+                 total: int | EllipsisType | None = ..., message: str | None = None) -> None:
         """Called from the job's own thread; readers see plain attribute updates."""
         if stage is not None and stage != self.stage:
             self.stage, self.done = stage, 0
@@ -68,7 +70,7 @@ JobWork = Callable[[Job], "dict[str, Any] | None"]
 class JobRunner:
     """A queue of jobs and one worker thread, started on the first submit."""
 
-    def __init__(self, user_errors: tuple[type[BaseException], ...] = (ValueError,)):
+    def __init__(self, user_errors: tuple[type[BaseException], ...] = USER_ERRORS):
         self.user_errors = user_errors
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._queue: queue.Queue[tuple[Job, JobWork] | None] = queue.Queue()

@@ -42,13 +42,11 @@ class TwinService:
     def __init__(self, workspace: Workspace, config: ServeConfig, *,
                  base_backend: Backend | None = None):
         """`base_backend`: the base model already loaded (tests share one); else loaded on use."""
-        from llm_twin.errors import USER_ERRORS
-
         self.ws = workspace
         self.config = config
         self.generation_lock = threading.Lock()
         self.store_lock = threading.Lock()
-        self.jobs = JobRunner(user_errors=USER_ERRORS + (LookupError,))
+        self.jobs = JobRunner()
         self._stack = ExitStack()
         self._store: VectorStore | None = None
         self._base_backend = base_backend
