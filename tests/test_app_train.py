@@ -1,4 +1,5 @@
-"""One TrainSpec for `twin train` and the server's train job: how it maps onto each kind's config."""
+"""One TrainSpec for `twin train` and the server's train job: how it maps onto each kind's
+config."""
 
 from __future__ import annotations
 

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import make_doc
+from live_server import running_server
 from typer.testing import CliRunner
 
-from conftest import make_doc
 from llm_twin.app.indexing import index_into
 from llm_twin.backends.base import Generation
 from llm_twin.cli.app import app as cli
 from llm_twin.config import load_settings
 from llm_twin.serving.app import create_app
 from llm_twin.serving.twin import ServeConfig
-from live_server import running_server
 
 LINKEDIN = ["We moved our job queue into Postgres and Redis went away.",
             "Postgres as a queue: SKIP LOCKED is all the locking you need.",

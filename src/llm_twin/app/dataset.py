@@ -48,10 +48,10 @@ def build_dataset(ws: Workspace, backend: Backend, spec: DatasetSpec, *,
     options = _build_options(ws, spec)
     writer = _instruction_writer(ws, backend, spec, counter.advance)
     sources = _preference_sources(ws, backend, spec, options.owner, counter.advance)
-    with served_prompt_builder(ws, backend, spec, holder or StorePerUse(ws)) as shaper:
-        with ws.sessions() as session:
-            built = build(session, options, writer, preference_sources=sources,
-                          served_prompts=shaper, progress=counter.start)
+    with served_prompt_builder(ws, backend, spec, holder or StorePerUse(ws)) as shaper, \
+            ws.sessions() as session:
+        built = build(session, options, writer, preference_sources=sources,
+                      served_prompts=shaper, progress=counter.start)
     if not built.sft:
         raise DatasetError("No training samples: import your own writing first (`twin ingest`), "
                            "or check the filters in the card of an earlier build.")
@@ -81,8 +81,10 @@ def _build_options(ws: Workspace, spec: DatasetSpec):
 
 
 def _instruction_writer(ws: Workspace, backend: Backend, spec: DatasetSpec, advance):
-    from llm_twin.training_data.instructions import (ExtractiveInstructionWriter,
-                                                     ModelInstructionWriter)
+    from llm_twin.training_data.instructions import (
+        ExtractiveInstructionWriter,
+        ModelInstructionWriter,
+    )
 
     threshold = ws.settings.instruction_overlap_threshold
     extractive = ExtractiveInstructionWriter(overlap_threshold=threshold)
@@ -105,13 +107,17 @@ def _preference_sources(ws: Workspace, backend: Backend, spec: DatasetSpec, owne
 
 
 @contextmanager
-def served_prompt_builder(ws: Workspace, backend: Backend | None, spec: DatasetSpec,
+def served_prompt_builder(ws: Workspace, backend: Backend, spec: DatasetSpec,
                           holder: StoreHolder) -> Iterator[Any]:
     """The builder that gives train samples the served prompt, over the index; None when
     `spec.served_prompts` is off. Without an index it reports that every sample stayed bare."""
     from llm_twin.inference.reply import example_turns_budget
-    from llm_twin.training_data.served_prompts import (ContextMix, ContextReport,
-                                                       ServedPromptBuilder, ServedPromptSettings)
+    from llm_twin.training_data.served_prompts import (
+        ContextMix,
+        ContextReport,
+        ServedPromptBuilder,
+        ServedPromptSettings,
+    )
 
     if not spec.served_prompts:
         yield None
@@ -136,7 +142,8 @@ class _StageCounter:
 
     def __init__(self, progress: Progress):
         self.progress = progress
-        self.stage, self.done, self.total = "", 0, None
+        self.stage, self.done = "", 0
+        self.total: int | None = None
 
     def start(self, stage: str, done: int, total: int | None) -> None:
         self.stage, self.done, self.total = stage, done, total

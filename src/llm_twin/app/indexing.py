@@ -27,7 +27,8 @@ class IndexOutcome:
     def as_dict(self) -> dict:
         return {"documents_indexed": self.report.documents_indexed,
                 "chunks_added": self.report.chunks_added, "chunks_removed": self.chunks_removed,
-                "chunks": self.chunks, "rebuilt_after_model_change": self.rebuilt_after_model_change}
+                "chunks": self.chunks,
+                "rebuilt_after_model_change": self.rebuilt_after_model_change}
 
 
 def embedding_model_change(ws: Workspace) -> str | None:
@@ -60,7 +61,8 @@ def index_into(ws: Workspace, store: VectorStore, progress: Progress = SILENT) -
     s = ws.settings
     report = index_documents(ws.sessions, store, ws.embedder, max_chars=s.chunk_max_chars,
                              overlap_chars=s.chunk_overlap_chars, batch_size=s.embedding_batch_size,
-                             on_progress=lambda done, total: progress.report(EMBEDDING, done, total))
+                             on_progress=lambda done, total: progress.report(EMBEDDING, done,
+                                                                             total))
     if report.chunks_added or report.chunks_removed:
         store.optimize()
     return report

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llm_twin.app.workspace import Workspace
+
+if TYPE_CHECKING:
+    from llm_twin.storage.models import TrainingRun
 
 
 def list_models(ws: Workspace) -> list:
@@ -46,7 +49,7 @@ def describe_model(ws: Workspace, run_id: str) -> dict[str, Any]:
 class ExportSpec:
     model_id: str | None = None  # a run id or "base"; default: the model in use
     out: Path | None = None  # default: <workspace>/exports/<model id>
-    formats: list[str] | None = None  # default: training.export.DEFAULT_FORMATS (no adapter for the base)
+    formats: list[str] | None = None  # default: DEFAULT_FORMATS (the base has no adapter)
     gguf_types: tuple[str, ...] = ("f16", "q8_0")
     ct2_type: str = "int8"
     force: bool = False
@@ -55,9 +58,11 @@ class ExportSpec:
 def export_model(ws: Workspace, spec: ExportSpec) -> tuple[Any, bool]:
     """Write the model as `spec` asks; returns the ExportResult and whether a trained run (not
     the base model) was exported."""
-    from llm_twin.training.export import BASE, DEFAULT_FORMATS, export_model as export
+    from llm_twin.training.export import BASE, DEFAULT_FORMATS
+    from llm_twin.training.export import export_model as export
     from llm_twin.training.registry import BASE_MODEL_NAME, active_run, get_run
 
+    run: TrainingRun | str
     with ws.sessions() as session:
         if spec.model_id in (BASE, BASE_MODEL_NAME):
             run = BASE
@@ -65,7 +70,7 @@ def export_model(ws: Workspace, spec: ExportSpec) -> tuple[Any, bool]:
             run = get_run(session, spec.model_id)
         else:
             run = active_run(session) or BASE
-        name = BASE if run == BASE else run.id
+        name = run if isinstance(run, str) else run.id
         formats = spec.formats or [f for f in DEFAULT_FORMATS if run != BASE or f != "adapter"]
         result = export(run, ws.settings, spec.out or ws.settings.workspace / "exports" / name,
                         formats=formats, gguf_types=spec.gguf_types, force=spec.force,

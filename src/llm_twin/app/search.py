@@ -18,7 +18,7 @@ from llm_twin.storage.vector_store import SearchFilters, VectorStore
 class SearchRequest:
     query: str
     k: int = 5
-    filters: SearchFilters | None = None  # given explicitly; they win over filters read from the query
+    filters: SearchFilters | None = None  # given ones win over those read from the query
     literal: bool = False  # search the query as typed: no filters read out of it
     expansions: int | None = None  # query rewrites to fuse; default: the query_expansions setting
     rerank: bool | None = None  # default: the rerank setting

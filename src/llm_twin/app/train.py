@@ -87,8 +87,8 @@ def sft_config(ws: Workspace, spec: TrainSpec):
     from llm_twin.training.sft import SftConfig
 
     s = ws.settings
-    return SftConfig(base_model=spec.base_model or s.generation_model,
-                     gguf_file=spec.gguf_file if spec.base_model else (spec.gguf_file or s.gguf_file),
+    gguf_file = spec.gguf_file if spec.base_model else (spec.gguf_file or s.gguf_file)
+    return SftConfig(base_model=spec.base_model or s.generation_model, gguf_file=gguf_file,
                      packing=spec.packing, qlora=spec.qlora, **_shared(spec))
 
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from llm_twin.backends.base import Backend, GenerationParams
 from llm_twin.config import TwinSettings, ensure_workspace
 from llm_twin.features.embeddings import QueryEmbeddingCache, SentenceTransformerEmbedder
-from llm_twin.inference.rerank import build_reranker
 from llm_twin.inference.ranking import RankingWeights
+from llm_twin.inference.rerank import build_reranker
 from llm_twin.inference.retrieval import Retriever
 from llm_twin.inference.writer import DraftWriter, WriterOptions
 from llm_twin.storage.stores import built_embedding_model, built_vector_store, open_vector_store
@@ -74,7 +74,8 @@ class Workspace:
         `model` picks another: a run id, or "base"."""
         from llm_twin.backends.factory import build_backend
 
-        return build_backend(self.settings, self.tuned_run(model), on_converted=self._record_ct2_path)
+        return build_backend(self.settings, self.tuned_run(model),
+                             on_converted=self._record_ct2_path)
 
     def prepare_model(self, model: str) -> None:
         """Ready a run for the configured backend now (CTranslate2 converts it once)."""
@@ -97,7 +98,8 @@ class Workspace:
             set_export_paths(session, run_id, ct2_path=path)
 
     def tuned_run(self, model: str | None = None):
-        """The registry run to generate with: `model` (a run id; "base" = none), else the active one."""
+        """The registry run to generate with: `model` (a run id; "base" = none), else the
+        active one."""
         from llm_twin.training.registry import BASE_MODEL_NAME, active_run, get_run
 
         if model == BASE_MODEL_NAME:

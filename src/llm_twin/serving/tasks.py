@@ -14,6 +14,7 @@ from llm_twin.app import train as training
 from llm_twin.app import voice as voices
 from llm_twin.app.ingest import ExportOutcome, ingest_locations
 from llm_twin.errors import InputError, TrainingError
+from llm_twin.ingest.pipeline import IngestReport
 from llm_twin.serving.jobs import Job
 from llm_twin.serving.twin import TwinService
 
@@ -32,7 +33,7 @@ def ingest_uploads(twin: TwinService, spec: IngestJob, job: Job) -> dict[str, An
                                          me=spec.me, progress=job))
     finally:
         shutil.rmtree(spec.folder, ignore_errors=True)
-    imported = [_imported(o) for o in outcomes if o.report is not None]
+    imported = [_imported(o, o.report) for o in outcomes if o.report is not None]
     failed = [{"file": _file(o), "error": f"{_file(o)}: {o.error}"}
               for o in outcomes if o.report is None]
     job.progress(message=f"{sum(r['new_documents'] for r in imported)} new documents")
@@ -48,8 +49,7 @@ def _file(outcome: ExportOutcome) -> str:
     return Path(outcome.location).name
 
 
-def _imported(outcome: ExportOutcome) -> dict[str, Any]:
-    report = outcome.report
+def _imported(outcome: ExportOutcome, report: IngestReport) -> dict[str, Any]:
     return {"file": _file(outcome), "format": report.format_name, "source_id": report.source_id,
             "new_documents": report.new_documents, "duplicates": report.duplicates,
             "already_imported": report.already_imported, "skipped": report.skipped,

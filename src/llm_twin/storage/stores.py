@@ -64,7 +64,8 @@ def built_vector_store(settings: TwinSettings,
         return
     else:
         store = QdrantEdgeStore(settings.resolved_vector_store_path,
-                                embedding_model=meta["embedding_model"], dimension=meta["dimension"])
+                                embedding_model=meta["embedding_model"],
+                                dimension=meta["dimension"])
     try:
         yield store
     finally:
