@@ -52,7 +52,8 @@ def resolve_ct2_device(device: str) -> str:
     if device == "auto":
         return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
     if device == "cuda" and ctranslate2.get_cuda_device_count() == 0:
-        raise BackendError("device is 'cuda' but CTranslate2 sees no CUDA GPU; set device to 'auto' or 'cpu'.")
+        raise BackendError("device is 'cuda' but CTranslate2 sees no CUDA GPU; "
+                           "set device to 'auto' or 'cpu'.")
     return device
 
 
@@ -218,9 +219,10 @@ class CTranslate2Backend(TokenizerPrompts):
                     streamer.add(row, step.token_id)
                 return not streamer.open[row]  # True stops this row
 
+            longest = max(max_new_tokens[row] for row in group)
             self._generator.generate_batch([prompts[row] for row in group],
                                            include_prompt_in_result=False, callback=on_step,
-                                           **{**options, "max_length": max(max_new_tokens[row] for row in group)})
+                                           **{**options, "max_length": longest})
 
         def run() -> None:
             try:

@@ -20,17 +20,21 @@ SYSTEMS_HELP = ("Comma-separated subset of: base, base+rank, base+rag, base+rag+
 
 def evaluate(
     limit: Annotated[int, typer.Option("--limit", min=1, help="Held-out prompts, newest first.")] = 40,
-    k: Annotated[int, typer.Option("--k", min=1, max=16, help="Drafts per prompt the ranked systems choose from.")] = 4,
+    k: Annotated[int, typer.Option(
+        "--k", min=1, max=16, help="Drafts per prompt the ranked systems choose from.")] = 4,
     systems: Annotated[str | None, typer.Option("--systems", help=SYSTEMS_HELP)] = None,
-    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1, help="Longest answer in tokens.")] = 120,
+    max_new_tokens: Annotated[int, typer.Option(
+        "--max-new-tokens", min=1, help="Longest answer in tokens.")] = 120,
     model: Annotated[str | None, typer.Option(
         "--model", help="The fine-tuned run id to evaluate; default: the model in use.")] = None,
-    dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset build id; default: the latest.")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", help="Dataset build id; default: the latest.")] = None,
     impostor: Annotated[Path | None, typer.Option(
         "--impostor", help="Folder of another author's .md/.txt posts (impostors for the attribution "
                            "classifier); default: ../shared/corpora/jbranchaud_til when present.")] = None,
     judge_url: Annotated[str | None, typer.Option(
-        "--judge-url", help="OpenAI-compatible server of an LLM judge, e.g. http://localhost:8000/v1.")] = None,
+        "--judge-url",
+        help="OpenAI-compatible server of an LLM judge, e.g. http://localhost:8000/v1.")] = None,
     judge_model: Annotated[str | None, typer.Option("--judge-model", help="The judge's model name.")] = None,
     judge_key: Annotated[str | None, typer.Option(
         "--judge-key", envvar="TWIN_JUDGE_API_KEY", help="The judge's API key, if it needs one.")] = None,

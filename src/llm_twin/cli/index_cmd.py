@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Annotated
 
 import typer
@@ -121,7 +121,7 @@ def _hit_dict(hit, explain: bool) -> dict:
 
 
 def _utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=timezone.utc) if moment else None
+    return moment.replace(tzinfo=UTC) if moment else None
 
 
 def _end_of_day(moment: datetime | None) -> datetime | None:

@@ -22,7 +22,8 @@ def reply(
     message: Annotated[str, typer.Argument(help="The message to answer, e.g. 'are you free Friday?'.")],
     sender: Annotated[str | None, typer.Option("--from", help="Who sent it (named in group chats).")] = None,
     platform: Annotated[str | None, typer.Option(
-        "--platform", "-p", help=f"Answer as in your chats on: {', '.join(CHAT_PLATFORMS)} (default: all).")] = None,
+        "--platform", "-p",
+        help=f"Answer as in your chats on: {', '.join(CHAT_PLATFORMS)} (default: all).")] = None,
     context: Annotated[Path | None, typer.Option(
         "--context", help="A short transcript of the conversation so far, one 'Name: text' line "
                           "per message ('me' or your name for yours).")] = None,

@@ -38,8 +38,9 @@ def status() -> None:
                 table.add_row(platform, kind, str(count))
             console.print(table)
         stale = found.stale_embedding_models
-        console.print(f"  embedding model: {s.embedding_model}"
-                      f"{'  [yellow](index built with ' + ', '.join(stale) + ': run twin index --rebuild)[/]' if stale else ''}")
+        rebuild = (f"  [yellow](index built with {', '.join(stale)}: run twin index --rebuild)[/]"
+                   if stale else "")
+        console.print(f"  embedding model: {s.embedding_model}{rebuild}")
         choice, run = found.backend, found.tuned_run
         console.print(f"  generation: {choice.name} · {run.id if run else s.generation_model}"
                       f"{' (' + s.gguf_file + ')' if s.gguf_file and not run else ''}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -37,7 +37,8 @@ Seed = Annotated[int, typer.Option(help="Seed for adapter initialisation and dat
 BatchSize = Annotated[int | None, typer.Option(min=1, help="Samples per device and step.")]
 MaxLength = Annotated[int, typer.Option(min=32, help="Longest sample in tokens (longer ones are cut).")]
 EvalSteps = Annotated[int, typer.Option(min=1, help="Evaluate and checkpoint every N steps.")]
-Patience = Annotated[int, typer.Option(min=0, help="Stop after N evaluations without improvement (0 = never).")]
+Patience = Annotated[int, typer.Option(
+    min=0, help="Stop after N evaluations without improvement (0 = never).")]
 Impostor = Annotated[Path | None, typer.Option(
     help="Another author's folder of .md/.markdown/.txt posts for the held-out comparison "
          "(default: ../shared/corpora/jbranchaud_til, skipped with a note when absent; a given "
@@ -46,7 +47,7 @@ ImpostorDocs = Annotated[int, typer.Option(min=0, help="Impostor answer units to
 Use = Annotated[bool, typer.Option("--use/--no-use", help="Make the new model the one twin write uses.")]
 
 
-class PrecisionChoice(str, Enum):
+class PrecisionChoice(StrEnum):
     auto = "auto"
     fp32 = "fp32"
     bf16 = "bf16"

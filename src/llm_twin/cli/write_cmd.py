@@ -27,7 +27,8 @@ from llm_twin.platforms import DRAFT_PLATFORMS
 def write(
     idea: Annotated[str, typer.Argument(help="The skeleton idea, e.g. '3 lessons from moving our "
                                              "queue into Postgres, keep it punchy'.")],
-    platform: Annotated[str, typer.Option("--platform", "-p", help=f"One of: {', '.join(DRAFT_PLATFORMS)}.")] = "linkedin",
+    platform: Annotated[str, typer.Option(
+        "--platform", "-p", help=f"One of: {', '.join(DRAFT_PLATFORMS)}.")] = "linkedin",
     n: Annotated[int, typer.Option("-n", min=1, max=8, help="Drafts to generate (one batch), "
                                                           "ranked best first.")] = 1,
     rank: Annotated[bool, typer.Option("--rank/--no-rank", help="Rank N > 1 drafts: relevance to "
@@ -41,7 +42,8 @@ def write(
     """Draft a post in your voice, grounded in what you wrote. You edit and publish it yourself."""
     quiet_libraries()
     if platform not in DRAFT_PLATFORMS:
-        console.print(f"[red]Error:[/] unknown platform {platform!r}; choose one of {', '.join(DRAFT_PLATFORMS)}.")
+        console.print(f"[red]Error:[/] unknown platform {platform!r}; "
+                      f"choose one of {', '.join(DRAFT_PLATFORMS)}.")
         raise typer.Exit(code=2)
     request = WriteRequest(idea, platform, n, rank, Sampling(max_new_tokens, temperature, seed), model)
     with user_errors():

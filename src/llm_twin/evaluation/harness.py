@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -178,7 +178,8 @@ def run_evaluation(parts: EvalParts, config: EvalConfig, *,
             generated[arm] = _generate_arm(parts, backend, data, arm[1], k, scorer, config, advance)
         del backend
         gc.collect()
-        perplexities[model] = (_perplexity(parts.settings, tuned_run if model == "tuned" else None, data, notes)
+        run = tuned_run if model == "tuned" else None
+        perplexities[model] = (_perplexity(parts.settings, run, data, notes)
                                if config.perplexity else None)
     if "base" not in model_ids and not (data.generated_train and data.generated_test):
         raise DatasetError("This dataset build has no DPO pairs (base-model answers) to train and "
@@ -203,7 +204,7 @@ def run_evaluation(parts: EvalParts, config: EvalConfig, *,
     sanity = _sanity_rows(scorer_of_rows, requests)
     return EvalResult(
         dataset_id=data.dataset_id,
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         config={**_config_dict(config, k, impostor), "backends": backends_used},
         prompts=[{"idea": p.idea, "platform": p.platform, "document_id": p.document_id,
                   "created_at": p.created_at.isoformat() if p.created_at else None,

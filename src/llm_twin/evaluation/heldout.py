@@ -75,7 +75,7 @@ def load_eval_data(build: DatasetBuild, *, limit: int, impostor_folder: Path | N
         generated_train=_rejected(build.path("preference_train.jsonl")),
         generated_test=_rejected(build.path("preference_test.jsonl")),
         train_prompts=[r["messages"][:-1] for r in train_rows],
-        test_conversations=[p.messages + [{"role": "assistant", "content": p.answer}]
+        test_conversations=[[*p.messages, {"role": "assistant", "content": p.answer}]
                             for p in prompts])
     if impostor_folder is not None:
         data.impostor_train, data.impostor_test = impostor_texts(impostor_folder)
@@ -135,7 +135,8 @@ def _rejected(file: Path) -> list[str]:
     return texts
 
 
-def impostor_texts(folder: Path, *, files: int = IMPOSTOR_FILES, seed: int = 0) -> tuple[list[str], list[str]]:
+def impostor_texts(folder: Path, *, files: int = IMPOSTOR_FILES,
+                   seed: int = 0) -> tuple[list[str], list[str]]:
     """Another author's texts (`training_data.impostors`: .md/.markdown/.txt, front matter removed),
     split in two halves: one trains the attribution classifier, the other only sets its threshold.
     An unusable folder raises `ImpostorFolderError` naming what it holds."""

@@ -114,7 +114,10 @@ class LLMJudge:
 
 def summarize(grades: list[Grade]) -> JudgeSummary:
     readable = [g for g in grades if g.parsed]
-    mean = (lambda values: sum(values) / len(values) if values else None)
+
+    def mean(values: list[float]) -> float | None:
+        return sum(values) / len(values) if values else None
+
     return JudgeSummary(accuracy=mean([g.accuracy for g in readable]),
                         style=mean([g.style for g in readable]),
                         graded=len(readable), unparsable=len(grades) - len(readable), grades=grades)

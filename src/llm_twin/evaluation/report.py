@@ -140,7 +140,8 @@ def print_table(result: EvalResult, console) -> None:
     overlap = result.prompt_overlap
     if overlap.get("ideas"):
         console.print(f"[dim]held-out ideas vs their answers: mean word 3-gram share "
-                      f"{overlap['mean_trigram_share']:.3f}, longest shared run {overlap['mean_longest_run']:.1f} "
+                      f"{overlap['mean_trigram_share']:.3f}, "
+                      f"longest shared run {overlap['mean_longest_run']:.1f} "
                       f"words on average, {overlap['max_longest_run']} at most; "
                       f"{overlap['copied_runs']} of {overlap['ideas']} hold 4+ answer words in a row.[/]",
                       highlight=False)

@@ -79,8 +79,9 @@ class RowScorer:
         spans = [self.spans.longest_span(t) for t in texts]
         figures.estimates["copying"] = boot(mean_statistic([float(s >= MIN_SPAN) for s in spans]))
         figures.estimates["longest_copy"] = boot(max_statistic(spans))
-        figures.estimates["rouge_l"] = boot(mean_statistic([rouge_l(t, p) for t, p in zip(texts, self.posts)]))
-        figures.estimates["chrf"] = boot(mean_statistic([chrf(t, p) for t, p in zip(texts, self.posts)]))
+        pairs = list(zip(texts, self.posts))
+        figures.estimates["rouge_l"] = boot(mean_statistic([rouge_l(t, p) for t, p in pairs]))
+        figures.estimates["chrf"] = boot(mean_statistic([chrf(t, p) for t, p in pairs]))
         return figures
 
     def real_posts(self, prompt_texts: Sequence[Sequence[str]]) -> RowFigures:

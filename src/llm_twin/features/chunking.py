@@ -59,7 +59,7 @@ def _sections(text: str) -> list[str]:
     starts = [m.start() for m in _HEADING.finditer(text)]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
-    return [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)])]
 
 
 def _pack(units: list[str], max_chars: int, overlap_chars: int) -> list[str]:

@@ -156,7 +156,7 @@ def _fingerprint(posts: list[PastPost]) -> str:
     digest = hashlib.sha256(f"v{_CACHE_VERSION}".encode())
     for post in posts:
         digest.update(f"\x1e{post.document_id}\x1f{post.label}\x1f{post.url}\x1f{post.text}"
-                      .encode("utf-8"))
+                      .encode())
     return digest.hexdigest()[:20]
 
 

@@ -311,7 +311,7 @@ def _dominant(shares: dict[str, float]) -> tuple[str, float]:
 
 def _round_length(chars: int) -> int:
     step = 10 if chars < 500 else 50
-    return max(step, int(round(chars / step)) * step)
+    return max(step, round(chars / step) * step)
 
 
 def rules_and_habits(platform: str, profile: PlatformProfile | None

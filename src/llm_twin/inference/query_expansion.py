@@ -142,7 +142,7 @@ def expand_query(query: str, n: int = 3, backend: Backend | None = None) -> list
     if backend is not None:
         try:
             rewrites = _model_rewrites(query, n, backend)
-        except Exception:  # noqa: BLE001 -- the model path is optional: the fallback answers
+        except Exception:
             rewrites = []
     return _unique([query, *rewrites, *fallback_rewrites(query)], n + 1)
 

@@ -82,7 +82,8 @@ def parse_transcript(text: str, owner: str, *, where: str = "the transcript") ->
         match = _SPEAKER_LINE.match(line)
         if match is None:
             if not turns:
-                raise InputError(f"{where}, line {number}: expected 'Name: message', got {line.strip()[:60]!r}")
+                raise InputError(f"{where}, line {number}: expected 'Name: message', "
+                                 f"got {line.strip()[:60]!r}")
             turns[-1].texts[-1] += "\n" + line.strip()
             continue
         name, said = match["name"].strip(), match["text"].strip()

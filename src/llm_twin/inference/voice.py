@@ -24,7 +24,7 @@ import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 from llm_twin.errors import DatasetError, ModelError
@@ -165,7 +165,7 @@ def fit_voice_model(texts: VoiceTrainingTexts, *, seed: int = 0) -> tuple[VoiceS
     scorer = VoiceScorer().fit(texts.owner, texts.other)
     scorer.cliches = ClicheLexicon.fit(texts.owner, texts.base_model)
     card = {
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "features": "char_wb 2-5 tf-idf", "classifier": "logistic regression (balanced)",
         "owner_texts": len(texts.owner), "base_model_texts": len(texts.base_model),
         "reference_texts": len(texts.reference),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterable
-from datetime import timezone, tzinfo
+from datetime import tzinfo, UTC
 from pathlib import Path
 
 import charset_normalizer
@@ -34,7 +34,7 @@ class ChatExportImporter(ArchiveImporter):
     export writes without a zone are in `local_timezone`."""
 
     def __init__(self, options: ImportOptions | None = None, *, region: str = "US",
-                 local_timezone: tzinfo = timezone.utc,
+                 local_timezone: tzinfo = UTC,
                  max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
         super().__init__(options, max_total_bytes=max_total_bytes)
         self.region = region

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +99,7 @@ def utc_from_timestamp(value: Any, where: str, field_name: str, *,
     if milliseconds is None:
         milliseconds = abs(number) >= _MILLISECONDS_FROM
     try:
-        return datetime.fromtimestamp(number / 1000 if milliseconds else number, tz=timezone.utc)
+        return datetime.fromtimestamp(number / 1000 if milliseconds else number, tz=UTC)
     except (OverflowError, OSError, ValueError):
         raise ImportFormatError(where, f"timestamp {value!r} is out of range",
                                 field_name=field_name) from None

@@ -13,7 +13,8 @@ import re
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, Callable, TypeVar
+from typing import IO, Any, TypeVar
+from collections.abc import Callable
 
 from llm_twin.ingest.base import ImportFormatError
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any, TypedDict, cast
 
 from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator,
@@ -12,7 +12,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -25,12 +25,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -160,7 +160,8 @@ class TrainingRun(Base):
     merged_path: Mapped[str | None] = mapped_column(Text)  # set by export
     gguf_path: Mapped[str | None] = mapped_column(Text)  # set by export
     ct2_path: Mapped[str | None] = mapped_column(Text)  # CTranslate2 conversion, made on first use
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running | finished | failed | interrupted
+    # running | finished | failed | interrupted
+    status: Mapped[str] = mapped_column(String(16), default="running")
     process: Mapped[str | None] = mapped_column(String(128))  # "host:pid" of the training process
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,7 @@ class QdrantEdgeStore:
     # -- opening -------------------------------------------------------------------------
     def _acquire_lock(self):
         lock_path = self.path / ".twin.lock"
-        handle = open(lock_path, "a+")
+        handle = open(lock_path, "a+")  # noqa: SIM115 (held open: the lock lives as long as the store)
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -220,7 +220,7 @@ def _storable(payload: dict[str, Any]) -> dict[str, Any]:
 def _utc_timestamp(moment: datetime) -> float:
     """A naive datetime means UTC here, as in the warehouse; `.timestamp()` would read it as local."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 

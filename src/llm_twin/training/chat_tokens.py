@@ -53,7 +53,8 @@ def assistant_spans(tokenizer, messages: list[Message]) -> tuple[str, list[tuple
     return text, spans
 
 
-def tokenize_conversation(tokenizer, messages: list[Message], max_length: int | None = None) -> TokenizedSample:
+def tokenize_conversation(tokenizer, messages: list[Message],
+                          max_length: int | None = None) -> TokenizedSample:
     """input_ids of the rendered conversation; labels = ids inside assistant spans, else -100.
 
     Too long: older turns of a conversation are dropped first (the system message and the last

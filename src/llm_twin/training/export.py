@@ -18,7 +18,7 @@ import json
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -222,7 +222,7 @@ def _write_manifest(folder: Path, run, settings, formats, written: ExportResult)
         "formats": list(formats),
         "adapter_order": [p.name for p in written.adapter_paths],
         "files": {str(p.relative_to(folder)): path_size(p) for p in written.paths},
-        "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 

@@ -119,7 +119,7 @@ def training_rules(unit: OwnerText) -> PlatformRules:
 
 def round_length(chars: int) -> int:
     step = 10 if chars < 500 else 50
-    return max(step, int(round(chars / step)) * step)
+    return max(step, round(chars / step) * step)
 
 
 # -- the overlap rule every idea obeys ------------------------------------------------------

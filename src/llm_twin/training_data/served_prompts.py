@@ -36,7 +36,7 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import TYPE_CHECKING
 
 from llm_twin.backends.base import Message
@@ -325,7 +325,7 @@ def barred_retriever(retriever: Retriever, sample: SftSample,
 
 def _utc(moment: datetime) -> datetime:
     """A naive datetime means UTC, as in the warehouse."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _another(samples: Sequence[SftSample], sample: SftSample,

@@ -20,7 +20,7 @@ import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +140,7 @@ def dataset_card(build: DatasetBuild, dataset_id: str, tokenizer_name: str,
     stats = build.instruction_stats
     return {
         "id": dataset_id,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "owner": build.options.owner,
         "owner_documents": build.owner_documents,
         "source_ids": sorted(build.source_ids),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -295,8 +295,8 @@ def _created_at(value: Any, rkey: str | None) -> tuple[datetime | None, str | No
             pass
         else:
             if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=timezone.utc)
-            return moment.astimezone(timezone.utc), "createdAt"
+                moment = moment.replace(tzinfo=UTC)
+            return moment.astimezone(UTC), "createdAt"
     tid_time = _tid_time(rkey)
     return (tid_time, "rkey") if tid_time else (None, None)
 
@@ -308,7 +308,7 @@ def _tid_time(rkey: str | None) -> datetime | None:
     for char in rkey:
         number = number * 32 + _TID_ALPHABET.index(char)
     try:
-        return datetime.fromtimestamp((number >> 10) / 1_000_000, tz=timezone.utc)
+        return datetime.fromtimestamp((number >> 10) / 1_000_000, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
 

@@ -13,7 +13,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -231,14 +231,14 @@ def _created_at(post: dict[str, Any], where: str) -> tuple[datetime | None, str 
 def _moment(value: Any, key: str, post_id: Any, where: str) -> datetime:
     try:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value / 1000, tz=timezone.utc)  # Ghost 0.x: ms
+            return datetime.fromtimestamp(value / 1000, tz=UTC)  # Ghost 0.x: ms
         moment = datetime.fromisoformat(str(value))
     except (ValueError, OverflowError, OSError):
         raise ImportFormatError(where, f"post {post_id} has an unreadable date {value!r}",
                                 field_name=key) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def post_text(post: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ import io
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -264,7 +264,7 @@ def _date(row: _Row, column: str, where: str) -> datetime | None:
         return None
     for date_format in _DATE_FORMATS:
         try:
-            return datetime.strptime(value, date_format).replace(tzinfo=timezone.utc)
+            return datetime.strptime(value, date_format).replace(tzinfo=UTC)
         except ValueError:
             continue
     raise ImportFormatError(where, f"unreadable date {row.get(column)!r}", line=row.line,
@@ -410,7 +410,7 @@ def _stamp(soup: BeautifulSoup, css_class: str, where: str) -> datetime | None:
         raise ImportFormatError(where, f"unreadable date {paragraph.get_text(strip=True)!r}",
                                 field_name=f"p.{css_class}")
     return datetime.fromisoformat(f"{match.group(1)} {match.group(2)}").replace(
-        tzinfo=timezone.utc)
+        tzinfo=UTC)
 
 
 def _article_metadata(file: str, created: datetime | None,
@@ -481,7 +481,7 @@ def _conversations(messages: list[_Message]) -> dict[str, list[_Message]]:
     grouped: dict[str, list[_Message]] = {}
     for message in messages:
         grouped.setdefault(message.conversation, []).append(message)
-    oldest = datetime.min.replace(tzinfo=timezone.utc)
+    oldest = datetime.min.replace(tzinfo=UTC)
     # Within one second, a newest-first file lists the later message first.
     return {conversation: sorted(group, key=lambda m: (m.created_at or oldest, -m.row.line))
             for conversation, group in grouped.items()}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -149,8 +149,8 @@ def _published(value: Any, note_id: str, where: str) -> datetime | None:
         raise ImportFormatError(where, f"note {note_id} has an unreadable date {value!r}",
                                 field_name="object.published") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _document(note: dict[str, Any], position: int, file_name: str, actor: _Actor,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -199,8 +199,8 @@ def _published_at(soup: BeautifulSoup, where: str) -> datetime | None:
         raise ImportFormatError(where, f"unreadable publication date {value!r}",
                                 field_name="time.dt-published@datetime") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _date_from_file_name(file_name: str) -> datetime | None:
@@ -208,7 +208,7 @@ def _date_from_file_name(file_name: str) -> datetime | None:
     if match is None:
         return None
     try:
-        return datetime.strptime(match.group(1), "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return datetime.strptime(match.group(1), "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         return None
 

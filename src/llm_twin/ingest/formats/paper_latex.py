@@ -282,7 +282,7 @@ def _decode(data: bytes, where: str) -> str:
         # Older arXiv sources are often Latin-1; TeX reads bytes, so any 8-bit encoding occurs.
         best = charset_normalizer.from_bytes(data).best()
         if best is None:
-            raise ImportFormatError(where, "not text in any encoding that could be recognised")
+            raise ImportFormatError(where, "not text in any encoding that could be recognised") from None
         text = str(best)
     return text.replace("\r\n", "\n")
 
@@ -411,7 +411,7 @@ def _walk(text: str, where: str) -> list[Any]:
         walker = latexwalker.LatexWalker(text, latex_context=_parse_context(),
                                          tolerant_parsing=True)
         return walker.get_latex_nodes()[0]
-    except Exception as error:  # noqa: BLE001 -- pylatexenc fails with many error types
+    except Exception as error:
         raise ImportFormatError(where, f"cannot parse the LaTeX ({error})") from error
 
 
@@ -419,7 +419,7 @@ def _to_text(body: str, where: str) -> str:
     converter = _PaperText(latex_context=_text_context(), math_mode="text")
     try:
         text = converter.nodelist_to_text(_walk(_SPACE_BEFORE_REFERENCE.sub("", body), where))
-    except Exception as error:  # noqa: BLE001 -- as in _walk
+    except Exception as error:
         raise ImportFormatError(where, f"cannot convert the LaTeX to text ({error})") from error
     return _rebuild_paragraphs(text.replace("\xa0", " "))
 

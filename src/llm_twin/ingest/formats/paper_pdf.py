@@ -18,7 +18,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -28,6 +28,7 @@ from pypdf import PasswordType, PdfReader
 from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
 from llm_twin.ingest.safe_zip import ExportTree
+import itertools
 
 PDF_MAGIC = b"%PDF-"
 COAUTHORED_WEIGHT = 0.5
@@ -157,7 +158,7 @@ def _open_pdf(data: bytes, where: str) -> PdfReader:
         len(reader.pages)
     except ImportFormatError:
         raise
-    except Exception as error:  # noqa: BLE001 (see above)
+    except Exception as error:
         raise ImportFormatError(where, f"not a readable PDF ({_describe(error)})") from error
     return reader
 
@@ -165,20 +166,20 @@ def _open_pdf(data: bytes, where: str) -> PdfReader:
 def _info(reader: PdfReader) -> dict[str, Any]:
     try:
         return dict(reader.metadata or {})
-    except Exception:  # noqa: BLE001 -- a broken info dictionary only costs the title and authors
+    except Exception:
         return {}
 
 
 def _creation_date(reader: PdfReader) -> datetime | None:
     try:
         moment = reader.metadata.creation_date if reader.metadata else None
-    except Exception:  # noqa: BLE001 -- malformed D:... strings raise from pypdf
+    except Exception:
         return None
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _describe(error: Exception) -> str:
@@ -190,7 +191,7 @@ def _all_lines(reader: PdfReader, where: str) -> list[_Line]:
     for number, page in enumerate(reader.pages, 1):
         try:
             lines.extend(_page_lines(page, number))
-        except Exception as error:  # noqa: BLE001 (see _open_pdf)
+        except Exception as error:
             raise ImportFormatError(where, f"page {number} cannot be read "
                                            f"({_describe(error)})") from error
     return lines
@@ -318,7 +319,7 @@ class _Layout:
 
     @classmethod
     def of(cls, lines: list[_Line]) -> _Layout:
-        gaps = [a.y - b.y for a, b in zip(lines, lines[1:])
+        gaps = [a.y - b.y for a, b in itertools.pairwise(lines)
                 if a.page == b.page and 0 < a.y - b.y < 3 * max(a.size, 1.0)]
         body = _body_size(lines)
         lengths = [len(line.text) for line in lines if abs(line.size - body) <= 0.5]

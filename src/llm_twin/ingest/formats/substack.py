@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -155,8 +155,8 @@ def _post_date(row: _Row, where: str) -> datetime | None:
         raise ImportFormatError(where, f"unreadable date {value!r}", line=row.line,
                                 field_name="post_date") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _is_published(row: _Row, where: str) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -168,11 +168,11 @@ class TelegramImporter(ChatExportImporter):
         local = message.get("date")
         try:
             if unix is not None:
-                return datetime.fromtimestamp(int(unix), tz=timezone.utc)
+                return datetime.fromtimestamp(int(unix), tz=UTC)
             if local is not None:
                 # "date" is the exporting computer's local time, without a zone.
                 return (datetime.fromisoformat(str(local)).replace(tzinfo=self.local_timezone)
-                        .astimezone(timezone.utc))
+                        .astimezone(UTC))
         except (TypeError, ValueError, OverflowError, OSError):
             raise ImportFormatError(chat.where, f"message {message_id} has an unreadable date "
                                                 f"{unix if unix is not None else local!r}",

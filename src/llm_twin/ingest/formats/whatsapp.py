@@ -15,7 +15,7 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone, tzinfo
+from datetime import date, datetime, tzinfo, UTC
 from pathlib import Path, PurePosixPath
 
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
@@ -24,6 +24,7 @@ from llm_twin.ingest.chat_common import (ChatExportImporter, OtherPeople, OwnerM
                                          owner_unknown_problem, read_plain_file)
 from llm_twin.ingest.safe_zip import ExportTree
 from llm_twin.storage.models import DocumentMeta
+import itertools
 
 _DETECT_HEAD_BYTES = 4096
 _DETECT_SAMPLE = 20
@@ -149,9 +150,8 @@ class WhatsAppImporter(ChatExportImporter):
                 folded = name.casefold()
                 if folded.endswith(".zip") and not tree.is_zip:
                     chats += self._load_chats(Path(tree.display_name(name)), result)
-                elif not folded.endswith(".txt"):
-                    result.skip("other_file")
-                elif not _looks_like_chat(tree.read_head(name, _DETECT_HEAD_BYTES)):
+                elif not (folded.endswith(".txt")
+                          and _looks_like_chat(tree.read_head(name, _DETECT_HEAD_BYTES))):
                     result.skip("other_file")
                 else:
                     chats.append(_parse_chat(tree.read_bytes(name), tree.display_name(name),
@@ -313,14 +313,14 @@ def _date_order(fields: list[list[int]], uses_ampm: bool) -> str:
     if max(seconds, default=0) > 12:
         return "mdy"
     # Within one year months only grow, so a field that goes down is the day.
-    same_year = [(a, b) for a, b in zip(fields, fields[1:]) if a[2] == b[2]]
+    same_year = [(a, b) for a, b in itertools.pairwise(fields) if a[2] == b[2]]
     if any(b[0] < a[0] for a, b in same_year):
         return "dmy"
     if any(b[1] < a[1] for a, b in same_year):
         return "mdy"
     # The day changes more often than the month.
-    first_change = sum(abs(b[0] - a[0]) for a, b in zip(fields, fields[1:]))
-    second_change = sum(abs(b[1] - a[1]) for a, b in zip(fields, fields[1:]))
+    first_change = sum(abs(b[0] - a[0]) for a, b in itertools.pairwise(fields))
+    second_change = sum(abs(b[1] - a[1]) for a, b in itertools.pairwise(fields))
     if first_change != second_change:
         return "dmy" if first_change > second_change else "mdy"
     return "mdy" if uses_ampm else "dmy"  # undecidable: 12-hour clocks are mostly US phones
@@ -347,7 +347,7 @@ def _created_at(message: _Message, to_date: dict[str, date | None], local_timezo
         raise ImportFormatError(where, f"unreadable date or time {message.date!r} "
                                        f"{message.time!r}", line=message.line)
     local = datetime(day.year, day.month, day.day, *clock, tzinfo=local_timezone)
-    return local if local_timezone is timezone.utc else local.astimezone(timezone.utc)
+    return local if local_timezone is UTC else local.astimezone(UTC)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -17,7 +17,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -301,7 +301,7 @@ def _pub_date(value: str) -> datetime | None:
     if year is None or int(year.group(1)) < _FIRST_PLAUSIBLE_YEAR:
         return None
     try:
-        return parsedate_to_datetime(value).astimezone(timezone.utc)
+        return parsedate_to_datetime(value).astimezone(UTC)
     except (TypeError, ValueError, IndexError):
         return None
 
@@ -310,7 +310,7 @@ def _wp_date(value: str) -> datetime | None:
     if not value or value == _ZERO_DATE:
         return None
     try:
-        return datetime.strptime(value, _WP_DATE).replace(tzinfo=timezone.utc)
+        return datetime.strptime(value, _WP_DATE).replace(tzinfo=UTC)
     except ValueError:
         return None
 

@@ -13,7 +13,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -249,11 +249,11 @@ def _checked_note(item: Any, index: int, where: str) -> _Note:
         raise ImportFormatError(where, f"note {note_id} has an unreadable date {value!r}",
                                 field_name="createdAt") from None
     if created_at.tzinfo is None:
-        created_at = created_at.replace(tzinfo=timezone.utc)
+        created_at = created_at.replace(tzinfo=UTC)
     text = _expand_note_links(_unescape_markup(core["text"]), core.get("urls"))
     hashtags = tuple(tag["text"] for tag in _dicts(core.get("hashtags"))
                      if isinstance(tag.get("text"), str))
-    return _Note(note_id, created_at.astimezone(timezone.utc), text, hashtags)
+    return _Note(note_id, created_at.astimezone(UTC), text, hashtags)
 
 
 def _unescape_markup(text: str) -> str:
@@ -476,8 +476,8 @@ def _created_at(tweet: _Tweet) -> datetime | None:
         if match and match.group(1) in _MONTHS:
             month, day, hour, minute, second, year = match.groups()
             return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute),
-                            int(second), tzinfo=timezone.utc)
-        return datetime.strptime(str(value), CREATED_AT_FORMAT).astimezone(timezone.utc)
+                            int(second), tzinfo=UTC)
+        return datetime.strptime(str(value), CREATED_AT_FORMAT).astimezone(UTC)
     except ValueError:
         raise ImportFormatError(tweet.source, f"tweet {tweet.id} has an unreadable date {value!r}",
                                 field_name="created_at") from None
