@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from llm_twin.errors import ModelError
 
@@ -76,7 +76,7 @@ class TokenizerPrompts:
     """`count_tokens` and `render_prompt` through a Hugging Face tokenizer's own chat template, for
     the backends that hold one as `self.tokenizer` (transformers, CTranslate2)."""
 
-    tokenizer: object
+    tokenizer: Any  # a transformers tokenizer (the subclass's lazily loading property)
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Generator as PyGenerator, Sequence
 from pathlib import Path
+from typing import Any
 
 from llm_twin.backends.base import (BackendError, Generation, GenerationParams, GenerationStream,
                                     Message, TokenizerPrompts, completion_token_ids)
@@ -94,8 +95,8 @@ class CTranslate2Backend(TokenizerPrompts):
         self.on_converted = on_converted
         self.load_seconds = 0.0
         self.model_path: Path | None = None
-        self._generator = None
-        self._tokenizer = None
+        self._generator: Any | None = None  # a ctranslate2.Generator (untyped), None until load()
+        self._tokenizer: Any | None = None
         self._end_tokens: list[str] = []
         self._end_ids: set[int] = set()
         self._context_window = 2048
@@ -112,15 +113,15 @@ class CTranslate2Backend(TokenizerPrompts):
             compute_type = resolve_compute_type(self.compute_type, device)
             try:
                 self.model_path = self._converted(compute_type)
-                self._tokenizer = load_tokenizer(str(self.model_path))
+                tokenizer = load_tokenizer(str(self.model_path))
             except OSError as error:
                 raise ModelNotFoundError(
                     f"Cannot load generation model {self.model_id!r}: {error}. Use 'smollm2' "
                     "(bundled), a local folder, or a Hugging Face id this machine can download.") from error
             self._device, self.compute_type_used = device, compute_type
-            self._generator = self._new_generator()
-            self._end_tokens = [self._tokenizer.eos_token]
-            self._end_ids = set(self._tokenizer.convert_tokens_to_ids(self._end_tokens))
+            self._tokenizer, self._generator = tokenizer, self._new_generator()
+            self._end_tokens = [tokenizer.eos_token]
+            self._end_ids = set(tokenizer.convert_tokens_to_ids(self._end_tokens))
             self._context_window = _context_window(self.model_path)
             self.load_seconds = time.perf_counter() - started
 
@@ -142,14 +143,16 @@ class CTranslate2Backend(TokenizerPrompts):
         return ensure_base_converted(self.location, self.cache_dir, compute_type)
 
     @property
-    def tokenizer(self):
+    def tokenizer(self) -> Any:
         self.load()
+        assert self._tokenizer is not None
         return self._tokenizer
 
     @property
-    def generator(self):
+    def generator(self) -> Any:
         """The loaded `ctranslate2.Generator` (e.g. `score_batch` for log-likelihoods)."""
         self.load()
+        assert self._generator is not None
         return self._generator
 
     @property
@@ -159,22 +162,22 @@ class CTranslate2Backend(TokenizerPrompts):
 
     # -- prompting (count_tokens and render_prompt: TokenizerPrompts) ----------------------------
     def _prompt_tokens(self, messages: list[Message]) -> list[str]:
-        ids = self._tokenizer(self.render_prompt(messages), add_special_tokens=False)["input_ids"]
-        return self._tokenizer.convert_ids_to_tokens(ids)
+        ids = self.tokenizer(self.render_prompt(messages), add_special_tokens=False)["input_ids"]
+        return self.tokenizer.convert_ids_to_tokens(ids)
 
     # -- generation ----------------------------------------------------------------------------
     def generate(self, conversations: list[list[Message]], params: GenerationParams) -> list[Generation]:
         self.load()
         prompts = [self._prompt_tokens(messages) for messages in conversations]
         self._seed(params)
-        generations: list[Generation | None] = [None] * len(prompts)
+        generations: dict[int, Generation] = {}  # by row
         for group in length_groups([len(p) for p in prompts], params.max_new_tokens):
-            results = self._generator.generate_batch([prompts[row] for row in group],
-                                                     include_prompt_in_result=False,
-                                                     return_end_token=True, **self._options(params))
+            results = self.generator.generate_batch([prompts[row] for row in group],
+                                                    include_prompt_in_result=False,
+                                                    return_end_token=True, **self._options(params))
             for row, result in zip(group, results):
                 generations[row] = self._generation(result.sequences_ids[0], len(prompts[row]))
-        return generations  # type: ignore[return-value]  # every row is in one group
+        return [generations[row] for row in range(len(prompts))]  # every row is in one group
 
     def stream(self, messages: list[Message], params: GenerationParams) -> GenerationStream:
         return GenerationStream(self._stream_pieces(messages, params))
@@ -185,13 +188,13 @@ class CTranslate2Backend(TokenizerPrompts):
         self.load()
         prompt = self._prompt_tokens(messages)
         self._seed(params)
-        steps = self._generator.generate_tokens(prompt, **self._options(params))
+        steps = self.generator.generate_tokens(prompt, **self._options(params))
         ids: list[int] = []
         emitted = ""
         try:
             for step in steps:
                 ids.append(step.token_id)
-                text = self._tokenizer.decode(ids, skip_special_tokens=True)
+                text = self.tokenizer.decode(ids, skip_special_tokens=True)
                 if not text.endswith("\ufffd"):  # a character still incomplete: wait for its next byte
                     if text[len(emitted):]:
                         yield text[len(emitted):]
@@ -208,7 +211,7 @@ class CTranslate2Backend(TokenizerPrompts):
 
         self.load()
         prompts = [self._prompt_tokens(messages) for messages in conversations]
-        streamer = RowStreamer(self._tokenizer, max_new_tokens, self._end_ids)
+        streamer = RowStreamer(self.tokenizer, max_new_tokens, self._end_ids)
         options = {**self._options(params), "max_length": max(max_new_tokens)}
         outcome: dict = {}
 
@@ -220,9 +223,9 @@ class CTranslate2Backend(TokenizerPrompts):
                 return not streamer.open[row]  # True stops this row
 
             longest = max(max_new_tokens[row] for row in group)
-            self._generator.generate_batch([prompts[row] for row in group],
-                                           include_prompt_in_result=False, callback=on_step,
-                                           **{**options, "max_length": longest})
+            self.generator.generate_batch([prompts[row] for row in group],
+                                          include_prompt_in_result=False, callback=on_step,
+                                          **{**options, "max_length": longest})
 
         def run() -> None:
             try:
@@ -246,11 +249,11 @@ class CTranslate2Backend(TokenizerPrompts):
         """Mean log-probability per completion token given its prompt, from
         `Generator.score_batch` (backends.base.ScoringBackend)."""
         self.load()
-        rows = [completion_token_ids(self._tokenizer, self.render_prompt(messages), completion)
+        rows = [completion_token_ids(self.tokenizer, self.render_prompt(messages), completion)
                 for messages, completion in zip(prompts, completions, strict=True)]
         scored = [(ids, start) for ids, start in rows if 0 < start < len(ids)]
-        results = iter(self._generator.score_batch(
-            [self._tokenizer.convert_ids_to_tokens(ids) for ids, _ in scored],
+        results = iter(self.generator.score_batch(
+            [self.tokenizer.convert_ids_to_tokens(ids) for ids, _ in scored],
             max_batch_size=batch_size, max_input_length=0) if scored else [])
         scores: list[float | None] = []
         for ids, start in rows:
@@ -290,7 +293,7 @@ class CTranslate2Backend(TokenizerPrompts):
         finished = bool(ids) and ids[-1] in self._end_ids
         if finished:
             ids = ids[:-1]
-        text = self._tokenizer.decode(ids, skip_special_tokens=True).strip()
+        text = self.tokenizer.decode(ids, skip_special_tokens=True).strip()
         return Generation(text, prompt_tokens, len(ids), finished)
 
 

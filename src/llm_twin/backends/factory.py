@@ -111,10 +111,12 @@ def _openai(settings: TwinSettings, active_run: TrainingRun | None) -> Backend:
     there (e.g. a vLLM LoRA adapter), set as openai_model."""
     from llm_twin.backends.openai_backend import OpenAICompatibleBackend
 
-    missing = [name for name in ("openai_base_url", "openai_model") if not getattr(settings, name)]
-    if missing:
+    base_url, model = settings.openai_base_url, settings.openai_model
+    if not base_url or not model:
+        missing = [name for name, value in (("openai_base_url", base_url), ("openai_model", model))
+                   if not value]
         raise InputError(f"Backend 'openai' needs {' and '.join(missing)} in twin.toml (or "
                          f"{', '.join('TWIN_' + m.upper() for m in missing)}), e.g. "
                          "openai_base_url = \"http://localhost:8000/v1\" and openai_model = \"my-model\".")
     api_key = settings.openai_api_key or os.environ.get("OPENAI_API_KEY")
-    return OpenAICompatibleBackend(settings.openai_base_url, settings.openai_model, api_key)
+    return OpenAICompatibleBackend(base_url, model, api_key)

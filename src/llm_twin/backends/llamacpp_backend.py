@@ -12,6 +12,7 @@ import os
 import time
 import weakref
 from pathlib import Path
+from typing import Any
 
 from llm_twin.backends.base import (BackendError, Generation, GenerationParams, GenerationStream,
                                     Message)
@@ -43,8 +44,8 @@ class LlamaCppBackend:
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 1
         self.load_seconds = 0.0
-        self._llama = None
-        self._formatter = None
+        self._llama: Any | None = None  # a llama_cpp.Llama, None until load()
+        self._formatter: Any | None = None  # its chat formatter
 
     # -- loading -------------------------------------------------------------------------------
     def load(self) -> None:
@@ -69,9 +70,14 @@ class LlamaCppBackend:
         self.load_seconds = time.perf_counter() - started
 
     @property
-    def context_window(self) -> int:
+    def llama(self) -> Any:
         self.load()
-        return int(self._llama.n_ctx())
+        assert self._llama is not None
+        return self._llama
+
+    @property
+    def context_window(self) -> int:
+        return int(self.llama.n_ctx())
 
     # -- prompting -----------------------------------------------------------------------------
     def count_tokens(self, text: str) -> int:
@@ -79,11 +85,12 @@ class LlamaCppBackend:
         self.load()
         if not text:
             return 0
-        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def render_prompt(self, messages: list[Message]) -> str:
         """The prompt create_chat_completion builds: the GGUF's chat template, same formatter."""
         self.load()
+        assert self._formatter is not None
         return self._formatter(messages=messages).prompt
 
     # -- generation ----------------------------------------------------------------------------
@@ -92,7 +99,7 @@ class LlamaCppBackend:
         return [self._complete(messages, params) for messages in conversations]
 
     def _complete(self, messages: list[Message], params: GenerationParams) -> Generation:
-        response = self._llama.create_chat_completion(messages=messages, **_sampling(params))
+        response = self.llama.create_chat_completion(messages=messages, **_sampling(params))
         choice = response["choices"][0]
         usage = response["usage"]
         return Generation((choice["message"]["content"] or "").strip(), usage["prompt_tokens"],
@@ -104,8 +111,8 @@ class LlamaCppBackend:
     def _stream_pieces(self, messages: list[Message], params: GenerationParams):
         """llama.cpp reports no usage while streaming: the counts come from its tokenizer."""
         self.load()
-        chunks = self._llama.create_chat_completion(messages=messages, stream=True,
-                                                    **_sampling(params))
+        chunks = self.llama.create_chat_completion(messages=messages, stream=True,
+                                                   **_sampling(params))
         pieces: list[str] = []
         finish_reason = None
         try:
@@ -119,8 +126,8 @@ class LlamaCppBackend:
         finally:
             chunks.close()
         text = "".join(pieces)
-        completion_tokens = len(self._llama.tokenize(text.encode("utf-8"), add_bos=False,
-                                                     special=False)) if text else 0
+        completion_tokens = len(self.llama.tokenize(text.encode("utf-8"), add_bos=False,
+                                                    special=False)) if text else 0
         return Generation(text.strip(), self.count_tokens(self.render_prompt(messages)),
                           completion_tokens, finish_reason == "stop")
 

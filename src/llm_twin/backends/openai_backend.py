@@ -108,6 +108,7 @@ class OpenAICompatibleBackend:
         if self._explicit_window:
             return self._explicit_window
         self.load()
+        assert self._model_card is not None
         return int(self._model_card.get("max_model_len") or DEFAULT_CONTEXT_WINDOW)
 
     # -- prompting -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from llm_twin.backends.base import (Generation, GenerationParams, GenerationStream, Message,
                                     TokenizerPrompts, completion_token_ids)
@@ -28,8 +29,8 @@ class TransformersBackend(TokenizerPrompts):
         self.device = device
         self.cache_dir = cache_dir
         self.load_seconds = 0.0
-        self._model = None
-        self._tokenizer = None
+        self._model: Any | None = None  # a transformers model (untyped), None until load()
+        self._tokenizer: Any | None = None
 
     # -- loading -------------------------------------------------------------------------
     def load(self) -> None:
@@ -47,14 +48,21 @@ class TransformersBackend(TokenizerPrompts):
         self.load_seconds = time.perf_counter() - started
 
     @property
-    def tokenizer(self):
+    def tokenizer(self) -> Any:
         self.load()
+        assert self._tokenizer is not None
         return self._tokenizer
+
+    @property
+    def model(self) -> Any:
+        self.load()
+        assert self._model is not None
+        return self._model
 
     @property
     def context_window(self) -> int:
         self.load()
-        return int(getattr(self._model.config, "max_position_embeddings", 2048) or 2048)
+        return int(getattr(self.model.config, "max_position_embeddings", 2048) or 2048)
 
     # -- generation ----------------------------------------------------------------------
     def generate(self, conversations: list[list[Message]], params: GenerationParams) -> list[Generation]:
@@ -62,12 +70,12 @@ class TransformersBackend(TokenizerPrompts):
 
         self.load()
         prompts = [self.render_prompt(messages) for messages in conversations]
-        inputs = self._tokenizer(prompts, return_tensors="pt", padding=True,
-                                 add_special_tokens=False).to(self._model.device)
+        inputs = self.tokenizer(prompts, return_tensors="pt", padding=True,
+                                add_special_tokens=False).to(self.model.device)
         if params.seed is not None:
             torch.manual_seed(params.seed)
         with torch.inference_mode():
-            output = self._model.generate(**inputs, **self._sampling_kwargs(params))
+            output = self.model.generate(**inputs, **self._sampling_kwargs(params))
         prompt_length = inputs["input_ids"].shape[1]
         return [self._decode(row[prompt_length:], int(mask.sum()), params)
                 for row, mask in zip(output, inputs["attention_mask"])]
@@ -84,16 +92,16 @@ class TransformersBackend(TokenizerPrompts):
         from transformers import StoppingCriteriaList, TextIteratorStreamer
 
         self.load()
-        inputs = self._tokenizer(self.render_prompt(messages), return_tensors="pt",
-                                 add_special_tokens=False).to(self._model.device)
-        streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
+        inputs = self.tokenizer(self.render_prompt(messages), return_tensors="pt",
+                                add_special_tokens=False).to(self.model.device)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
         cancelled = threading.Event()
         outcome: dict = {}
 
         def run() -> None:
             try:
                 with torch.inference_mode():
-                    outcome["output"] = self._model.generate(
+                    outcome["output"] = self.model.generate(
                         **inputs, streamer=streamer,
                         stopping_criteria=StoppingCriteriaList([_cancel_criterion(cancelled)]),
                         **self._sampling_kwargs(params))
@@ -128,9 +136,9 @@ class TransformersBackend(TokenizerPrompts):
 
         self.load()
         prompts = [self.render_prompt(messages) for messages in conversations]
-        inputs = self._tokenizer(prompts, return_tensors="pt", padding=True,
-                                 add_special_tokens=False).to(self._model.device)
-        streamer = RowStreamer(self._tokenizer, max_new_tokens, {self._tokenizer.eos_token_id})
+        inputs = self.tokenizer(prompts, return_tensors="pt", padding=True,
+                                add_special_tokens=False).to(self.model.device)
+        streamer = RowStreamer(self.tokenizer, max_new_tokens, {self.tokenizer.eos_token_id})
 
         class AllRowsClosed(StoppingCriteria):
             def __call__(self, input_ids, scores, **kwargs):
@@ -143,9 +151,9 @@ class TransformersBackend(TokenizerPrompts):
         def run() -> None:
             try:
                 with torch.inference_mode():
-                    self._model.generate(**inputs, streamer=streamer,
-                                         stopping_criteria=StoppingCriteriaList([AllRowsClosed()]),
-                                         **sampling)
+                    self.model.generate(**inputs, streamer=streamer,
+                                        stopping_criteria=StoppingCriteriaList([AllRowsClosed()]),
+                                        **sampling)
             except Exception as error:  # raised to every reader
                 outcome["error"] = error
             finally:
@@ -165,7 +173,7 @@ class TransformersBackend(TokenizerPrompts):
         """Mean log-probability per completion token given its prompt: one forward pass per
         batch of pairs, no gradients (backends.base.ScoringBackend)."""
         self.load()
-        rows = [completion_token_ids(self._tokenizer, self.render_prompt(messages), completion)
+        rows = [completion_token_ids(self.tokenizer, self.render_prompt(messages), completion)
                 for messages, completion in zip(prompts, completions, strict=True)]
         scores: list[float | None] = []
         for start in range(0, len(rows), batch_size):
@@ -176,13 +184,13 @@ class TransformersBackend(TokenizerPrompts):
         import torch
 
         width = max(len(ids) for ids, _ in rows)
-        pad = self._tokenizer.pad_token_id or 0
+        pad = self.tokenizer.pad_token_id or 0
         input_ids = torch.tensor([ids + [pad] * (width - len(ids)) for ids, _ in rows],
-                                 device=self._model.device)
+                                 device=self.model.device)
         mask = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids, _ in rows],
-                            device=self._model.device)
+                            device=self.model.device)
         with torch.inference_mode():
-            logits = self._model(input_ids=input_ids, attention_mask=mask).logits
+            logits = self.model(input_ids=input_ids, attention_mask=mask).logits
         scores: list[float | None] = []
         for row, (ids, start) in enumerate(rows):
             if len(ids) <= start or start == 0:
@@ -197,8 +205,8 @@ class TransformersBackend(TokenizerPrompts):
     def _sampling_kwargs(self, params: GenerationParams) -> dict:
         kwargs = {"max_new_tokens": params.max_new_tokens,
                   "repetition_penalty": params.repetition_penalty,
-                  "pad_token_id": self._tokenizer.pad_token_id,
-                  "eos_token_id": self._tokenizer.eos_token_id}
+                  "pad_token_id": self.tokenizer.pad_token_id,
+                  "eos_token_id": self.tokenizer.eos_token_id}
         if params.no_repeat_ngram_size:
             kwargs["no_repeat_ngram_size"] = params.no_repeat_ngram_size
         if params.temperature > 0:
@@ -209,11 +217,11 @@ class TransformersBackend(TokenizerPrompts):
 
     def _decode(self, new_tokens, prompt_tokens: int, params: GenerationParams) -> Generation:
         ids = new_tokens.tolist()
-        eos = self._tokenizer.eos_token_id
+        eos = self.tokenizer.eos_token_id
         finished = eos in ids
         if finished:
             ids = ids[:ids.index(eos)]
-        text = self._tokenizer.decode(ids, skip_special_tokens=True).strip()
+        text = self.tokenizer.decode(ids, skip_special_tokens=True).strip()
         return Generation(text, prompt_tokens, len(ids), finished)
 
 
