@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import qdrant_edge as qe
 from qdrant_client import QdrantClient, models
@@ -53,6 +53,12 @@ class QdrantServerStore:
             raise
 
     @property
+    def client(self) -> QdrantClient:
+        if self._client is None:
+            raise RuntimeError(f"The vector store at {self.where} is used after close().")
+        return self._client
+
+    @property
     def where(self) -> str:
         return f"{self.url or 'the given Qdrant client'} (collection {self.collection!r})"
 
@@ -71,10 +77,10 @@ class QdrantServerStore:
     # -- opening -------------------------------------------------------------------------
     def _open_collection(self) -> None:
         with self._server_call():
-            created = not self._client.collection_exists(self.collection)
+            created = not self.client.collection_exists(self.collection)
             if created:
                 self._create_collection()
-            meta = self._client.get_collection(self.collection).config.metadata or {}
+            meta = self.client.get_collection(self.collection).config.metadata or {}
         if created and not meta:
             raise VectorStoreError(
                 f"The Qdrant server at {self.where} did not keep the collection's metadata, where "
@@ -84,7 +90,7 @@ class QdrantServerStore:
     def _create_collection(self) -> None:
         meta = {"embedding_model": self.embedding_model, "dimension": self.dimension}
         try:
-            self._client.create_collection(
+            self.client.create_collection(
                 self.collection,
                 vectors_config={DENSE: models.VectorParams(size=self.dimension,
                                                            distance=models.Distance.COSINE)},
@@ -92,14 +98,14 @@ class QdrantServerStore:
                 metadata=meta)
         except (ApiException, ValueError):
             # Another process may have created it between our check and our create.
-            if not self._client.collection_exists(self.collection):
+            if not self.client.collection_exists(self.collection):
                 raise
             return
         with warnings.catch_warnings():
             # Local mode (":memory:" or a path) ignores payload indexes and says so; a server uses them.
             warnings.filterwarnings("ignore", message="Payload indexes have no effect")
             for field, schema in PAYLOAD_INDEXES.items():
-                self._client.create_payload_index(self.collection, field, schema)
+                self.client.create_payload_index(self.collection, field, schema)
 
     def _check_meta(self, meta: dict[str, Any]) -> None:
         if meta.get("embedding_model") == self.embedding_model and \
@@ -120,18 +126,18 @@ class QdrantServerStore:
                 vector={DENSE: c.dense, SPARSE: _sparse(self._bm25.embed_document(c.sparse_text))},
                 payload=_storable(c.payload)) for c in chunks[start:start + UPSERT_BATCH]]
             with self._server_call():
-                self._client.upsert(self.collection, points=points, wait=True)
+                self.client.upsert(self.collection, points=points, wait=True)
 
     def delete(self, chunk_ids: list[str]) -> None:
         if chunk_ids:
             with self._server_call():
-                self._client.delete(self.collection, wait=True,
-                                    points_selector=models.PointIdsList(points=list(chunk_ids)))
+                self.client.delete(self.collection, wait=True,
+                                   points_selector=models.PointIdsList(points=list(chunk_ids)))
 
     def delete_source(self, source_id: int) -> None:
         condition = models.FieldCondition(key="source_id", match=models.MatchValue(value=source_id))
         with self._server_call():
-            self._client.delete(self.collection, wait=True, points_selector=models.FilterSelector(
+            self.client.delete(self.collection, wait=True, points_selector=models.FilterSelector(
                 filter=models.Filter(must=[condition])))
 
     # -- reading -------------------------------------------------------------------------
@@ -147,7 +153,7 @@ class QdrantServerStore:
         # RrfQuery rather than FusionQuery(Fusion.RRF): only it takes k, and the server's default
         # k (2) would rank differently from the embedded store's 60.
         with self._server_call():
-            points = self._client.query_points(
+            points = self.client.query_points(
                 self.collection, prefetch=prefetches, query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
                 query_filter=qfilter, limit=limit, with_payload=True).points
         return [SearchHit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
@@ -162,17 +168,18 @@ class QdrantServerStore:
         rankings: dict[str, list[SearchHit]] = {}
         for name, (query, using) in queries.items():
             with self._server_call():
-                points = self._client.query_points(self.collection, query=query, using=using,
-                                                   query_filter=_to_filter(filters), limit=limit).points
+                points = self.client.query_points(self.collection, query=query, using=using,
+                                                  query_filter=_to_filter(filters), limit=limit).points
             rankings[name] = [SearchHit(str(p.id), float(p.score)) for p in points]
         return rankings
 
     def vectors(self, chunk_ids: list[str]) -> dict[str, list[float]]:
         if not chunk_ids:
             return {}
-        records = self._client.retrieve(self.collection, ids=list(chunk_ids), with_payload=False,
-                                        with_vectors=[DENSE])
-        return {str(r.id): list(r.vector[DENSE]) for r in records
+        records = self.client.retrieve(self.collection, ids=list(chunk_ids), with_payload=False,
+                                       with_vectors=[DENSE])
+        # DENSE is a single dense vector (the collection's config), never sparse or a multivector.
+        return {str(r.id): list(cast("list[float]", r.vector[DENSE])) for r in records
                 if isinstance(r.vector, dict) and DENSE in r.vector}
 
     def optimize(self) -> None:
@@ -183,16 +190,16 @@ class QdrantServerStore:
         offset = None
         while True:
             with self._server_call():
-                records, offset = self._client.scroll(self.collection, offset=offset,
-                                                      limit=SCROLL_PAGE, with_payload=False,
-                                                      with_vectors=False)
+                records, offset = self.client.scroll(self.collection, offset=offset,
+                                                     limit=SCROLL_PAGE, with_payload=False,
+                                                     with_vectors=False)
             ids.update(str(r.id) for r in records)
             if offset is None:
                 return ids
 
     def count(self) -> int:
         with self._server_call():
-            return int(self._client.count(self.collection, exact=True).count)
+            return int(self.client.count(self.collection, exact=True).count)
 
     def close(self) -> None:
         """Closes the client this store opened; a client handed in stays the caller's to close."""
