@@ -216,8 +216,9 @@ def _to_filter(filters: SearchFilters | None) -> qe.Filter | None:
         must.append(qe.FieldCondition(key="created_ts", range=qe.RangeFloat(
             gte=_utc_timestamp(filters.since) if filters.since else None,
             lte=_utc_timestamp(filters.until) if filters.until else None)))
-    must_not: list[qe.ConditionType] = [qe.FieldCondition(key="kind", match=qe.MatchAny(list(filters.exclude_kinds)))] \
-        if filters.exclude_kinds else []
+    must_not: list[qe.ConditionType] = []
+    if filters.exclude_kinds:
+        must_not.append(qe.FieldCondition(key="kind", match=qe.MatchAny(list(filters.exclude_kinds))))
     return qe.Filter(must=must, must_not=must_not) if must or must_not else None
 
 
