@@ -20,6 +20,21 @@ class GenerationParams:
     no_repeat_ngram_size: int = 4
     seed: int | None = None
 
+    def overridden(self, *, max_new_tokens: int | None = None, temperature: float | None = None,
+                   top_p: float | None = None, repetition_penalty: float | None = None,
+                   no_repeat_ngram_size: int | None = None,
+                   seed: int | None = None) -> GenerationParams:
+        """A copy with each value that is given (not None) in place of this one's."""
+        return GenerationParams(
+            max_new_tokens=self.max_new_tokens if max_new_tokens is None else max_new_tokens,
+            temperature=self.temperature if temperature is None else temperature,
+            top_p=self.top_p if top_p is None else top_p,
+            repetition_penalty=(self.repetition_penalty if repetition_penalty is None
+                                else repetition_penalty),
+            no_repeat_ngram_size=(self.no_repeat_ngram_size if no_repeat_ngram_size is None
+                                  else no_repeat_ngram_size),
+            seed=self.seed if seed is None else seed)
+
 
 @dataclass
 class Generation:
@@ -65,7 +80,12 @@ class TextStream(Iterator[str], Generic[ResultT]):
         """Consume the rest silently and return the result."""
         for _ in self:
             pass
-        assert self.result is not None
+        return self.final()
+
+    def final(self) -> ResultT:
+        """The result of a stream that has run to its end."""
+        if self.result is None:
+            raise RuntimeError("The stream's result was read before the stream ended.")
         return self.result
 
 

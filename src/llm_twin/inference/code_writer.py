@@ -22,7 +22,7 @@ from llm_twin.features.chunking import code_family
 from llm_twin.inference.hits import RetrievedChunk
 from llm_twin.inference.reply import (ExampleTurns, ModeResult, ModeStream, ModeTimings,
                                       example_turns_budget)
-from llm_twin.inference.retrieval import Retriever
+from llm_twin.inference.retrieval import Retriever, Searcher
 from llm_twin.ingest.formats.git_repo import CODE_LANGUAGES
 from llm_twin.prompts.budget import fit_example_turns
 from llm_twin.prompts.wording import code_request, system_message
@@ -73,7 +73,7 @@ def fenced(code: str, language: str | None) -> str:
     return f"```{language or ''}\n{code.strip(chr(10))}\n```"
 
 
-def retrieve_code_examples(retriever: Retriever, request: str, language: str | None,
+def retrieve_code_examples(retriever: Searcher, request: str, language: str | None,
                            k: int) -> ExampleTurns:
     """Pieces of the owner's code like `request` (in `language` when given) as earlier
     request/answer turns (`twin code` and its training samples alike)."""
@@ -85,11 +85,11 @@ def retrieve_code_examples(retriever: Retriever, request: str, language: str | N
     return [(hit, _example_turns(hit, languages.get(hit.document_id))) for hit in hits]
 
 
-def document_languages(retriever: Retriever, document_ids: list[int]) -> dict[int, str | None]:
+def document_languages(retriever: Searcher, document_ids: list[int]) -> dict[int, str | None]:
     """The language recorded at import for each code document."""
     with retriever.sessions() as session:
         rows = session.execute(select(Document.id, Document.extra)
-                               .where(Document.id.in_(document_ids))).all()
+                               .where(Document.id.in_(document_ids))).tuples().all()
     return {doc_id: (extra or {}).get("language") for doc_id, extra in rows}
 
 
@@ -138,9 +138,10 @@ class CodeWriter:
         finally:
             stream.close()
         timings.generation = time.perf_counter() - started
-        code = "".join(without_fences([stream.result.text]))
+        generation = stream.final()
+        code = "".join(without_fences([generation.text]))
         return ModeResult(fenced(code, language), [chunk for chunk, _ in used], messages, tokens,
-                          stream.result, timings, notes)
+                          generation, timings, notes)
 
     def _require_code(self) -> None:
         with self.retriever.sessions() as session:

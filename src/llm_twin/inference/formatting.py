@@ -336,6 +336,8 @@ def _format_thread(text: str, rules: PlatformRules, habits: FormatHabits) -> For
     if segments:
         notes.append("removed the draft's own thread numbering")
     style = habits.thread_numbering
+    if rules.max_chars_per_post is None:  # every thread platform has a per-post limit
+        raise ValueError(f"Thread platform {rules.name} has no max_chars_per_post.")
     chunks = _thread_chunks(segments or [text], rules.max_chars_per_post, style)
     truncated = len(chunks) > MAX_THREAD_POSTS
     if truncated:

@@ -171,7 +171,7 @@ def owner_evidence(sessions: sessionmaker[Session]) -> Evidence:
 
     def load() -> Evidence:
         with sessions() as session:
-            key = (str(session.get_bind().url), *session.execute(
+            key = (str(session.get_bind().engine.url), *session.execute(
                 select(func.count(Document.id), func.max(Document.id))
                 .where(Document.is_owner.is_(True))).one())
             if _owner_cache.key != key or _owner_cache.evidence is None:

@@ -270,7 +270,7 @@ def _thread_posts(document: Document) -> list[str]:
 
 def _numbering_style(threads: list[list[str]]) -> str:
     """The style most threads use, from their first post: "i/n", "i/", "(i/n)" or "none"."""
-    styles = Counter()
+    styles: Counter[str] = Counter()
     for posts in threads:
         match = _POST_NUMBER.match(posts[0]) if posts else None
         if match is None:

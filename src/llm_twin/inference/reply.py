@@ -21,7 +21,7 @@ from llm_twin.backends.base import Backend, Generation, GenerationParams, Messag
 from llm_twin.errors import InputError, NotFoundError, WorkspaceError
 from llm_twin.features.redaction import redact_personal_data
 from llm_twin.inference.hits import RetrievedChunk
-from llm_twin.inference.retrieval import Retriever
+from llm_twin.inference.retrieval import Retriever, Searcher
 from llm_twin.platforms import CHAT_PLATFORMS
 # The conversation dataset's own turn and context code: serving must build what training saw.
 from llm_twin.prompts.budget import fit_example_turns
@@ -126,7 +126,7 @@ def example_turns_budget(context_tokens: int, max_new_tokens: int,
     return window - max_new_tokens
 
 
-def retrieve_reply_examples(retriever: Retriever, message: str, platform: str | None,
+def retrieve_reply_examples(retriever: Searcher, message: str, platform: str | None,
                             k: int) -> tuple[ExampleTurns, list[str]]:
     """The owner's replies to messages like `message`, from their indexed chat windows, as
     user/assistant turns (`twin reply` and its training samples alike); notes say when the
@@ -146,7 +146,7 @@ def retrieve_reply_examples(retriever: Retriever, message: str, platform: str | 
     return pairs, notes
 
 
-def _owner_replies(retriever: Retriever, document_ids: list[int]) -> dict[int, tuple[str, str]]:
+def _owner_replies(retriever: Searcher, document_ids: list[int]) -> dict[int, tuple[str, str]]:
     with retriever.sessions() as session:
         rows = session.execute(select(Document.id, Document.author, Document.raw_text)
                                .where(Document.id.in_(document_ids))).all()
@@ -199,7 +199,7 @@ class ReplyWriter:
         finally:
             stream.close()
         timings.generation = time.perf_counter() - started
-        generation = stream.result
+        generation = stream.final()
         text = _clean_reply(generation.text, generation.finished, self.options.owner)
         return ModeResult(text, [chunk for chunk, _ in used], messages, tokens, generation,
                           timings, notes)
@@ -239,18 +239,18 @@ def _example_pair(window: str, author: str, reply: str) -> list[Message] | None:
     if not reply or not window.endswith(ending):
         return None
     before = window[:-len(ending)].rstrip().splitlines()
-    start = None
+    start, first_text = None, ""
     for index in range(len(before) - 1, -1, -1):
         match = _SPEAKER_LINE.match(before[index])
         if match and match["name"] == author:
             break
         if match:
-            start = index
+            start, first_text = index, match["text"]
             break
     if start is None:
         return None
     lines = before[start:]
-    lines[0] = _SPEAKER_LINE.match(lines[0])["text"]
+    lines[0] = first_text
     said = redact_personal_data("\n".join(lines).strip())[-EXAMPLE_MAX_CHARS:]
     if not said:
         return None

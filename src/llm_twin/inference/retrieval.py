@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,16 @@ from llm_twin.inference.hits import Reranker, RetrievedChunk
 from llm_twin.inference.query_expansion import expand_query, fuse_rankings
 from llm_twin.storage.models import Chunk, Document
 from llm_twin.storage.vector_store import SearchFilters, SearchHit, VectorStore
+
+
+class Searcher(Protocol):
+    """What prompt building needs of a retriever: a Retriever, or a BarredRetriever on one."""
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+
+    def search(self, query: str, *, k: int = 5, filters: SearchFilters | None = None,
+               one_per_document: bool = True) -> list[RetrievedChunk]: ...
 
 
 class Retriever:
@@ -110,7 +121,7 @@ class BarredRetriever:
         self.excluded = frozenset(excluded_documents)
 
     def search(self, query: str, *, k: int = 5, filters: SearchFilters | None = None,
-               **options) -> list[RetrievedChunk]:
+               **options: Any) -> list[RetrievedChunk]:
         filters = filters or SearchFilters()
         if self.until is not None:
             until = self.until if filters.until is None else min(filters.until, self.until)

@@ -74,8 +74,11 @@ def _period(text: str, today: date) -> tuple[datetime, datetime]:
     words = text.split()
     year = next((int(w) for w in words if re.fullmatch(_YEAR, w)), None)
     month = next((_MONTH_NUMBERS[w[:3]] for w in words if w[:3] in _MONTH_NUMBERS), None)
-    day = next((int(re.match(r"\d+", w)[0]) for w in words if re.fullmatch(_DAY, w)), None)
+    # A _DAY is one or two digits, maybe with an ordinal suffix ("5th").
+    day = next((int(w.rstrip("stndrh")) for w in words if re.fullmatch(_DAY, w)), None)
     if month is None:
+        if year is None:  # _LOOSE matches a year or a month
+            raise ValueError(f"No year or month in the period {text!r}")
         return _utc(date(year, 1, 1)), _utc(date(year + 1, 1, 1)) - ONE_SECOND
     if year is None:  # the latest such month that is not in the future
         year = today.year if month <= today.month else today.year - 1

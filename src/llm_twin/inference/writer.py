@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams, TextStream
@@ -21,7 +21,7 @@ from llm_twin.inference.hits import RetrievedChunk
 from llm_twin.inference.profiles import PlatformProfile, rules_and_habits
 from llm_twin.inference.ranking import (RankingParts, RankingWeights, draft_fluency, rank,
                                         ranking_parts)
-from llm_twin.inference.retrieval import Retriever
+from llm_twin.inference.retrieval import Retriever, Searcher
 from llm_twin.platforms import PlatformRules, rules_for
 from llm_twin.prompts.budget import BuiltPrompt, build_prompt
 from llm_twin.storage.vector_store import SearchFilters
@@ -82,7 +82,7 @@ class Draft:
     voice_score: float | None = None  # probability the owner wrote it; None without a voice model
     cliches: list[str] = field(default_factory=list)  # base-model stock phrases found in it
     # First-person facts found in no source (grounding.UnsupportedClaim: the sentence, .facts).
-    unsupported_claims: list[str] = field(default_factory=list)
+    unsupported_claims: Sequence[str] = field(default_factory=list)
     claims: int = 0  # first-person factual claims checked (grounding.find_claims)
     near_duplicate_of: dict | None = None  # the past post it repeats (novelty.find_near_duplicate)
     ranking: RankingParts | None = None  # what the rank is made of (inference.ranking)
@@ -207,7 +207,7 @@ class DraftWriter:
         finally:
             stream.close()
         plan.timings.generation = time.perf_counter() - started
-        return self._result(idea, plan, [stream.result], rank_drafts=False)
+        return self._result(idea, plan, [stream.final()], rank_drafts=False)
 
     def _plan(self, idea: str, platform: str) -> _Plan:
         if not idea.strip():
@@ -274,7 +274,7 @@ class DraftWriter:
             draft.voice_score = score
             draft.cliches = self.voice.cliches.find(text)
 
-def retrieve_context(retriever: Retriever, idea: str, rules: PlatformRules, *, examples: int,
+def retrieve_context(retriever: Searcher, idea: str, rules: PlatformRules, *, examples: int,
                      notes: int, notes_idea: str | None = None
                      ) -> tuple[list[RetrievedChunk], list[RetrievedChunk]]:
     """A post prompt's style examples and notes (`twin write` and its training samples alike).
@@ -289,12 +289,12 @@ def retrieve_context(retriever: Retriever, idea: str, rules: PlatformRules, *, e
     return chosen, [chunk for chunk in found if chunk.document_id not in shown][:notes]
 
 
-def retrieve_notes(retriever: Retriever, idea: str, k: int) -> list[RetrievedChunk]:
+def retrieve_notes(retriever: Searcher, idea: str, k: int) -> list[RetrievedChunk]:
     """What the owner has said about the idea: the prompt's notes (chats never)."""
     return retriever.search(idea, k=k, filters=SearchFilters(is_owner=True, exclude_kinds=CHATS))
 
 
-def retrieve_style_examples(retriever: Retriever, idea: str, rules: PlatformRules,
+def retrieve_style_examples(retriever: Searcher, idea: str, rules: PlatformRules,
                             wanted: int) -> list[RetrievedChunk]:
     """The owner's own posts on this platform; failing that, their texts of the same form."""
     if wanted <= 0:

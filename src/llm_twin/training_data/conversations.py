@@ -25,7 +25,7 @@ from llm_twin.prompts.chat import CONTEXT_TURNS, Turn, context_messages
 from llm_twin.prompts.wording import reply_system_message
 from llm_twin.storage.models import Document
 from llm_twin.training_data.owner_texts import MESSAGE_LIMITS
-from llm_twin.training_data.quality import QualityReport, drop_exact_duplicates
+from llm_twin.training_data.quality import QualityReport, drop_repeated_keys
 from llm_twin.training_data.samples import CONVERSATION, SftSample
 
 
@@ -54,7 +54,7 @@ def conversation_samples(conversations: list[tuple[Document, list[Document]]], o
             if sample is not None:
                 sample.conversation_documents = _window_documents(messages, places, turns, index)
                 samples.append(sample)
-    return drop_exact_duplicates(samples, report, key=lambda s: repr(s.messages[1:]))
+    return drop_repeated_keys(samples, report, key=lambda s: repr(s.messages[1:]))
 
 
 def _turns(messages: list[Document]) -> list[Turn]:

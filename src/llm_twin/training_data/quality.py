@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Protocol, TypeVar
 
 from llm_twin.features.shingles import MINHASH_PERMUTATIONS, minhash_of, shingles, words
+from llm_twin.training_data.owner_texts import OwnerText
 
 _MARKDOWN_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
 _URL = re.compile(r"https?://\S+|www\.\S+")
@@ -42,6 +43,7 @@ class TextItem(Protocol):
 
 
 Item = TypeVar("Item", bound=TextItem)
+Kept = TypeVar("Kept")
 
 
 @dataclass
@@ -60,8 +62,8 @@ class QualityReport:
                 "trimmed": dict(sorted(self.trimmed.items()))}
 
 
-def keep_where(items: Sequence[Item], keep: Callable[[Item], bool], reason: str,
-               report: QualityReport) -> list[Item]:
+def keep_where(items: Sequence[Kept], keep: Callable[[Kept], bool], reason: str,
+               report: QualityReport) -> list[Kept]:
     kept = [item for item in items if keep(item)]
     report.drop(reason, len(items) - len(kept))
     return kept
@@ -74,7 +76,7 @@ def drop_drafts(items: Sequence[Item], report: QualityReport) -> list[Item]:
     return keep_where(items, lambda item: not getattr(item, "draft", False), "draft", report)
 
 
-def apply_length_limits(items: Sequence[Item], report: QualityReport) -> list[Item]:
+def apply_length_limits(items: Sequence[OwnerText], report: QualityReport) -> list[OwnerText]:
     """Per-platform limits (`item.limits`): too short says nothing of the voice, too long cannot
     fit a training window."""
     kept = keep_where(items, lambda item: len(item.text) >= item.limits.min_chars
@@ -229,13 +231,17 @@ def _repeated_lines(items: Sequence[Item]) -> dict[str, set[str]]:
 
 # -- duplicates ------------------------------------------------------------------------------
 
-def drop_exact_duplicates(items: Sequence[Item], report: QualityReport,
-                          key: Callable[[Item], str] | None = None) -> list[Item]:
+def drop_exact_duplicates(items: Sequence[Item], report: QualityReport) -> list[Item]:
     """The same words twice (a cross-post, a re-import under another name): keep the first."""
-    key = key or (lambda item: " ".join(words(item.text)))
+    return drop_repeated_keys(items, report, key=lambda item: " ".join(words(item.text)))
+
+
+def drop_repeated_keys(items: Sequence[Kept], report: QualityReport,
+                       key: Callable[[Kept], str]) -> list[Kept]:
+    """Keep the first item of each key; the others count as exact duplicates."""
     seen: set[str] = set()
 
-    def first_time(item) -> bool:
+    def first_time(item: Kept) -> bool:
         k = key(item)
         if k in seen:
             return False

@@ -43,10 +43,10 @@ from llm_twin.backends.base import Message
 from llm_twin.errors import InputError
 from llm_twin.inference.code_writer import document_languages, retrieve_code_examples
 from llm_twin.inference.hits import RetrievedChunk
-from llm_twin.inference.reply import example_turns_budget, retrieve_reply_examples
+from llm_twin.inference.reply import ExampleTurns, example_turns_budget, retrieve_reply_examples
 from llm_twin.inference.retrieval import BarredRetriever
 from llm_twin.inference.writer import retrieve_context
-from llm_twin.platforms import CHAT_PLATFORMS
+from llm_twin.platforms import CHAT_PLATFORMS, PlatformRules
 from llm_twin.prompts.budget import build_prompt, fit_example_turns
 from llm_twin.training_data.samples import CONVERSATION, SftSample
 
@@ -222,7 +222,7 @@ class ServedPromptBuilder:
         examples: list[RetrievedChunk] = []
         notes: list[RetrievedChunk] = []
         if retriever is not None:
-            examples, notes = retrieve_context(retriever, sample.idea, sample.rules,
+            examples, notes = retrieve_context(retriever, _idea_of(sample), _rules_of(sample),
                                                examples=self.settings.style_examples,
                                                notes=self.settings.retrieval_k,
                                                notes_idea=distractor_idea)
@@ -233,19 +233,19 @@ class ServedPromptBuilder:
     def _reply(self, sample: SftSample, retriever: BarredRetriever | None,
                distractor_idea: str | None) -> ShapedPrompt | None:
         """`twin reply --platform <the chat's platform>`'s example turns."""
-        examples = []
+        examples: ExampleTurns = []
         if retriever is not None:
             platform = sample.platform if sample.platform in CHAT_PLATFORMS else None
-            examples, _ = retrieve_reply_examples(retriever, distractor_idea or sample.idea,
+            examples, _ = retrieve_reply_examples(retriever, distractor_idea or _idea_of(sample),
                                                   platform, self.settings.retrieval_k)
         return self.fit_turns(sample, examples)
 
     def _code(self, sample: SftSample, retriever: BarredRetriever | None,
               distractor_idea: str | None) -> ShapedPrompt | None:
         """`twin code`'s example turns, in the language of the sample's file."""
-        examples = []
+        examples: ExampleTurns = []
         if retriever is not None:
-            examples = retrieve_code_examples(retriever, distractor_idea or sample.idea,
+            examples = retrieve_code_examples(retriever, distractor_idea or _idea_of(sample),
                                               self._languages.get(sample.document_id),
                                               self.settings.retrieval_k)
         return self.fit_turns(sample, examples)
@@ -254,15 +254,16 @@ class ServedPromptBuilder:
                notes: list[RetrievedChunk]):
         """`build_prompt` exactly as `DraftWriter` calls it, within the sample's budget; None
         when even the bare request does not leave room for the answer."""
+        idea, rules = _idea_of(sample), _rules_of(sample)
         budget = min(self.settings.prompt_tokens, self._room(sample))
         try:
-            return build_prompt(sample.idea, self.settings.owner, sample.rules, examples, notes,
+            return build_prompt(idea, self.settings.owner, rules, examples, notes,
                                 count_tokens=self.count_tokens, render=self.render,
                                 budget_tokens=budget, habits=self.habits(sample))
         except ValueError:  # the idea alone is over the budget: keep the bare sample
             return None
 
-    def fit_turns(self, sample: SftSample, examples) -> ShapedPrompt | None:
+    def fit_turns(self, sample: SftSample, examples: ExampleTurns) -> ShapedPrompt | None:
         """`fit_example_turns` exactly as `ReplyWriter` and `CodeWriter` call it: the sample's
         system message, the example turns, then its conversation or request; None when that
         alone does not leave room for the answer."""
@@ -282,8 +283,20 @@ class ServedPromptBuilder:
 
     def habits(self, sample: SftSample) -> list[str]:
         """The habits line `twin write` adds for this platform (the owner's profile)."""
-        profile = self.profiles.get(sample.rules.name)
+        profile = self.profiles.get(_rules_of(sample).name)
         return profile.prompt_hints() if profile is not None else []
+
+
+def _idea_of(sample: SftSample) -> str:
+    if sample.idea is None:  # prompt_kind() gives such a sample no kind, so no prompt
+        raise ValueError(f"The sample of document {sample.document_id} has no request to shape.")
+    return sample.idea
+
+
+def _rules_of(sample: SftSample) -> PlatformRules:
+    if sample.rules is None:  # prompt_kind() makes only a sample with its rules a "post"
+        raise ValueError(f"The sample of document {sample.document_id} has no platform rules.")
+    return sample.rules
 
 
 def prompt_kind(sample: SftSample) -> str | None:
