@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import cached_property
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -110,13 +110,13 @@ class Workspace:
                 session.expunge(run)  # read after the session closes
         return run
 
-    def generation_params(self, **overrides) -> GenerationParams:
+    def generation_params(self, **overrides: Any) -> GenerationParams:
+        """The settings' sampling, with each override that is not None in its place."""
         s = self.settings
-        values = dict(max_new_tokens=s.max_new_tokens, temperature=s.temperature, top_p=s.top_p,
-                      repetition_penalty=s.repetition_penalty,
-                      no_repeat_ngram_size=s.no_repeat_ngram_size, seed=s.seed)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return GenerationParams(**values)
+        return GenerationParams(
+            max_new_tokens=s.max_new_tokens, temperature=s.temperature, top_p=s.top_p,
+            repetition_penalty=s.repetition_penalty, no_repeat_ngram_size=s.no_repeat_ngram_size,
+            seed=s.seed).overridden(**overrides)
 
     def retriever(self, store: VectorStore, *, expansions: int | None = None,
                   rerank: bool | None = None, backend: Backend | None = None) -> Retriever:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -456,7 +456,7 @@ def _write_all(twin: TwinService, request: WriteRequest) -> dict[str, Any]:
 async def _write_stream(twin: TwinService, request: WriteRequest) -> AsyncIterator[str]:
     from llm_twin.errors import USER_ERRORS
 
-    events: Iterator = twin.write_events(request)
+    events = twin.write_events(request)
     try:
         while (item := await anyio.to_thread.run_sync(next, events, None)) is not None:
             yield _sse(*item)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -43,6 +43,13 @@ class _Ticket:
                 error: BaseException | None = None) -> None:
         self.streams, self.error = streams, error
         self.ready.set()
+
+    @property
+    def sampling(self) -> GenerationParams:
+        """The params, made when the ticket is taken into a batch."""
+        if self.params is None:
+            raise RuntimeError("A ticket's params were read before they were made.")
+        return self.params
 
 
 def _sampling_key(params: GenerationParams) -> tuple:
@@ -152,7 +159,7 @@ class RequestBatcher:
                     ticket.deliver(error=error)
                     continue
             fits = rows + ticket.rows <= max_rows or not batch
-            if fits and (not batch or _sampling_key(ticket.params) == _sampling_key(batch[0].params)):
+            if fits and (not batch or _sampling_key(ticket.sampling) == _sampling_key(batch[0].sampling)):
                 batch.append(ticket)
                 rows += ticket.rows
             else:
@@ -163,9 +170,9 @@ class RequestBatcher:
 
     def _run_batch(self, backend, batch: list[_Ticket]) -> None:
         conversations = [t.messages for t in batch for _ in range(t.rows)]
-        limits = [t.params.max_new_tokens for t in batch for _ in range(t.rows)]
+        limits = [t.sampling.max_new_tokens for t in batch for _ in range(t.rows)]
         try:
-            run = backend.stream_batch(conversations, batch[0].params, limits)
+            run = backend.stream_batch(conversations, batch[0].sampling, limits)
         except Exception as error:
             for ticket in batch:
                 ticket.deliver(error=error)
@@ -179,11 +186,11 @@ class RequestBatcher:
     def _run_alone(self, backend: Backend, ticket: _Ticket) -> None:
         try:
             if ticket.rows > 1:
-                generations = backend.generate([ticket.messages] * ticket.rows, ticket.params)
+                generations = backend.generate([ticket.messages] * ticket.rows, ticket.sampling)
                 ticket.deliver([finished_stream(g) for g in generations])
                 return
             done = threading.Event()
-            ticket.deliver([tracked(backend.stream(ticket.messages, ticket.params), done)])
+            ticket.deliver([tracked(backend.stream(ticket.messages, ticket.sampling), done)])
         except Exception as error:
             ticket.deliver(error=error)
             return
@@ -192,19 +199,19 @@ class RequestBatcher:
 
 def tracked(stream: GenerationStream, done: threading.Event) -> GenerationStream:
     """`stream`, setting `done` once it is exhausted or closed."""
-    def pieces() -> Iterator[str]:
+    def pieces() -> Generator[str, None, Generation]:
         try:
             yield from stream
         finally:
             stream.close()
             done.set()
-        return stream.result
+        return stream.final()
 
     return GenerationStream(pieces())
 
 
 def finished_stream(generation: Generation) -> GenerationStream:
-    def pieces() -> Iterator[str]:
+    def pieces() -> Generator[str, None, Generation]:
         if generation.text:
             yield generation.text
         return generation

@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import anyio
@@ -235,11 +235,11 @@ class ChatService:
                                 f"messages take {prompt_tokens} tokens and max_tokens asks for "
                                 f"{asked or 1} more.", param="messages",
                            code="context_length_exceeded")
-        overrides = {"max_new_tokens": asked or min(self.defaults.max_new_tokens, room),
-                     "temperature": request.temperature, "top_p": request.top_p,
-                     "seed": request.seed, "repetition_penalty": request.repetition_penalty,
-                     "no_repeat_ngram_size": request.no_repeat_ngram_size}
-        return replace(self.defaults, **{k: v for k, v in overrides.items() if v is not None})
+        return self.defaults.overridden(
+            max_new_tokens=asked or min(self.defaults.max_new_tokens, room),
+            temperature=request.temperature, top_p=request.top_p, seed=request.seed,
+            repetition_penalty=request.repetition_penalty,
+            no_repeat_ngram_size=request.no_repeat_ngram_size)
 
     def _submit(self, request: ChatCompletionRequest) -> tuple[PreparedChat, list[GenerationStream]]:
         """Rewrite the conversation (retrieval, outside the model lock), then wait for a batch."""
@@ -304,18 +304,20 @@ class ChatService:
         chunk = _ChunkMaker(self.model_name)
         started = time.perf_counter()
         first_token = None
-        stream = None
+        stream: GenerationStream | None = None
         try:
-            prepared, (stream,) = await anyio.to_thread.run_sync(self._submit, request)
+            prepared, streams = await anyio.to_thread.run_sync(self._submit, request)
+            (stream,) = streams  # n is 1
             yield _sse(chunk({"role": "assistant", "content": ""}))
             while (piece := await anyio.to_thread.run_sync(next, stream, None)) is not None:
                 first_token = first_token or time.perf_counter()
                 yield _sse(chunk({"content": piece}))
-            await anyio.to_thread.run_sync(self._served, request, prepared, [stream.result],
+            generation = stream.final()
+            await anyio.to_thread.run_sync(self._served, request, prepared, [generation],
                                            started, first_token)
-            yield _sse(chunk({}, finish_reason=_finish_reason(stream.result)))
+            yield _sse(chunk({}, finish_reason=_finish_reason(generation)))
             if request.stream_options and request.stream_options.include_usage:
-                yield _sse(chunk.usage(stream.result))
+                yield _sse(chunk.usage(generation))
         except APIError as error:
             yield _sse(error.body())
         except Exception as error:  # headers are sent: the error goes in the stream
@@ -337,6 +339,7 @@ class ChatService:
                 messages = [message.as_message() for message in request.messages]
                 text = self.backend.render_prompt(messages)
             else:
+                assert request.prompt is not None  # checked above: exactly one of the two
                 text = request.prompt
             return {"count": self.backend.count_tokens(text),
                     "max_model_len": self.backend.context_window}

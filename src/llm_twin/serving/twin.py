@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -112,7 +112,7 @@ class TwinService:
         self._store = None
 
     # -- drafts ------------------------------------------------------------------------------
-    def write_events(self, request: WriteRequest) -> Iterator[tuple[str, dict[str, Any]]]:
+    def write_events(self, request: WriteRequest) -> Generator[tuple[str, dict[str, Any]], None, None]:
         """("start" | "token" | "drafts", payload) while a request is served: one draft streams,
         N come as one batch. Holds the model for its whole length; runs in worker threads (the
         server steps it with `next`)."""
@@ -128,7 +128,7 @@ class TwinService:
                 for piece in drafts:
                     first_token = first_token or time.perf_counter() - started
                     yield "token", {"text": piece}
-                result = drafts.result
+                result = drafts.final()
         served = self._served_write(request, request_id, result, backend, started, first_token)
         yield "drafts", write_payload(result, served)
 
@@ -149,7 +149,9 @@ class TwinService:
             return [row.id for row in log_generations(session, served, outputs)]
 
     def _model_label(self, backend: Backend) -> str:
-        return self._backend_key if self._backend_key != BASE_MODEL_NAME else backend.model_id
+        if self._backend_key is None or self._backend_key == BASE_MODEL_NAME:
+            return backend.model_id
+        return self._backend_key
 
     # -- the OpenAI-compatible API -----------------------------------------------------------
     def chat_backend(self) -> Backend:
