@@ -88,7 +88,7 @@ def content_digest(parts: Iterable[tuple[str, bytes]]) -> str:
 
 def system_resolver(host: str) -> list[str]:
     """Every address the system resolver gives for `host`."""
-    return [info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)]
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)]
 
 
 class SafeFetcher:
@@ -155,9 +155,10 @@ class SafeFetcher:
         # Mirrors urllib.robotparser.read(): 401/403 mean "keep out", other 4xx mean "no rules".
         # A 5xx leaves the parser unread, which robotparser treats as disallow-all.
         if response.status_code in (401, 403):
-            parser.disallow_all = True
+            # The ignores: typeshed leaves out RobotFileParser's allow_all and disallow_all flags.
+            parser.disallow_all = True  # type: ignore[attr-defined]
         elif 400 <= response.status_code < 500:
-            parser.allow_all = True
+            parser.allow_all = True  # type: ignore[attr-defined]
         elif response.status_code < 400:
             text = response.content.decode("utf-8", errors="replace")
             parser.parse(text.splitlines())

@@ -86,7 +86,8 @@ def store_import(location: str | Path, file_hash: str, result: ImportResult,
                 known.add(row["content_hash"])
                 new_rows.append({**row, "source_id": source.id})
         if new_rows:  # Core executemany: the ORM's bulk path batches into thousands of statements
-            session.connection().execute(insert(Document.__table__), new_rows)
+            # The ignore: SQLAlchemy types __table__ as a FromClause; a mapped class's is a Table.
+            session.connection().execute(insert(Document.__table__), new_rows)  # type: ignore[arg-type]
         source.document_count = len(new_rows)
         crossposts = _link_crossposts(session, source.id)
         source_id = source.id

@@ -75,7 +75,8 @@ def detect_importer(location: Location, importers: Sequence[Importer] | None = N
 LOOSE_FORMATS = frozenset({"markdown-folder"})
 
 
-def plan_imports(location: Location, importers: Sequence[Importer]) -> list[tuple[Location, Importer]]:
+def plan_imports(location: Location,
+                 importers: Sequence[Importer]) -> Sequence[tuple[Location, Importer]]:
     """The (location, importer) pairs to run: the export itself, or each export inside a folder.
 
     A folder is a folder *of* exports (a Downloads folder) when two or more of its entries are

@@ -382,7 +382,7 @@ def _file_document(entry: _TreeEntry, kind: str, language: str | None, data: byt
         result.skip("empty")
         return None
     meta = DocumentMeta(path=entry.path)
-    if kind == "code":
+    if kind == "code" and language is not None:  # every code file has one (_kind_and_language)
         meta["language"] = language
     metadata: dict[str, object] = {**meta, "commit": head, "repository": repo.display}
     return ImportedDocument(

@@ -95,7 +95,7 @@ class LinkedInImporter(ArchiveImporter):
             owner = _owner_name(profile) or self.options.owner_name
             result = ImportResult(self.format_name, [], owner=owner)
             author = owner or FALLBACK_AUTHOR
-            if profile:
+            if profile_name and profile:
                 _keep(result, _profile_document(profile[0], profile_name, author))
             self._read_posts(tree, author, result)
             messages_name = _root_file(tree, "messages.csv")

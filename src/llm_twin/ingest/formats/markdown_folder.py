@@ -182,6 +182,7 @@ def _pop_first(meta: dict[str, Any], keys: tuple[str, ...],
 
 
 def _to_utc(value: Any) -> datetime | None:
+    moment: datetime | None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):

@@ -289,8 +289,8 @@ def _render_tag(tag: Tag, paragraphs: list[list[str]]) -> None:
 
 
 def _is_mention_or_hashtag(anchor: Tag) -> bool:
-    classes = anchor.get("class") or []
-    rel = anchor.get("rel") or []
+    classes = anchor.get_attribute_list("class")  # multi-valued: a list, [None] when absent
+    rel = anchor.get_attribute_list("rel")
     return "mention" in classes or "hashtag" in classes or "tag" in rel
 
 

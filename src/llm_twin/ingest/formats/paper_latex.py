@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import posixpath
 import re
@@ -25,7 +26,7 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import Any
 
 import charset_normalizer
 from pylatexenc import latexwalker
@@ -231,7 +232,7 @@ class LatexPaperImporter(ArchiveImporter):
         return False
 
 
-def _open_content(path: Path, head: bytes) -> IO[bytes]:
+def _open_content(path: Path, head: bytes) -> io.BufferedIOBase:
     """The file, decompressed when gzip, bzip2 or xz magic says it is compressed."""
     if head.startswith(_GZIP_MAGIC):
         return gzip.open(path, "rb")
@@ -480,7 +481,7 @@ def _author_names(argument: Any, converter: LatexNodes2Text) -> list[str]:
             chunks.append([])
         else:
             chunks[-1].append(node)
-    names = []
+    names: list[str] = []
     for chunk in chunks:
         lines = [line.strip() for line in converter.nodelist_to_text(chunk).splitlines()]
         first = next((line for line in lines if line), "")

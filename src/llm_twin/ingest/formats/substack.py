@@ -114,7 +114,7 @@ def _read_rows(tree: ExportTree, name: str) -> list[_Row]:
     try:
         header = [column.strip().casefold() for column in next(reader, [])]
         _check_header(header, where)
-        rows = []
+        rows: list[_Row] = []
         while True:
             line = reader.line_num + 1  # where this record starts; quoted fields span lines
             fields = next(reader, None)

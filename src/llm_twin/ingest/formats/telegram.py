@@ -223,7 +223,7 @@ def _owner_of(root: dict[str, Any], known: _Owner, where: str) -> _Owner:
 def _chats_of(root: dict[str, Any], where: str, member: str) -> list[_Chat]:
     if "personal_information" not in root:
         return [_Chat(where, member, root, 0)]
-    chats = []
+    chats: list[_Chat] = []
     for section in ("chats", "left_chats"):
         listing = root.get(section, {})
         entries = listing.get("list", []) if isinstance(listing, dict) else None

@@ -196,7 +196,9 @@ class WebImporter(ImporterBase):
                                         favor_precision=True, include_formatting=True,
                                         include_comments=False, include_tables=True,
                                         include_images=False, include_links=False)
-        tree = trafilatura.load_html(html) if main_html else None
+        if not main_html:
+            return None
+        tree = trafilatura.load_html(html)
         if tree is None:
             return None
         meta = trafilatura.extract_metadata(tree, default_url=page.url, date_config=_DATE_CONFIG)
