@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -135,7 +136,7 @@ def detector_pipeline():
 class AttributionClassifier:
     """Fit on owner vs impostor texts, calibrate on held-out impostors, then count attributions."""
 
-    pipeline: object
+    pipeline: Any  # a fitted scikit-learn Pipeline (scikit-learn is untyped)
     features: str = ATTRIBUTION_FEATURES
     threshold: float = 0.5
     calibration_size: int = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from llm_twin.errors import ModelError
@@ -64,10 +65,10 @@ def parse_grade(answer: str) -> Grade:
             grade = Grade(_score(values.get("accuracy")), _score(values.get("style")), answer)
             if grade.parsed:
                 return grade
-    found = {}
+    found: dict[str, int | None] = {}
     for scale in _SCALES:
-        match = re.search(rf"\b{scale}\b\W{{0,12}}([1-3])(?!\d)", answer or "", re.I)
-        found[scale] = int(match.group(1)) if match else None
+        phrase = re.search(rf"\b{scale}\b\W{{0,12}}([1-3])(?!\d)", answer or "", re.I)
+        found[scale] = int(phrase.group(1)) if phrase else None
     return Grade(found["accuracy"], found["style"], answer)
 
 
@@ -115,9 +116,9 @@ class LLMJudge:
 def summarize(grades: list[Grade]) -> JudgeSummary:
     readable = [g for g in grades if g.parsed]
 
-    def mean(values: list[float]) -> float | None:
+    def mean(values: Sequence[float]) -> float | None:
         return sum(values) / len(values) if values else None
 
-    return JudgeSummary(accuracy=mean([g.accuracy for g in readable]),
-                        style=mean([g.style for g in readable]),
+    return JudgeSummary(accuracy=mean([g.accuracy for g in readable if g.accuracy is not None]),
+                        style=mean([g.style for g in readable if g.style is not None]),
                         graded=len(readable), unparsable=len(grades) - len(readable), grades=grades)
