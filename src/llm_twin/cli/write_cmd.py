@@ -94,7 +94,7 @@ def _stream_one(stream: TextStream[WriteResult]) -> WriteResult:
         for piece in stream:
             generated += piece
             live.update(Text(_last_lines(generated, console.height - 2)))
-    return stream.result
+    return stream.final()
 
 
 def _last_lines(text: str, count: int) -> str:

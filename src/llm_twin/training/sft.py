@@ -152,10 +152,11 @@ def _fit(settings: TwinSettings, config: SftConfig, plan: TrainingPlan, callback
     if not evaluation.heldout:
         return metrics
     tuned = without_autocast(trainer)
-    options = dict(impostor=impostor, max_length=config.max_length)
     with tuned.disable_adapter():  # the base model, without loading it again
-        metrics.update(heldout_metrics({"base": (tuned, tokenizer)}, test, **options))
-    metrics.update(heldout_metrics({"tuned": (tuned, tokenizer)}, test, **options))
+        metrics.update(heldout_metrics({"base": (tuned, tokenizer)}, test, impostor=impostor,
+                                       max_length=config.max_length))
+    metrics.update(heldout_metrics({"tuned": (tuned, tokenizer)}, test, impostor=impostor,
+                                   max_length=config.max_length))
     if test:  # the test split's token-weighted loss under the final model (its perplexity's log)
         metrics["eval_loss"] = math.log(metrics["perplexity_author_tuned"])
     return metrics
