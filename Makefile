@@ -15,7 +15,7 @@ DEMO_SFT_STEPS ?= 10
 DEMO_DPO_STEPS ?= 2
 DEMO_TRAIN     := --batch-size 2 --max-length 256 --impostor-docs 0
 
-.PHONY: install demo test clean-demo clean
+.PHONY: install demo lint test clean-demo clean
 
 install: $(STAMP)
 
@@ -46,7 +46,13 @@ demo: install
 
 # A throwaway PostgreSQL server runs for the warehouse tests when PostgreSQL is installed;
 # Debian's chromium is installed (as root) for the web app's browser tests, which skip without it.
-test: install
+# The layering (import-linter contracts), lint and types, configured in pyproject.toml.
+lint: install
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check src
+	$(BIN)/mypy
+
+test: lint
 	@scripts/install-browser.sh
 	@eval "$$(scripts/test-postgres.sh start)"; \
 	$(BIN)/python -m pytest -q; status=$$?; \

@@ -58,7 +58,7 @@ def evaluate(
         if bool(judge_url) != bool(judge_model):
             raise InputError("A judge needs both --judge-url and --judge-model.")
         judge = None
-        if judge_url:
+        if judge_url and judge_model:
             from llm_twin.evaluation.judge import LLMJudge
 
             judge = LLMJudge(judge_url, judge_model, judge_key, max_tokens=judge_max_tokens)

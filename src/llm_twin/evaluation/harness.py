@@ -67,10 +67,11 @@ class SystemResult:
     name: str
     model_id: str
     outputs: list[str]
-    attribution_share: float
+    # None where a figure cannot be measured (e.g. no outputs)
+    attribution_share: float | None
     detector_auc: float | None  # the headline "passes as you" figure
-    rouge_l: float
-    chrf: float
+    rouge_l: float | None
+    chrf: float | None
     perplexity: float | None
     judge_accuracy: float | None = None
     judge_style: float | None = None
@@ -195,12 +196,12 @@ def run_evaluation(parts: EvalParts, config: EvalConfig, *,
                                seed=config.seed)
     results = []
     for system in systems:
-        arm = generated[system.arm]
-        outputs = arm.ranked if system.ranked else arm.unranked
-        prompt_texts = [r + s for r, s in zip(requests, arm.source_texts)]
+        arm_outputs = generated[system.arm]
+        outputs = arm_outputs.ranked if system.ranked else arm_outputs.unranked
+        prompt_texts = [r + s for r, s in zip(requests, arm_outputs.source_texts)]
         results.append(_measure(system, outputs, references, scorer_of_rows.measure(outputs, prompt_texts),
                                 model_ids[system.model], perplexities.get(system.model), config.judge,
-                                arm.ranked_voice if system.ranked else []))
+                                arm_outputs.ranked_voice if system.ranked else []))
     sanity = _sanity_rows(scorer_of_rows, requests)
     return EvalResult(
         dataset_id=data.dataset_id,

@@ -98,7 +98,7 @@ def table_rows(result: EvalResult, *, interval: str = "inline") -> tuple[list[st
 
 
 def _model_legend(result: EvalResult) -> str:
-    models = {}
+    models: dict[str, str] = {}
     for s in result.systems:
         models.setdefault(s.name.split("+")[0], s.model_id)
     return ", ".join(f"{name} = {model}" for name, model in models.items())
@@ -185,6 +185,7 @@ def write_plots(result: EvalResult, folder: Path) -> dict[str, Path]:
     rows = list(result.systems) + list(result.sanity)
     names = [s.name for s in rows]
     plots = {}
+    specs: list[tuple[str, str, list[float | None], list[tuple[float, str]], tuple[float, float]]]
     specs = [("detector", "Passes as you: detector AUC (0.5 = indistinguishable, lower is better)",
               [s.detector_auc for s in rows], [(0.5, "indistinguishable"), (0.75, "goal ≤ 0.75")], (0, 1)),
              ("attribution", "Attributed to the owner (share)", [s.attribution_share for s in rows],

@@ -61,10 +61,15 @@ def parse_systems(spec: str | None) -> list[System]:
     return systems
 
 
+class ClicheFinder(Protocol):
+    def find(self, text: str) -> list[str]: ...
+
+
 class Scorer(Protocol):
     """The ranker's scorer (llm_twin.inference.voice.VoiceScorer): voice score and clichés."""
 
-    cliches: object  # has find(text) -> list[str]
+    @property
+    def cliches(self) -> ClicheFinder: ...
 
     def score(self, texts: list[str]) -> list[float]: ...
 
@@ -114,10 +119,11 @@ def generate_with_rag(writer: DraftWriter, prompts: list[HeldOutPrompt], *, k: i
         finally:
             writer.options.generation = base_params
         texts = [d.formatted.as_text() for d in result.drafts]
-        if scorer is not None and _ranked_by_writer(result.drafts):  # best first already
+        best_voice = result.drafts[0].voice_score if result.drafts else None
+        if scorer is not None and _ranked_by_writer(result.drafts) and best_voice is not None:
             outputs.unranked.append(texts[random.Random(seed + i).randrange(len(texts))])
-            outputs.ranked.append(texts[0])
-            outputs.ranked_voice.append(float(result.drafts[0].voice_score))
+            outputs.ranked.append(texts[0])  # best first already
+            outputs.ranked_voice.append(float(best_voice))
         else:
             _pick(outputs, prompt.idea, texts, scorer, None, random.Random(seed + i),
                   backend=writer.backend, messages=result.prompt.messages,

@@ -26,7 +26,7 @@ from llm_twin.inference.retrieval import Retriever, Searcher
 from llm_twin.ingest.formats.git_repo import CODE_LANGUAGES
 from llm_twin.prompts.budget import fit_example_turns
 from llm_twin.prompts.wording import code_request, system_message
-from llm_twin.storage.models import Chunk, Document
+from llm_twin.storage.models import Chunk, Document, document_meta
 from llm_twin.storage.vector_store import SearchFilters
 
 EXAMPLE_MAX_CHARS = 900
@@ -90,7 +90,7 @@ def document_languages(retriever: Searcher, document_ids: list[int]) -> dict[int
     with retriever.sessions() as session:
         rows = session.execute(select(Document.id, Document.extra)
                                .where(Document.id.in_(document_ids))).tuples().all()
-    return {doc_id: (extra or {}).get("language") for doc_id, extra in rows}
+    return {doc_id: document_meta(extra).get("language") for doc_id, extra in rows}
 
 
 class CodeWriter:

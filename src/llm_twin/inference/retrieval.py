@@ -114,7 +114,7 @@ class BarredRetriever:
     text of the answer's own document, nothing written after it, no held-out post), and so do
     `twin eval`'s retrieval systems (nothing from the held-out period)."""
 
-    def __init__(self, inner: Retriever, *, until: datetime | None,
+    def __init__(self, inner: Searcher, *, until: datetime | None,
                  excluded_documents: set[int] | frozenset[int] = frozenset()):
         self.inner = inner
         self.until = until

@@ -179,7 +179,7 @@ class DraftWriter:
                  voice=None, profiles: dict[str, PlatformProfile] | None = None,
                  checker: DraftChecker | None = None):
         # voice: a fitted inference.voice.VoiceScorer (imported lazily: it brings scikit-learn)
-        self.retriever = retriever
+        self.retriever: Searcher = retriever  # twin eval bars held-out posts by swapping it
         self.backend = backend
         self.options = options
         self.voice = voice

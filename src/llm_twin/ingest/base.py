@@ -104,11 +104,12 @@ class Importer(Protocol):
 
     format_name: str
 
-    def detect(self, path: Path) -> bool:
-        """True when `path` holds this format. Must be cheap and never raise on foreign input."""
+    def detect(self, location: str | Path) -> bool:
+        """True when `location` (a path, or a URL for the web, feed and git importers) holds this
+        format. Must be cheap and never raise on foreign input."""
         ...
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
         """Parse the whole export. Raises `ImportFormatError` naming the file on bad input."""
         ...
 
@@ -125,10 +126,10 @@ class ImporterBase(ABC):
     format_name: str
 
     @abstractmethod
-    def detect(self, path: Path) -> bool: ...
+    def detect(self, location: str | Path) -> bool: ...
 
     @abstractmethod
-    def read(self, path: Path) -> ImportResult: ...
+    def read(self, location: str | Path) -> ImportResult: ...
 
     def fingerprint(self, location: str | Path) -> str | None:
         return file_fingerprint(location) if isinstance(location, Path) else None

@@ -81,7 +81,9 @@ def export_model(run_or_base: TrainingRun | str, settings: TwinSettings, out_dir
                  session: Session | None = None) -> ExportResult:
     """Export a registry run (or `"base"`, the configured generation model) into `out_dir`.
     With `session`, a run's merged and GGUF paths are recorded in the registry."""
-    run = None if run_or_base == BASE else run_or_base
+    if isinstance(run_or_base, str) and run_or_base != BASE:
+        raise ExportError(f"Unknown model {run_or_base!r}: pass a registry run or {BASE!r}.")
+    run = None if isinstance(run_or_base, str) else run_or_base
     chosen = parse_formats(formats)
     types = parse_gguf_types(gguf_types) if "gguf" in chosen else ()
     if "ct2" in chosen and ct2_type not in CT2_TYPES:
@@ -132,7 +134,7 @@ def _write_formats(run, settings, folder: Path, formats, gguf_types, owner, mode
         result.merged_path = folder / "merged"
         model.save_pretrained(result.merged_path)
         tokenizer.save_pretrained(result.merged_path)
-    if "gguf" in formats:
+    if "gguf" in formats and gguf_source is not None:
         name = f"twin-{model_id}"
         for gguf_type in gguf_types:
             path = folder / f"{name}.{GGUF_TYPES[gguf_type].file_label}.gguf"
@@ -140,9 +142,13 @@ def _write_formats(run, settings, folder: Path, formats, gguf_types, owner, mode
     if "ct2" in formats:
         result.ct2_path = _write_ct2(model, tokenizer, folder / f"ct2-{ct2_type}", ct2_type, model_id)
     if "modelfile" in formats:
+        gguf = result.preferred_gguf
+        if gguf is None:
+            raise ExportError("A Modelfile points at a GGUF file: export it with --format gguf "
+                              "(q8_0 or f16) too.")
         result.modelfile_path = folder / "Modelfile"
         result.modelfile_path.write_text(
-            _modelfile_text(result.preferred_gguf.name, settings, owner, tokenizer), encoding="utf-8")
+            _modelfile_text(gguf.name, settings, owner, tokenizer), encoding="utf-8")
     return result
 
 
@@ -186,8 +192,8 @@ def _copy_adapters(run, folder: Path) -> list[Path]:
     from llm_twin.backends.loading import adapter_stack
 
     copies = []
-    for index, source in enumerate(adapter_stack(run), start=1):
-        source = Path(source)
+    for index, adapter in enumerate(adapter_stack(run), start=1):
+        source = Path(adapter)
         if not (source / "adapter_config.json").is_file():
             raise ExportError(f"The adapter of run {run.id!r} is missing: {source} has no "
                               "adapter_config.json.")
@@ -238,13 +244,17 @@ def _replace(partial: Path, out_dir: Path) -> None:
 
 
 def _relocate(result: ExportResult, partial: Path, out_dir: Path) -> ExportResult:
-    def moved(path: Path | None) -> Path | None:
-        return None if path is None else out_dir / path.relative_to(partial)
+    def moved(path: Path) -> Path:
+        return out_dir / path.relative_to(partial)
+
+    def moved_if_set(path: Path | None) -> Path | None:
+        return None if path is None else moved(path)
 
     return ExportResult(model_id=result.model_id, out_dir=out_dir,
-                        merged_path=moved(result.merged_path), ct2_path=moved(result.ct2_path),
+                        merged_path=moved_if_set(result.merged_path),
+                        ct2_path=moved_if_set(result.ct2_path),
                         gguf_paths={k: moved(v) for k, v in result.gguf_paths.items()},
-                        modelfile_path=moved(result.modelfile_path),
+                        modelfile_path=moved_if_set(result.modelfile_path),
                         adapter_paths=[moved(p) for p in result.adapter_paths])
 
 

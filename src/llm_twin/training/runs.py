@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import cast, Any, Self, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -139,7 +139,7 @@ def on_main(make: Callable[[], T]) -> T:
         shared = [value]
         broadcast_object_list(shared, from_process=0)
         value = shared[0]
-    return value
+    return cast(T, value)  # set on the main process, broadcast to the others
 
 
 def execute(sessions: sessionmaker[Session], plan: TrainingPlan,

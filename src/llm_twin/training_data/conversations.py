@@ -23,7 +23,7 @@ from llm_twin.features.indexing import CHAT_WINDOW
 from llm_twin.features.redaction import redact_personal_data
 from llm_twin.prompts.chat import CONTEXT_TURNS, Turn, context_messages
 from llm_twin.prompts.wording import reply_system_message
-from llm_twin.storage.models import Document
+from llm_twin.storage.models import Document, document_meta
 from llm_twin.training_data.owner_texts import MESSAGE_LIMITS
 from llm_twin.training_data.quality import QualityReport, drop_repeated_keys
 from llm_twin.training_data.samples import CONVERSATION, SftSample
@@ -35,7 +35,7 @@ def load_conversations(session: Session) -> list[tuple[Document, list[Document]]
         Document.created_at, Document.id)
     grouped: dict[tuple, list[Document]] = defaultdict(list)
     for doc in session.scalars(query):
-        conversation = doc.extra.get("conversation") if isinstance(doc.extra, dict) else None
+        conversation = document_meta(doc.extra).get("conversation")
         grouped[(doc.source_id, conversation) if conversation else ("alone", doc.id)].append(doc)
     return [(messages[0], messages) for messages in grouped.values()]
 

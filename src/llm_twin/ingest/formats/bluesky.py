@@ -59,7 +59,8 @@ class BlueskyImporter(ArchiveImporter):
     def _detect(self, path: Path) -> bool:
         return _is_car_header(self._car_bytes(path, head=_DETECT_HEAD)[1])
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         where, data = self._car_bytes(Path(path))
         repo = _read_repo(data, where)
         profile = next((record.value for record in repo.records

@@ -48,7 +48,8 @@ class GhostImporter(ArchiveImporter):
     def _detect(self, path: Path) -> bool:
         return bool(self._ghost_files(path, head=_DETECT_HEAD))
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         files = self._ghost_files(Path(path))
         if not files:
             raise ImportFormatError(path, "no Ghost JSON export found")

@@ -83,7 +83,8 @@ class InstagramImporter(ArchiveImporter):
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
             return _is_instagram(tree)
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
             files = _content_files(tree)
             _refuse_html_download(tree, files)

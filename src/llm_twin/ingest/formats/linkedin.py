@@ -84,7 +84,8 @@ class LinkedInImporter(ArchiveImporter):
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
             return _has_known_csv(tree) or _has_article(tree)
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
             if not (_root_csvs(tree) or _article_files(tree)):
                 raise ImportFormatError(path, "no LinkedIn data in this export (looked for "

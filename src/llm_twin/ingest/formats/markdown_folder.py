@@ -59,7 +59,8 @@ class MarkdownFolderImporter(ImporterBase):
         self.owner = owner
         self.max_total_bytes = max_total_bytes
 
-    def detect(self, path: Path) -> bool:
+    def detect(self, location: str | Path) -> bool:
+        path = Path(location)
         try:
             with self._open(Path(path)) as tree:
                 sample = _markdown_names(tree)[:_DETECT_SAMPLE]
@@ -67,7 +68,8 @@ class MarkdownFolderImporter(ImporterBase):
         except (ImportFormatError, OSError):
             return False
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         with self._open(Path(path)) as tree:
             files = [_parse_file(tree, name) for name in _markdown_names(tree)]
         owner_name = self.owner or _most_common_author(files)

@@ -56,7 +56,8 @@ class MastodonImporter(ArchiveImporter):
             head = tree.read_head(name, _DETECT_HEAD).decode("utf-8-sig", errors="ignore")
             return "OrderedCollection" in head and "activitystreams" in head
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
             outbox_name = tree.find("outbox.json")
             if outbox_name is None:

@@ -61,7 +61,8 @@ class MediumImporter(ArchiveImporter):
             return any(_looks_like_medium(tree.read_head(name, _DETECT_HEAD_BYTES))
                        for name in sample)
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
             names = _post_files(tree)
             if not names:

@@ -120,7 +120,8 @@ class MessengerImporter(ArchiveImporter):
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
             return not looks_like_instagram(tree) and has_meta_chats(tree)
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
             account_name = _facebook_account_name(tree)
             result = ImportResult(self.format_name, [], owner=account_name)

@@ -58,7 +58,8 @@ class SubstackImporter(ArchiveImporter):
                 return False
             return _looks_like_posts_csv(tree.read_head(name, _DETECT_HEAD_BYTES))
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         result = ImportResult(self.format_name, [])
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
             csv_name = tree.find(POSTS_CSV)

@@ -82,7 +82,8 @@ class TelegramImporter(ChatExportImporter):
     def _detect(self, path: Path) -> bool:
         return any(_looks_like_export(head) for head in self._heads(path))
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         exports = self._load(Path(path))
         if not exports:
             raise ImportFormatError(path, f"no Telegram {RESULT_FILE} found in this export")

@@ -100,7 +100,8 @@ class _Chat:
 class WhatsAppImporter(ChatExportImporter):
     format_name = "whatsapp"
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         result = ImportResult(self.format_name, [])
         chats = self._load_chats(Path(path), result)
         if not chats:

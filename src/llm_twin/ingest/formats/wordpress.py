@@ -101,7 +101,8 @@ class WordPressImporter(ArchiveImporter):
     def _detect(self, path: Path) -> bool:
         return bool(self._wxr_files(path, head=_DETECT_HEAD))
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         files = self._wxr_files(Path(path))
         if not files:
             raise ImportFormatError(path, "no WordPress WXR (.xml) export found")

@@ -80,7 +80,8 @@ class XArchiveImporter(ArchiveImporter):
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
             return any(_is_ytd_file(tree, name) for name in _DETECT_FILES)
 
-    def read(self, path: Path) -> ImportResult:
+    def read(self, location: str | Path) -> ImportResult:
+        path = Path(location)
         with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
             manifest_name = _find_data_file(tree, "manifest.js")
             manifest = _load_ytd(tree, manifest_name) if manifest_name else None
