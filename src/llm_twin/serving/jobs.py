@@ -20,7 +20,7 @@ from llm_twin.errors import USER_ERRORS
 from llm_twin.storage.models import utcnow
 
 log = logging.getLogger(__name__)
-KINDS = ("ingest", "index", "dataset", "train", "voice")
+JOB_KINDS = ("ingest", "index", "dataset", "train", "voice")
 KEEP_FINISHED = 200  # finished jobs remembered for GET /api/jobs
 
 
@@ -78,7 +78,7 @@ class JobRunner:
         self._worker: threading.Thread | None = None
 
     def submit(self, kind: str, description: str, work: JobWork) -> Job:
-        if kind not in KINDS:
+        if kind not in JOB_KINDS:
             raise ValueError(f"Unknown job kind {kind!r}.")
         job = Job(kind, description)
         with self._lock:
