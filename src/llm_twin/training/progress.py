@@ -3,13 +3,15 @@ CLI draws it, a server job records it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from transformers import TrainerCallback
 
 
 class ReportingCallback(TrainerCallback):
     """Steps done and the latest losses, handed to `report(done, total, message)` (a server job)."""
 
-    def __init__(self, report):
+    def __init__(self, report: Callable[[int, int, str], None]) -> None:
         self.report = report
         self.losses: dict[str, str] = {}
 
