@@ -1,4 +1,5 @@
-"""A workspace made by an older version gains the columns added since, keeping its data."""
+"""A workspace made by an older version, before schema revisions (no alembic_version table), gains
+the columns added since, keeping its data. Revisions: tests/storage/test_migrations.py."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ def test_new_nullable_columns_are_added_to_an_old_database(tmp_path):
     database = tmp_path / "twin.db"
     create_warehouse_engine(f"sqlite:///{database}").dispose()
     with sqlite3.connect(database) as connection:  # turn it into the first release's schema
+        connection.execute("DROP TABLE alembic_version")
         old_columns = [row[1] for row in connection.execute("PRAGMA table_info(documents)")
                        if not row[1].startswith("crosspost")]
         connection.execute(f"CREATE TABLE documents_v1 AS SELECT {', '.join(old_columns)} "
@@ -37,7 +39,8 @@ def test_new_nullable_columns_are_added_to_an_old_database(tmp_path):
 def test_a_missing_required_column_is_a_clear_error(tmp_path):
     database = tmp_path / "twin.db"
     create_warehouse_engine(f"sqlite:///{database}").dispose()
-    with sqlite3.connect(database) as connection:
+    with sqlite3.connect(database) as connection:  # an unversioned database lacking a column
+        connection.execute("DROP TABLE alembic_version")
         connection.execute("ALTER TABLE chunks DROP COLUMN embedding_model")
     with pytest.raises(WorkspaceError, match="embedding_model"):
         create_warehouse_engine(f"sqlite:///{database}")

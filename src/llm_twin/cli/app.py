@@ -15,6 +15,7 @@ from llm_twin.cli import models_cmd, train_cmd
 from llm_twin.cli import voice_cmd
 from llm_twin.cli import code_cmd, reply_cmd
 from llm_twin.cli import serve_cmd
+from llm_twin.cli import db_cmd
 from llm_twin.cli.common import state
 
 app = typer.Typer(
@@ -60,6 +61,7 @@ app.add_typer(dataset_cmd.dataset_app, name="dataset")
 app.add_typer(train_cmd.train_app, name="train")
 app.add_typer(models_cmd.models_app, name="models")
 app.add_typer(voice_cmd.voice_app, name="voice")
+app.add_typer(db_cmd.db_app, name="db")
 
 
 def main() -> None:
