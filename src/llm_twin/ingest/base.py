@@ -36,6 +36,13 @@ class ImportFormatError(InputError):
         super().__init__(f"{where}: {problem}")
 
 
+def json_problem(error: ValueError | RecursionError) -> str:
+    """What json.loads' failures other than a syntax error mean, for an ImportFormatError."""
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error).split(";")[0]  # e.g. a number past Python's 4300-digit conversion limit
+
+
 @dataclass
 class ImportedDocument:
     """One document as read from an export, before it is stored."""

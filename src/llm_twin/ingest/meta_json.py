@@ -12,7 +12,7 @@ from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
-from llm_twin.ingest.base import ImportFormatError
+from llm_twin.ingest.base import ImportFormatError, json_problem
 from llm_twin.ingest.safe_zip import ExportTree
 
 HTML_DOWNLOAD_HINT = ("this is the HTML version of Meta's download, which cannot be imported. "
@@ -59,8 +59,8 @@ def load_meta_json(tree: ExportTree, name: str) -> Any:
     except json.JSONDecodeError as error:
         raise ImportFormatError(where, f"invalid JSON: {error.msg} (column {error.colno})",
                                 line=error.lineno) from error
-    except RecursionError:
-        raise ImportFormatError(where, "JSON nested too deeply") from None
+    except (ValueError, RecursionError) as error:  # nesting past the recursion limit, a huge int
+        raise ImportFormatError(where, f"unreadable JSON: {json_problem(error)}") from None
 
 
 def looks_like_html(text: str) -> bool:

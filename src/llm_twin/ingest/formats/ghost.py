@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from llm_twin.ingest.archive import ArchiveImporter
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.base import (ImportedDocument, ImportFormatError, ImportResult,
+                                  json_problem)
 from llm_twin.ingest.html_text import decode_text, html_to_text
 from llm_twin.ingest.safe_zip import files_of_one_format
 
@@ -96,6 +97,8 @@ def _read_export(file: str, where: str, data: bytes) -> _Export:
         root = json.loads(text)
     except json.JSONDecodeError as error:
         raise ImportFormatError(where, f"invalid JSON: {error.msg}", line=error.lineno) from error
+    except (ValueError, RecursionError) as error:  # nesting past the recursion limit, a huge int
+        raise ImportFormatError(where, f"unreadable JSON: {json_problem(error)}") from None
     tables = _tables(root, where)
     posts = tables.get("posts")
     if not isinstance(posts, list):

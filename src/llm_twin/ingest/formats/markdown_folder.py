@@ -143,6 +143,9 @@ def _split_front_matter(text: str, where: str) -> tuple[dict[str, Any], str]:
         loaded = handler.load(raw)
     except yaml.YAMLError as error:
         raise _yaml_error(where, error) from error
+    except (ValueError, OverflowError, RecursionError) as error:  # a date like 2024-13-45
+        raise ImportFormatError(where, f"invalid value in the front matter: {error}",
+                                line=1) from None
     if loaded is None:
         return {}, body
     if not isinstance(loaded, dict):

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from llm_twin.ingest.archive import ArchiveImporter
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.base import (ImportedDocument, ImportFormatError, ImportResult,
+                                  json_problem)
 from llm_twin.ingest.safe_zip import ExportTree
 
 FALLBACK_AUTHOR = "owner"
@@ -106,6 +107,8 @@ def _load_json(tree: ExportTree, name: str) -> Any:
     except json.JSONDecodeError as error:
         raise ImportFormatError(tree.display_name(name), f"invalid JSON: {error.msg}",
                                 line=error.lineno) from error
+    except (ValueError, RecursionError) as error:  # nesting past the recursion limit, a huge int
+        raise ImportFormatError(tree.display_name(name), f"unreadable JSON: {json_problem(error)}") from None
 
 
 def _ordered_items(outbox: Any, where: str) -> list[Any]:

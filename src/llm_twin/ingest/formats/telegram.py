@@ -18,7 +18,8 @@ from datetime import datetime, UTC
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.base import (ImportedDocument, ImportFormatError, ImportResult,
+                                  json_problem)
 from llm_twin.ingest.chat_common import (ChatExportImporter, OtherPeople, OwnerMatcher, Progress,
                                          decode_text, is_plain_file, owner_not_found_problem,
                                          owner_unknown_problem, read_plain_file)
@@ -199,6 +200,8 @@ def _parse_root(data: bytes, where: str) -> dict[str, Any]:
         root = json.loads(text)
     except json.JSONDecodeError as error:
         raise ImportFormatError(where, f"invalid JSON: {error.msg}", line=error.lineno) from error
+    except (ValueError, RecursionError) as error:  # nesting past the recursion limit, a huge int
+        raise ImportFormatError(where, f"unreadable JSON: {json_problem(error)}") from None
     if not isinstance(root, dict):
         raise ImportFormatError(where, "expected a JSON object at the top")
     if "personal_information" not in root and "messages" not in root:

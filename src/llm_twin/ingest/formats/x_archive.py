@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from llm_twin.ingest.archive import ArchiveImporter
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.base import (ImportedDocument, ImportFormatError, ImportResult,
+                                  json_problem)
 from llm_twin.ingest.safe_zip import ExportTree
 from llm_twin.storage.models import DocumentMeta
 
@@ -135,6 +136,8 @@ def _load_ytd(tree: ExportTree, name: str) -> Any:
         line = text.count("\n", 0, equals) + error.lineno
         raise ImportFormatError(tree.display_name(name), f"invalid JSON: {error.msg}",
                                 line=line) from error
+    except (ValueError, RecursionError) as error:  # nesting past the recursion limit, a huge int
+        raise ImportFormatError(tree.display_name(name), f"unreadable JSON: {json_problem(error)}") from None
 
 
 def _read_account(tree: ExportTree, manifest: Any) -> _Account:

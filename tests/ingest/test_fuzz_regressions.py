@@ -1,0 +1,97 @@
+"""Crashes benchmarks/fuzz_importers.py found, each reduced to its minimal input."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from llm_twin.features.redaction import redact_personal_data
+from llm_twin.ingest.base import ImportFormatError, ImportOptions
+from llm_twin.ingest.formats.ghost import GhostImporter
+from llm_twin.ingest.formats.markdown_folder import MarkdownFolderImporter
+from llm_twin.ingest.formats.mastodon import MastodonImporter
+from llm_twin.ingest.formats.telegram import TelegramImporter
+from llm_twin.ingest.formats.whatsapp import WhatsAppImporter
+from llm_twin.ingest.formats.x_archive import XArchiveImporter
+from llm_twin.ingest.meta_json import load_meta_json
+from llm_twin.ingest.safe_zip import ExportTree
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+DEEP = "[" * 100_000 + "]" * 100_000
+HUGE_INT = "1" + "0" * 5000
+
+
+@pytest.mark.parametrize("payload", [DEEP, HUGE_INT], ids=["deep", "huge-int"])
+def test_ghost_json_past_the_parser_limits_is_a_format_error(tmp_path: Path, payload: str) -> None:
+    text = (FIXTURES / "ghost" / "danawrites.ghost.2024-03-12-09-00-00.json").read_text("utf-8")
+    export = tmp_path / "site.ghost.json"
+    export.write_text(text[:-1] + f', "deep": {payload}}}', encoding="utf-8")
+    with pytest.raises(ImportFormatError, match="unreadable JSON") as caught:
+        GhostImporter().read(export)
+    assert caught.value.file == str(export)
+
+
+@pytest.mark.parametrize("payload", [DEEP, HUGE_INT], ids=["deep", "huge-int"])
+def test_mastodon_outbox_past_the_parser_limits_is_a_format_error(tmp_path: Path,
+                                                                   payload: str) -> None:
+    for path in (FIXTURES / "mastodon").iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    (tmp_path / "outbox.json").write_text(payload, encoding="utf-8")
+    with pytest.raises(ImportFormatError, match="unreadable JSON") as caught:
+        MastodonImporter().read(tmp_path)
+    assert caught.value.file.endswith("outbox.json")
+
+
+@pytest.mark.parametrize("payload", [DEEP, HUGE_INT], ids=["deep", "huge-int"])
+def test_telegram_result_past_the_parser_limits_is_a_format_error(tmp_path: Path,
+                                                                  payload: str) -> None:
+    (tmp_path / "result.json").write_text('{"messages": ' + payload + "}", encoding="utf-8")
+    with pytest.raises(ImportFormatError, match="unreadable JSON") as caught:
+        TelegramImporter().read(tmp_path)
+    assert caught.value.file.endswith("result.json")
+
+
+def test_x_archive_data_file_nested_too_deeply_is_a_format_error(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "account.js").write_text(
+        'window.YTD.account.part0 = [{"account": {"username": "dana", "accountId": "1"}}]',
+        encoding="utf-8")
+    (tmp_path / "data" / "tweets.js").write_text("window.YTD.tweets.part0 = " + DEEP,
+                                                 encoding="utf-8")
+    with pytest.raises(ImportFormatError, match="nested too deeply") as caught:
+        XArchiveImporter().read(tmp_path)
+    assert caught.value.file.endswith("tweets.js")
+
+
+@pytest.mark.parametrize("payload", [DEEP, HUGE_INT], ids=["deep", "huge-int"])
+def test_meta_json_past_the_parser_limits_is_a_format_error(tmp_path: Path, payload: str) -> None:
+    (tmp_path / "message_1.json").write_text(payload, encoding="utf-8")
+    with ExportTree(tmp_path) as tree, pytest.raises(ImportFormatError, match="unreadable JSON"):
+        load_meta_json(tree, "message_1.json")
+
+
+@pytest.mark.parametrize("header", ["date: 2024-13-45", "date: 0000-01-01"])
+def test_front_matter_date_out_of_range_is_a_format_error(tmp_path: Path, header: str) -> None:
+    (tmp_path / "post.md").write_text(f"---\ntitle: A\n{header}\n---\nBody.\n", encoding="utf-8")
+    (tmp_path / "other.md").write_text("---\ntitle: B\n---\nBody.\n", encoding="utf-8")
+    with pytest.raises(ImportFormatError, match="front matter") as caught:
+        MarkdownFolderImporter().read(tmp_path)
+    assert caught.value.file.endswith("post.md")
+
+
+def test_email_redaction_is_linear_on_a_long_word() -> None:
+    started = time.perf_counter()
+    assert redact_personal_data("it is S" + "a" * 400_000 + " or a@b.org") \
+        .endswith(" or [email]")
+    assert time.perf_counter() - started < 2.0  # was quadratic: ~90 s for 4 MB
+
+
+def test_whatsapp_chat_with_a_four_megabyte_word_reads_in_time(tmp_path: Path) -> None:
+    chat = tmp_path / "WhatsApp Chat with Sam.txt"
+    chat.write_text("12/03/2024, 14:05 - Dana: hi\n12/03/2024, 14:06 - Sam: it's S"
+                    + "a" * 4_000_000 + "m\n", encoding="utf-8")
+    started = time.perf_counter()
+    WhatsAppImporter(ImportOptions(me=("Dana",))).read(chat)
+    assert time.perf_counter() - started < 10.0
