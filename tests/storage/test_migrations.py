@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import uuid
@@ -139,6 +140,61 @@ def test_an_older_unversioned_schema_gains_missing_columns_and_tables(tmp_path):
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT count(*) FROM generations").fetchone() == (0,)
     engine.dispose()
+
+
+REVISION_0002 = '''"""A test revision: documents gain a summary column, the table copied (SQLite batch mode)."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+
+
+def upgrade():
+    with op.batch_alter_table("documents", recreate="always") as batch:
+        batch.add_column(sa.Column("summary", sa.Text()))
+'''
+
+
+@pytest.fixture
+def with_revision_0002(tmp_path, monkeypatch):
+    """This release's migrations plus a revision 0002 that copies the documents table."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(warehouse.MIGRATIONS_FOLDER, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "versions" / "v0002_test.py").write_text(REVISION_0002)
+    monkeypatch.setattr(warehouse, "MIGRATIONS_FOLDER", folder)
+    warehouse._scripts.cache_clear()
+    yield
+    monkeypatch.undo()
+    warehouse._scripts.cache_clear()
+
+
+def test_a_later_revision_upgrades_a_stamped_database_without_cascading_deletes(tmp_path, caplog,
+                                                                               with_revision_0002):
+    """From the fixture: stamped 0001, then 0002 copies `documents`, which chunks reference with
+    ON DELETE CASCADE; with foreign keys enforced during the copy every chunk would go."""
+    database = _release_0_1_workspace(tmp_path)
+    before = _rows(database)
+    engine = create_warehouse_engine(f"sqlite:///{database}")
+    assert [record.getMessage() for record in caplog.records] == [
+        "Upgrading the workspace database from the schema from before numbered revisions to 0002…"]
+    assert _version(database) == [("0002",)]
+    after = _rows(database)
+    assert after["chunks"] == before["chunks"] and after["generations"] == before["generations"]
+    assert [row[:-1] for row in after["documents"]] == before["documents"]  # summary: NULL, last
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on
+    engine.dispose()
+    (tmp_path / "at_0001").mkdir()
+    database = _release_0_1_workspace(tmp_path / "at_0001")
+    with sqlite3.connect(database) as connection:  # what this release's first open leaves
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        connection.execute("INSERT INTO alembic_version VALUES ('0001')")
+    caplog.clear()
+    create_warehouse_engine(f"sqlite:///{database}").dispose()
+    assert [record.getMessage() for record in caplog.records] == [
+        "Upgrading the workspace database from 0001 to 0002…"]
+    assert _version(database) == [("0002",)] and _rows(database)["chunks"] == before["chunks"]
 
 
 def test_a_failed_upgrade_rolls_back_to_the_old_schema(tmp_path, monkeypatch):

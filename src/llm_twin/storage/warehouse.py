@@ -122,6 +122,7 @@ def migrate_warehouse(engine: Engine, announce: bool = True) -> Migration:
 
 
 _BASELINE = "0001"
+MIGRATIONS_FOLDER = Path(__file__).parent / "migrations"  # env.py and versions/
 _OUR_TABLES = ("sources", "documents", "chunks", "training_runs", "generations")
 _PG_LOCK = 0x7477696E  # "twin": the advisory lock key migrations hold on PostgreSQL
 
@@ -140,10 +141,8 @@ def _scripts() -> tuple[str, frozenset[str]]:
 def _alembic_config(connection: Connection | None) -> Config:
     from alembic.config import Config
 
-    from llm_twin.storage import migrations
-
     config = Config()
-    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    config.set_main_option("script_location", str(MIGRATIONS_FOLDER))
     config.attributes["connection"] = connection
     return config
 
