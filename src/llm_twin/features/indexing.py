@@ -3,8 +3,12 @@
 Chat messages are embedded as windows: each of the owner's messages with the few messages before
 it in its conversation. Other people's messages are context only and get no chunk of their own.
 
-Order of writes: vectors first, then the chunk rows that record them. If a run dies between the
-two, the next run sees the document as unindexed (re-embeds it) and removes the orphan points.
+Order of writes, so that a run killed at any point (kill -9, power cut) leaves every chunk row
+with its vector: new vectors first, then the chunk rows that record them; stale chunk rows are
+deleted first, then their vectors. A run that dies between two writes leaves only vectors without a
+chunk row (never shown: search joins hits with chunk rows), and the next run removes them. A chunk
+row whose vector is missing all the same (a store restored from a backup, a lost write) makes its
+document stale, so the next run re-embeds it.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ def index_documents(sessions: sessionmaker[Session], store: VectorStore, embedde
     started = time.perf_counter()
     report = IndexReport()
     with sessions() as session:
+        _drop_chunks_without_vectors(session, store)
         documents = _all_documents(session)
         stale = [doc for doc in documents if _is_stale(doc, embedder.model_id)]
         # Read before the drop below expires every loaded row (a reload would cost a query each).
@@ -130,15 +135,28 @@ def _conversations(documents: list[Document]) -> Conversations:
 
 
 def _drop_stale_chunks(session: Session, store: VectorStore, documents: list[Document]) -> int:
+    """Chunk rows first, then their vectors: a kill in between leaves orphan vectors (swept by the
+    next run), never a chunk row without its vector."""
     ids = [chunk.id for doc in documents for chunk in doc.chunks]
     if not ids:
         return 0
+    _delete_chunk_rows(session, ids)
+    session.expire_all()
     store.delete(ids)
+    return len(ids)
+
+
+def _drop_chunks_without_vectors(session: Session, store: VectorStore) -> int:
+    """Delete the chunk rows whose vector the store lacks, so their documents are re-embedded."""
+    missing = sorted(set(session.scalars(select(Chunk.id))) - store.all_ids())
+    _delete_chunk_rows(session, missing)
+    return len(missing)
+
+
+def _delete_chunk_rows(session: Session, ids: list[str]) -> None:
     for start in range(0, len(ids), 500):
         session.execute(delete(Chunk).where(Chunk.id.in_(ids[start:start + 500])))
     session.commit()
-    session.expire_all()
-    return len(ids)
 
 
 def _pending_chunks(doc: Document, conversations: Conversations, max_chars: int,

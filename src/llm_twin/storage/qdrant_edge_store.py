@@ -83,8 +83,8 @@ class QdrantEdgeStore:
                     "Run `twin index --rebuild` to re-embed everything with the new model.",
                     built_with=meta.get("embedding_model"))
             return
-        meta_path.write_text(json.dumps({"embedding_model": self.embedding_model,
-                                         "dimension": self.dimension}), encoding="utf-8")
+        _write_atomically(meta_path, json.dumps({"embedding_model": self.embedding_model,
+                                                 "dimension": self.dimension}))
 
     def _open_shard(self) -> qe.EdgeShard:
         config = qe.EdgeConfig(
@@ -200,6 +200,17 @@ class QdrantEdgeStore:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write to a temporary file, fsync it and rename it over `path`: a kill leaves the old file or
+    the new one, never an empty or half-written one that would make the store unreadable."""
+    partial = path.with_name(f".{path.name}.partial")
+    with open(partial, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
 
 
 def _to_filter(filters: SearchFilters | None) -> qe.Filter | None:

@@ -1,0 +1,361 @@
+"""Kill -9 at any point: the real `twin` CLI in a subprocess, SIGKILLed at random moments.
+
+For each stage an uninterrupted reference run is timed first; each kill then starts the same
+command on a fresh copy of the stage's starting workspace, sends SIGKILL to its process group
+after a random delay within the reference run's duration (seeded), and checks the workspace:
+
+- `PRAGMA integrity_check` is ok;
+- no source is half-imported: each source holds as many documents as the reference run stored for
+  it (and as its own `document_count` says), or the source is absent;
+- every chunk row has its vector in the vector store (vectors without a chunk row may remain after
+  a kill, since the two stores cannot share a transaction: `twin index` removes them; they must be
+  gone after the rerun);
+- the same command, rerun, exits 0 and leaves the same counts as the reference run (sources,
+  documents per source, chunk rows, vectors, and vectors == chunk rows).
+
+    .venv/bin/python benchmarks/crash_soak.py [--kills 20] [--stages ingest,index,dataset]
+        [--tweets 50000] [--index-tweets 300] [--seed 17]
+
+Stages: `ingest` (a large X archive), `ingest-folder` (a folder of several exports), `index`
+(first index), `index-incremental` (after a second ingest); `ingest` and `index` in --stages
+expand to both of theirs. `dataset` runs `twin dataset build` on an indexed workspace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ingest_x_large import build_archive
+
+REPO = Path(__file__).resolve().parents[1]
+TWIN = REPO / ".venv" / "bin" / "twin"
+STAGE_GROUPS = {"ingest": ("ingest", "ingest-folder"), "index": ("index", "index-incremental"),
+                "dataset": ("dataset",)}
+
+
+# -- what a workspace holds ----------------------------------------------------------------
+
+@dataclass
+class Counts:
+    """What a finished run leaves: documents per source (by path), chunk rows, vectors."""
+
+    sources: dict[str, int] = field(default_factory=dict)
+    documents: int = 0
+    chunks: int = 0
+    vectors: int = 0
+
+    def differences(self, other: Counts) -> list[str]:
+        found = []
+        if self.sources != other.sources:
+            found.append(f"sources {self.sources} != reference {other.sources}")
+        for name in ("documents", "chunks", "vectors"):
+            if getattr(self, name) != getattr(other, name):
+                found.append(f"{name} {getattr(self, name)} != reference {getattr(other, name)}")
+        return found
+
+
+@dataclass
+class Snapshot:
+    counts: Counts
+    failures: list[str]
+    orphan_vectors: int = 0
+
+
+def read_workspace(ws: Path) -> Snapshot:
+    """The workspace as stored, and every broken invariant (except orphan vectors, counted)."""
+    failures: list[str] = []
+    counts = Counts()
+    db = ws / "twin.db"
+    chunk_ids: set[str] = set()
+    if db.exists():
+        connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            status = connection.execute("PRAGMA integrity_check").fetchall()
+            if status != [("ok",)]:
+                failures.append(f"integrity_check: {status[:3]}")
+            tables = {name for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if {"sources", "documents"} <= tables:
+                rows = connection.execute(
+                    "SELECT s.path, s.document_count, (SELECT count(*) FROM documents d "
+                    "WHERE d.source_id = s.id) FROM sources s").fetchall()
+                for path, recorded, stored in rows:
+                    if recorded != stored:
+                        failures.append(f"source {Path(path).name}: {stored} documents stored, "
+                                        f"{recorded} recorded")
+                    counts.sources[Path(path).name] = stored
+                counts.documents = connection.execute(
+                    "SELECT count(*) FROM documents").fetchone()[0]
+            if "chunks" in tables:
+                chunk_ids = {cid for (cid,) in connection.execute("SELECT id FROM chunks")}
+                counts.chunks = len(chunk_ids)
+        finally:
+            connection.close()
+    vector_ids = stored_vector_ids(ws / "vectors")
+    counts.vectors = len(vector_ids)
+    missing = chunk_ids - vector_ids
+    if missing:
+        failures.append(f"{len(missing)} chunk rows without a vector")
+    return Snapshot(counts, failures, orphan_vectors=len(vector_ids - chunk_ids))
+
+
+def stored_vector_ids(path: Path) -> set[str]:
+    """The point ids in the embedded Qdrant shard, through the store's own API."""
+    from llm_twin.storage.qdrant_edge_store import META_FILE, QdrantEdgeStore
+
+    meta_path = path / META_FILE
+    if not meta_path.exists():
+        return set()
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    with QdrantEdgeStore(path, embedding_model=meta["embedding_model"],
+                         dimension=meta["dimension"]) as store:
+        return store.all_ids()
+
+
+def check_after_kill(ws: Path, reference: Counts) -> list[str]:
+    """Invariants that must hold at any moment: no half source (against the reference)."""
+    try:
+        snapshot = read_workspace(ws)
+    except Exception as error:  # a store that cannot be opened is a failure, not a harness crash
+        return [f"reading the workspace: {type(error).__name__}: {error}"]
+    failures = list(snapshot.failures)
+    for name, stored in snapshot.counts.sources.items():
+        if stored != reference.sources.get(name):
+            failures.append(f"source {name} half-imported: {stored} of "
+                            f"{reference.sources.get(name)} documents")
+    return failures
+
+
+def check_after_rerun(ws: Path, reference: Counts) -> list[str]:
+    try:
+        snapshot = read_workspace(ws)
+    except Exception as error:
+        return [f"reading the workspace: {type(error).__name__}: {error}"]
+    failures = list(snapshot.failures) + snapshot.counts.differences(reference)
+    if snapshot.orphan_vectors:
+        failures.append(f"{snapshot.orphan_vectors} vectors without a chunk row after the rerun")
+    return failures
+
+
+# -- running twin ---------------------------------------------------------------------------
+
+def twin_env(cache_dir: Path | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TWIN_")}
+    env.update(COLUMNS="200", TOKENIZERS_PARALLELISM="false")
+    if cache_dir is not None:
+        env["TWIN_CACHE_DIR"] = str(cache_dir)
+    return env
+
+
+def run_twin(ws: Path, args: list[str], env: dict[str, str], *,
+             kill_after: float | None = None) -> tuple[int, str, float]:
+    """Run `twin --workspace ws *args`; SIGKILL its process group after `kill_after` seconds.
+    Returns (exit code, output, seconds); the code is -9 when the kill landed."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen([str(TWIN), "--workspace", str(ws), *args], env=env,
+                                   stdout=output, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            process.wait(timeout=kill_after)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        seconds = time.perf_counter() - started
+        output.seek(0)
+        text = output.read().decode("utf-8", "replace")
+    return process.returncode, text, seconds
+
+
+# -- stages ---------------------------------------------------------------------------------
+
+@dataclass
+class Stage:
+    name: str
+    args: list[str]
+    prepare: Callable[[Path], None]  # builds the starting workspace in an empty folder
+
+
+@dataclass
+class StageResult:
+    name: str
+    kills: int = 0  # kills that landed while the command ran
+    finished_first: int = 0  # the command ended before its kill time (not counted as a kill)
+    survived: int = 0
+    failures: list[str] = field(default_factory=list)
+    reference_seconds: float = 0.0
+
+
+def soak(stage: Stage, kills: int, rng: random.Random, scratch: Path, env: dict[str, str],
+         log: Callable[[str], None] = print) -> StageResult:
+    result = StageResult(stage.name)
+    start = scratch / f"{stage.name}-start"
+    stage.prepare(start)
+    reference_ws = scratch / f"{stage.name}-reference"
+    shutil.copytree(start, reference_ws)
+    code, output, seconds = run_twin(reference_ws, stage.args, env)
+    if code != 0:
+        raise SystemExit(f"{stage.name}: the uninterrupted run failed ({code}):\n{output}")
+    reference = read_workspace(reference_ws)
+    if reference.failures or reference.orphan_vectors:
+        raise SystemExit(f"{stage.name}: the uninterrupted run is inconsistent: {reference}")
+    result.reference_seconds = seconds
+    log(f"{stage.name}: reference run {seconds:.1f} s, {reference.counts}")
+    attempt = 0
+    while result.kills < kills and attempt < kills * 3:
+        attempt += 1
+        delay = rng.uniform(0.05, seconds)
+        ws = scratch / f"{stage.name}-kill"
+        shutil.rmtree(ws, ignore_errors=True)
+        shutil.copytree(start, ws)
+        code, output, _ = run_twin(ws, stage.args, env, kill_after=delay)
+        if code != -signal.SIGKILL:
+            result.finished_first += 1
+            if code != 0:
+                result.failures.append(f"kill at {delay:.2f} s: exited {code} before the kill: "
+                                       f"{output[-300:]}")
+            continue
+        result.kills += 1
+        failures = [f"after the kill: {f}" for f in check_after_kill(ws, reference.counts)]
+        code, output, _ = run_twin(ws, stage.args, env)
+        if code != 0:
+            failures.append(f"rerun exited {code}: {output[-400:]}")
+        else:
+            failures += [f"after the rerun: {f}" for f in check_after_rerun(ws, reference.counts)]
+        if failures:
+            result.failures.append(f"kill at {delay:.2f} s: " + "; ".join(failures))
+            log(f"  {stage.name} kill {result.kills} at {delay:.2f} s: FAILED {failures}")
+        else:
+            result.survived += 1
+            log(f"  {stage.name} kill {result.kills} at {delay:.2f} s: ok")
+    return result
+
+
+def x_archive(target: Path, tweets: int) -> Path:
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        build_archive(target, tweets)
+    return target
+
+
+def export_folder(target: Path, tweets: int) -> Path:
+    """Several exports in one folder: an X archive, Markdown posts, Mastodon, Bluesky and
+    LinkedIn exports from the test fixtures."""
+    if not target.exists():
+        target.mkdir(parents=True)
+        x_archive(target / "twitter-soak.zip", tweets)
+        shutil.copytree(REPO / "demo" / "blog", target / "blog")
+        fixtures = REPO / "tests" / "fixtures"
+        for name in ("mastodon", "bluesky"):
+            shutil.copytree(fixtures / name, target / name)
+        shutil.copytree(fixtures / "linkedin" / "export", target / "linkedin")
+    return target
+
+
+def stages(names: list[str], data: Path, tweets: int, index_tweets: int,
+           env: dict[str, str]) -> list[Stage]:
+    large = x_archive(data / f"x-{tweets}.zip", tweets)
+    small = x_archive(data / f"x-{index_tweets}.zip", index_tweets)
+    second = data / "second" / f"x-second-{index_tweets}.zip"
+    if not second.exists():  # another account's archive: new documents for the incremental index
+        second.parent.mkdir(parents=True, exist_ok=True)
+        build_archive(second, index_tweets // 2)
+        _rename_account(second)
+
+    def empty(ws: Path) -> None:
+        ws.mkdir(parents=True)
+
+    def ingested(ws: Path) -> None:
+        _must(run_twin(ws, ["ingest", str(small)], env))
+
+    def indexed_then_more(ws: Path) -> None:
+        ingested(ws)
+        _must(run_twin(ws, ["index"], env))
+        _must(run_twin(ws, ["ingest", str(second)], env))
+
+    def indexed(ws: Path) -> None:
+        ingested(ws)
+        _must(run_twin(ws, ["index"], env))
+
+    folder = export_folder(data / "exports", max(tweets // 10, 100))
+    known = {
+        "ingest": Stage("ingest", ["ingest", str(large)], empty),
+        "ingest-folder": Stage("ingest-folder", ["ingest", str(folder)], empty),
+        "index": Stage("index", ["index"], ingested),
+        "index-incremental": Stage("index-incremental", ["index"], indexed_then_more),
+        "dataset": Stage("dataset", ["dataset", "build"], indexed),
+    }
+    return [known[name] for name in names]
+
+
+def _rename_account(archive: Path) -> None:
+    """Rewrite the tweets' text so none is a duplicate of the first archive's."""
+    import zipfile
+
+    with zipfile.ZipFile(archive) as source:
+        items = {name: source.read(name) for name in source.namelist()}
+    tweets = items["data/tweets.js"].decode("utf-8").replace("#", "#second-")
+    items["data/tweets.js"] = tweets.encode("utf-8")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, body in items.items():
+            target.writestr(name, body)
+
+
+def _must(outcome: tuple[int, str, float]) -> None:
+    code, output, _ = outcome
+    if code != 0:
+        raise SystemExit(f"preparing a workspace failed ({code}):\n{output}")
+
+
+def print_table(results: list[StageResult]) -> None:
+    print(f"\n{'stage':<18} {'kills':>5} {'survived':>8} {'ended first':>11} {'ref. s':>7}  failures")
+    for r in results:
+        print(f"{r.name:<18} {r.kills:>5} {r.survived:>8} {r.finished_first:>11} "
+              f"{r.reference_seconds:>7.1f}  {len(r.failures)}")
+    for r in results:
+        for failure in r.failures:
+            print(f"  {r.name}: {failure}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--kills", type=int, default=20, help="kills per stage")
+    parser.add_argument("--stages", default="ingest,index", help="ingest,index,dataset or single "
+                        "stages: ingest-folder, index-incremental")
+    parser.add_argument("--tweets", type=int, default=50_000, help="tweets in the ingested archive")
+    parser.add_argument("--index-tweets", type=int, default=300,
+                        help="tweets in the archive the index stages embed")
+    parser.add_argument("--seed", type=int, default=17)
+    args = parser.parse_args()
+    names: list[str] = []
+    for item in args.stages.split(","):
+        names += [n for n in STAGE_GROUPS.get(item.strip(), (item.strip(),)) if n not in names]
+    rng = random.Random(args.seed)
+    scratch = Path(tempfile.mkdtemp(prefix="twin-crash-"))
+    env = twin_env()
+    try:
+        results = [soak(stage, args.kills, rng, scratch, env)
+                   for stage in stages(names, scratch / "data", args.tweets, args.index_tweets, env)]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print_table(results)
+    sys.exit(1 if any(r.failures for r in results) else 0)
+
+
+if __name__ == "__main__":
+    main()
