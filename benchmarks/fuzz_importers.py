@@ -215,7 +215,8 @@ BYTE_MUTATORS: list[Callable[[random.Random, bytes], bytes]] = [
 
 def _wrong_value(rng: random.Random) -> Any:
     return rng.choice([None, True, 0, -1, 2 ** 70, 10 ** 400, 1e308, float("nan"), "",
-                       "x" * 100_000, [], {}, [None], {"": None}, "1970-01-01", "not a date", "\u202e\u0000", [[[[]]]], {"$link": "bafy"}, "-1"])
+                       "x" * 100_000, [], {}, [None], {"": None}, "1970-01-01", "not a date",
+                       "\u202e\u0000", [[[[]]]], {"$link": "bafy"}, "-1"])
 
 
 def _mutate_json_value(rng: random.Random, value: Any, depth: int = 0) -> Any:

@@ -95,3 +95,16 @@ def test_whatsapp_chat_with_a_four_megabyte_word_reads_in_time(tmp_path: Path) -
     started = time.perf_counter()
     WhatsAppImporter(ImportOptions(me=("Dana",))).read(chat)
     assert time.perf_counter() - started < 10.0
+
+
+def test_front_matter_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    rows = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    rows += [f"{name}: &{name} [{', '.join(['*' + previous] * 9)}]"
+             for previous, name in zip("abcdefg", "bcdefgh", strict=True)]
+    (tmp_path / "post.md").write_text("---\n" + "\n".join(rows) + "\n---\nBody.\n",
+                                      encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(ImportFormatError, match="expands to over") as caught:
+        MarkdownFolderImporter().read(tmp_path)
+    assert caught.value.file.endswith("post.md")
+    assert time.perf_counter() - started < 5.0

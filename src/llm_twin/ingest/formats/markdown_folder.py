@@ -150,6 +150,9 @@ def _split_front_matter(text: str, where: str) -> tuple[dict[str, Any], str]:
         return {}, body
     if not isinstance(loaded, dict):
         raise ImportFormatError(where, "front matter is not a mapping of keys to values", line=1)
+    if _exceeds(loaded, MAX_FRONT_MATTER_VALUES):
+        raise ImportFormatError(where, f"front matter expands to over {MAX_FRONT_MATTER_VALUES} "
+                                       "values (YAML aliases nested inside each other?)", line=1)
     return {str(key): value for key, value in loaded.items()}, body
 
 
@@ -159,6 +162,26 @@ def _yaml_error(where: str, error: yaml.YAMLError) -> ImportFormatError:
     # The YAML text starts on the opening '---' line, so its 0-based line is the file's 1-based.
     line = mark.line + 1 if mark is not None else None
     return ImportFormatError(where, f"invalid YAML front matter: {problem}", line=line)
+
+
+# YAML aliases share one object per anchor; copying them into metadata expands them, and a few
+# lines of nested aliases (a "billion laughs") expand to billions of values.
+MAX_FRONT_MATTER_VALUES = 100_000
+
+
+def _exceeds(value: Any, limit: int) -> bool:
+    """True when `value`, with every alias expanded, holds more than `limit` values."""
+    stack, seen = [value], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
+    return False
 
 
 def _trim_blank_lines(body: str) -> str:
