@@ -505,7 +505,10 @@ def _worker(conn: Connection, format_name: str, seed_value: int, memory_mb: int)
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
     seed_list = seeds()[format_name]
     while True:
-        index = conn.recv()
+        try:
+            index = conn.recv()
+        except EOFError:  # the parent is gone
+            return
         if index is None:
             return
         rng = random.Random(f"{seed_value}:{format_name}:{index}")
