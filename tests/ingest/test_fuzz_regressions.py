@@ -108,3 +108,13 @@ def test_front_matter_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
         MarkdownFolderImporter().read(tmp_path)
     assert caught.value.file.endswith("post.md")
     assert time.perf_counter() - started < 5.0
+
+
+def test_front_matter_of_megabytes_is_refused_quickly(tmp_path: Path) -> None:
+    (tmp_path / "post.md").write_text("---\ntitle: 'Drafts'\nurl: http" + "rafts" * 800_000
+                                      + "\n---\nBody.\n", encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(ImportFormatError, match="over the limit") as caught:
+        MarkdownFolderImporter().read(tmp_path)
+    assert caught.value.file.endswith("post.md")
+    assert time.perf_counter() - started < 5.0

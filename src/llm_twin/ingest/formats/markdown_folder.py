@@ -139,6 +139,9 @@ def _split_front_matter(text: str, where: str) -> tuple[dict[str, Any], str]:
     except ValueError:
         raise ImportFormatError(where, "front matter opened with '---' is never closed",
                                 line=1) from None
+    if len(raw) > MAX_FRONT_MATTER_CHARS:  # PyYAML reads ~1 MB/s: megabytes would hang the import
+        raise ImportFormatError(where, f"front matter is {len(raw)} characters long, over the "
+                                       f"limit of {MAX_FRONT_MATTER_CHARS}", line=1)
     try:
         loaded = handler.load(raw)
     except yaml.YAMLError as error:
@@ -167,6 +170,8 @@ def _yaml_error(where: str, error: yaml.YAMLError) -> ImportFormatError:
 # YAML aliases share one object per anchor; copying them into metadata expands them, and a few
 # lines of nested aliases (a "billion laughs") expand to billions of values.
 MAX_FRONT_MATTER_VALUES = 100_000
+# Real front matter is a few hundred bytes; a page of it is generous.
+MAX_FRONT_MATTER_CHARS = 256 * 1024
 
 
 def _exceeds(value: Any, limit: int) -> bool:
