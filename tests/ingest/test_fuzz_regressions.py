@@ -118,3 +118,13 @@ def test_front_matter_of_megabytes_is_refused_quickly(tmp_path: Path) -> None:
         MarkdownFolderImporter().read(tmp_path)
     assert caught.value.file.endswith("post.md")
     assert time.perf_counter() - started < 5.0
+
+
+def test_feed_item_whose_description_feedparser_leaves_empty_is_read(tmp_path: Path) -> None:
+    from llm_twin.ingest.formats.feed import FeedImporter
+    original = (FIXTURES / "feed" / "rss.xml").read_text(encoding="utf-8")
+    feed = tmp_path / "rss.xml"  # a damaged closing tag: feedparser gives the item summary=None
+    feed.write_text(original.replace(";]]></description>", ";]]></des#ription>", 1),
+                    encoding="utf-8")
+    documents = FeedImporter().read(feed).documents
+    assert len(documents) == len(FeedImporter().read(FIXTURES / "feed" / "rss.xml").documents) - 1

@@ -220,7 +220,9 @@ def _entry_text(entry: Any) -> tuple[str, str]:
     return _to_text(summary.get("value", ""), summary.get("type", "")), "summary"
 
 
-def _to_text(value: str, media_type: str) -> str:
+def _to_text(value: str | None, media_type: str) -> str:
+    if not isinstance(value, str):  # feedparser leaves None for a damaged <description>
+        return ""
     if "html" in media_type:
         return html_to_text(value)
     return value.strip("\n").rstrip()
