@@ -36,6 +36,7 @@ import csv
 import importlib.util
 import io
 import json
+import logging
 import multiprocessing as mp
 import random
 import resource
@@ -501,6 +502,7 @@ class Outcome:
 
 
 def _worker(conn: Connection, format_name: str, seed_value: int, memory_mb: int) -> None:
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)  # a warning per damaged PDF object
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     with open("/proc/self/statm") as statm:
         baseline = int(statm.read().split()[0]) * resource.getpagesize()
