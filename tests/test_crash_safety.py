@@ -5,15 +5,13 @@ uninterrupted run's counts. The long, random version is `benchmarks/crash_soak.p
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import signal
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import load_benchmark
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "crash_soak.py"
 TWIN = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "twin"
 
 pytestmark = [
@@ -24,18 +22,11 @@ pytestmark = [
 FRACTIONS = (0.35, 0.7, 0.95)  # of the uninterrupted run's duration: start-up, mid-work, the end
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("crash_soak", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["crash_soak"] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def soak():
-    return _load()
+    return load_benchmark("crash_soak")
 
 
 @pytest.fixture(scope="module")

@@ -4,16 +4,14 @@ export, may come out; and a failing export stores nothing."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from conftest import load_benchmark
 from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,19 +21,11 @@ from llm_twin.ingest.formats.x_archive import XArchiveImporter
 from llm_twin.ingest.pipeline import ingest_path
 from llm_twin.storage.models import Document, Source
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "fuzz_importers.py"
 
 
-def _load_benchmark() -> Any:
-    spec = importlib.util.spec_from_file_location("fuzz_importers", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fuzz_importers"] = module  # dataclasses resolve annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
 
 
-fuzz = _load_benchmark()
+fuzz = load_benchmark("fuzz_importers")
 SEEDS = fuzz.seeds()
 FORMATS = sorted(SEEDS)
 

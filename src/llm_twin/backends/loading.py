@@ -31,7 +31,7 @@ CACHE_MARKER = "twin-cache.json"
 
 
 class ModelNotFoundError(ModelError):
-    pass
+    """No weights where the settings point: a bundled file, a path, an id, or a run's adapters."""
 
 
 # -- where the weights are ------------------------------------------------------------------------
