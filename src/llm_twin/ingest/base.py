@@ -99,6 +99,9 @@ class ImportResult:
     # For sources read over the network (a URL), a hash of what was fetched; files are hashed
     # by the pipeline itself.
     fingerprint: str | None = None
+    # What the user should know about how the export was read, one line each: e.g. a WXR file
+    # that was not well-formed XML, the lines repaired and how many items were recovered.
+    notes: list[str] = field(default_factory=list)
 
     def skip(self, reason: str, count: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + count
