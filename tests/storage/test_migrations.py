@@ -79,12 +79,17 @@ def test_a_release_0_1_workspace_upgrades_keeping_every_row(tmp_path, caplog):
     assert [record.getMessage() for record in caplog.records] == [
         f"Upgrading the workspace database from the schema from before numbered revisions to {HEAD}…"]
     assert _version(database) == [(HEAD,)]
-    assert _rows(database) == before
+    after = _rows(database)
+    assert {table: rows for table, rows in after.items() if table != "documents"} == {
+        table: rows for table, rows in before.items() if table != "documents"}
+    # Revision 0002 appends `audience`, filled from each row's kind and metadata.
+    assert [row[:-1] for row in after["documents"]] == before["documents"]
+    assert [row[-1] for row in after["documents"]] == ["public"] * 4 + ["private"]
     assert _schema_differences(engine) == []
     with session_factory(engine)() as session:
         copy = session.scalars(select(Document).where(Document.platform == "linkedin",
                                                       Document.kind == "post")).one()
-        assert copy.crosspost_of_id == 1 and copy.extra == {}
+        assert copy.crosspost_of_id == 1 and copy.extra == {} and copy.audience == "public"
         run = session.get(TrainingRun, "sft-20260101-120000")
         assert run is not None and run.metrics == {"steps": 40, "eval_loss": 2.1} and run.is_active
         assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
@@ -142,12 +147,13 @@ def test_an_older_unversioned_schema_gains_missing_columns_and_tables(tmp_path):
     engine.dispose()
 
 
-REVISION_0002 = '''"""A test revision: documents gain a summary column, the table copied (SQLite batch mode)."""
+TEST_REVISION = "0900"
+REVISION_0002 = f'''"""A test revision: documents gain a summary column, the table copied (batch mode)."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "{TEST_REVISION}"
+down_revision = "{HEAD}"
 
 
 def upgrade():
@@ -161,7 +167,7 @@ def with_revision_0002(tmp_path, monkeypatch):
     """This release's migrations plus a revision 0002 that copies the documents table."""
     folder = tmp_path / "migrations"
     shutil.copytree(warehouse.MIGRATIONS_FOLDER, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    (folder / "versions" / "v0002_test.py").write_text(REVISION_0002)
+    (folder / "versions" / "v0900_test.py").write_text(REVISION_0002)
     monkeypatch.setattr(warehouse, "MIGRATIONS_FOLDER", folder)
     warehouse._scripts.cache_clear()
     yield
@@ -177,11 +183,13 @@ def test_a_later_revision_upgrades_a_stamped_database_without_cascading_deletes(
     before = _rows(database)
     engine = create_warehouse_engine(f"sqlite:///{database}")
     assert [record.getMessage() for record in caplog.records] == [
-        "Upgrading the workspace database from the schema from before numbered revisions to 0002…"]
-    assert _version(database) == [("0002",)]
+        "Upgrading the workspace database from the schema from before numbered revisions to "
+        f"{TEST_REVISION}…"]
+    assert _version(database) == [(TEST_REVISION,)]
     after = _rows(database)
     assert after["chunks"] == before["chunks"] and after["generations"] == before["generations"]
-    assert [row[:-1] for row in after["documents"]] == before["documents"]  # summary: NULL, last
+    # audience (revision 0002), then summary: NULL, last
+    assert [row[:-2] for row in after["documents"]] == before["documents"]
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on
     engine.dispose()
@@ -193,8 +201,9 @@ def test_a_later_revision_upgrades_a_stamped_database_without_cascading_deletes(
     caplog.clear()
     create_warehouse_engine(f"sqlite:///{database}").dispose()
     assert [record.getMessage() for record in caplog.records] == [
-        "Upgrading the workspace database from 0001 to 0002…"]
-    assert _version(database) == [("0002",)] and _rows(database)["chunks"] == before["chunks"]
+        f"Upgrading the workspace database from 0001 to {TEST_REVISION}…"]
+    assert _version(database) == [(TEST_REVISION,)]
+    assert _rows(database)["chunks"] == before["chunks"]
 
 
 def test_a_failed_upgrade_rolls_back_to_the_old_schema(tmp_path, monkeypatch):
@@ -321,3 +330,19 @@ def test_postgres_database_from_a_newer_release_is_refused(postgres_url):
     engine.dispose()
     with pytest.raises(WorkspaceError, match="newer release"):
         create_warehouse_engine(postgres_url)
+
+
+def test_revision_0002_fills_audience_from_kind_and_metadata(tmp_path):
+    """Rows stored before `audience` existed get it from what their importer recorded: Mastodon
+    visibility, a draft flag, WordPress's private status; a chat message is private."""
+    database = _release_0_1_workspace(tmp_path)
+    extras = {1: '{"visibility": "direct"}', 2: '{"visibility": "followers-only"}',
+              3: '{"draft": true}', 4: '{"visibility": "MEMBER_NETWORK"}'}
+    with sqlite3.connect(database) as connection:
+        for row_id, extra in extras.items():
+            connection.execute("UPDATE documents SET metadata = ? WHERE id = ?", (extra, row_id))
+    engine = create_warehouse_engine(f"sqlite:///{database}")
+    with session_factory(engine)() as session:
+        audiences = dict(session.execute(select(Document.id, Document.audience)).tuples().all())
+    assert audiences == {1: "direct", 2: "followers", 3: "draft", 4: "public", 5: "private"}
+    engine.dispose()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from llm_twin.features.cleaning import clean_raw, content_hash, crosspost_key, normalize_for_search
 from llm_twin.ingest.base import ImportedDocument, Importer, ImportResult
-from llm_twin.storage.models import Document, Source
+from llm_twin.storage.models import Document, Source, document_audience
 
 
 @dataclass
@@ -139,4 +139,5 @@ def _to_row(doc: ImportedDocument) -> dict:
             "language": doc.language,
             "content_hash": content_hash(doc.platform, doc.kind, normalized, doc.title, identity),
             "crosspost_key": None if doc.kind == "message" else crosspost_key(normalized),
-            "external_id": doc.external_id, "metadata": dict(doc.metadata)}
+            "external_id": doc.external_id, "metadata": dict(doc.metadata),
+            "audience": document_audience(doc.kind, doc.metadata)}

@@ -70,6 +70,43 @@ class DocumentMeta(TypedDict, total=False):
     draft: bool  # never published
 
 
+# Who a document was written for, normalised across platforms (Document.audience).
+AUDIENCES = ("public", "unlisted", "followers", "private", "direct", "draft")
+# What drafts for public platforms (and their training samples) may learn from by default.
+PUBLIC_AUDIENCES = ("public", "unlisted")
+# Export visibility values, lowercased, by audience: Mastodon (`public`, `unlisted`,
+# `followers-only`/`private`, `direct`), LinkedIn shares (`MEMBER_NETWORK`, `CONNECTIONS`...),
+# Ghost (`members`, `paid`, `tiers`), WordPress post status (`private`).
+_VISIBILITY = {
+    "public": "public", "anyone": "public", "member_network": "public", "logged_in": "public",
+    "unlisted": "unlisted", "quiet_public": "unlisted",
+    "followers": "followers", "followers-only": "followers", "followers_only": "followers",
+    "private": "followers",  # Mastodon's API name for followers-only
+    "connections": "followers", "connections_only": "followers", "members": "followers",
+    "paid": "followers", "tiers": "followers", "group": "followers", "container": "followers",
+    "direct": "direct", "mentioned": "direct", "limited": "direct",
+}
+
+
+def document_audience(kind: str, extra: object) -> str:
+    """The audience of a document from what its importer read (one rule for every format).
+
+    Chat messages are `private`; drafts (`extra["draft"]`) are `draft`; an export's own
+    `visibility` (or WordPress's `status: private`) maps through `_VISIBILITY`, an unknown value
+    to `private` (not known to be public); everything else was published: `public`."""
+    if kind == "message":
+        return "private"
+    meta = extra if isinstance(extra, dict) else {}
+    if meta.get("status") == "private":  # WordPress private posts (also flagged draft)
+        return "private"
+    if meta.get("draft") is True:
+        return "draft"
+    visibility = meta.get("visibility")
+    if isinstance(visibility, str) and visibility.strip():
+        return _VISIBILITY.get(visibility.strip().lower(), "private")
+    return "public"
+
+
 def _is_str(value: object) -> bool:
     return isinstance(value, str)
 
@@ -117,6 +154,9 @@ class Document(Base):
     crosspost_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("documents.id", ondelete="SET NULL"))
     external_id: Mapped[str | None] = mapped_column(String(256))
+    # One of AUDIENCES, set from `extra` at import by document_audience (revision 0002).
+    audience: Mapped[str] = mapped_column(String(16), index=True, default="public",
+                                          server_default="public")
     # `metadata` is reserved by SQLAlchemy's declarative base, hence the attribute name. The keys
     # read after ingest are named by DocumentMeta; read them through document_meta().
     extra: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
