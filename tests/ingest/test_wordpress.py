@@ -139,14 +139,75 @@ def test_billion_laughs_is_refused(tmp_path: Path) -> None:
         WordPressImporter().read(write(tmp_path / "laughs.xml", payload))
 
 
-def test_malformed_xml_names_file_and_line(tmp_path: Path) -> None:
+def test_mismatched_tag_is_repaired_and_its_line_reported(tmp_path: Path) -> None:
     lines = WXR_TEXT.splitlines()
     index = next(i for i, line in enumerate(lines) if "<wp:post_id>40</wp:post_id>" in line)
     lines[index] = "\t\t<wp:post_id>40</wp:post_idd>"
     broken = write(tmp_path / "broken.xml", "\n".join(lines))
-    with pytest.raises(ImportFormatError, match=r"broken\.xml, line \d+.*malformed XML") as caught:
+    result = WordPressImporter().read(broken)
+    assert [doc.external_id for doc in result.documents] == ["12", "40", "52", "2", "33", "20"]
+    assert len(result.notes) == 1
+    assert result.notes[0].startswith("broken.xml was not well-formed XML")
+    assert f"line {index + 1} (" in result.notes[0]
+
+
+LENIENT = FIXTURES / "wordpress" / "lenient" / "danawrites.WordPress.2024-06-01.xml"
+
+
+def test_bare_ampersands_are_read_like_peers_and_reported() -> None:
+    importer = WordPressImporter()
+    assert importer.detect(LENIENT)
+    result = importer.read(LENIENT)
+    by_id = {doc.external_id: doc for doc in result.documents}
+    assert by_id["71"].url == "https://danawrites.example/?p=71&utm_source=wxr&utm_medium=export"
+    assert by_id["72"].url == "https://danawrites.example/?p=72&lang=en"
+    assert by_id["71"].raw_text == "Kettle on & timer set. Same as ever."  # CDATA untouched
+    assert by_id["71"].title == "Tea \u201crituals\u201d\u00a0revisited"  # entities decoded
+    assert by_id["71"].metadata["categories"] == ["Habits & rituals"]
+    assert result.notes == [
+        "danawrites.WordPress.2024-06-01.xml was not well-formed XML and was read leniently: "
+        "2 of 2 items recovered; repaired line 18 (undeclared entity '&nbsp;' kept as text); "
+        "line 19 (bare '&' escaped); line 22 (bare '&' escaped); line 34 (bare '&' escaped)"]
+
+
+def test_well_formed_export_has_no_notes(result) -> None:
+    assert result.notes == []
+
+
+def test_lost_items_are_counted_in_the_note(tmp_path: Path) -> None:
+    text = LENIENT.read_text(encoding="utf-8").replace(
+        "<item>\n\t\t<title><![CDATA[Second cup]]>", "<item>\n\t\t<title><![CDATA[Second cup]]", 1)
+    text = text.replace("</channel>", "", 1)
+    result = WordPressImporter().read(write(tmp_path / "lossy.xml", text))
+    assert "of 2 items recovered" in result.notes[0]
+
+
+@pytest.mark.parametrize("declaration", [
+    '<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
+    '<!DOCTYPE rss SYSTEM "http://127.0.0.1:1/evil.dtd">',
+    '<!doctype rss [<!entity a "ha">]>'])
+def test_malformed_file_with_a_declaration_is_refused_before_the_lenient_parse(
+        tmp_path: Path, declaration: str) -> None:
+    text = LENIENT.read_text(encoding="utf-8").replace(
+        '<?xml version="1.0" encoding="UTF-8" ?>', '<?xml version="1.0" encoding="UTF-8" ?>\n'
+        + declaration, 1)
+    with pytest.raises(ImportFormatError, match="refused"):
+        WordPressImporter().read(write(tmp_path / "hostile.xml", text.replace("72&lang", "72&xxe;")))
+
+
+def test_lenient_parse_expands_no_entity(tmp_path: Path) -> None:
+    # No declaration (it would be refused): an undeclared reference stays literal text.
+    text = LENIENT.read_text(encoding="utf-8").replace("Second cup", "Second &xxe; cup", 1)
+    text = text.replace("<![CDATA[Second &xxe; cup]]>", "Second &xxe; cup")
+    docs = WordPressImporter().read(write(tmp_path / "ref.xml", text)).documents
+    assert docs[1].title == "Second &xxe; cup"
+
+
+def test_unrecoverable_xml_names_file_and_line(tmp_path: Path) -> None:
+    broken = write(tmp_path / "broken.xml", '<?xml version="1.0"?>\n<rss xmlns:wp='
+                                            '"http://wordpress.org/export/1.2/" <<<')
+    with pytest.raises(ImportFormatError, match=r"broken\.xml"):
         WordPressImporter().read(broken)
-    assert caught.value.line == index + 1
 
 
 def test_wrong_encoding_is_named(tmp_path: Path) -> None:

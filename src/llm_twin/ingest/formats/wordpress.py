@@ -1,7 +1,11 @@
 """WordPress WXR export (Tools -> Export), as an .xml file or a zip/folder of them (FORMATS.md §8).
 
 WXR is RSS 2.0 with WordPress namespaces; it is parsed with defusedxml and any DTD is refused,
-so no entity (internal or external) is ever expanded. Posts and pages become articles (pages
+so no entity (internal or external) is ever expanded. WordPress and its plugins sometimes write
+files that are not well-formed (a bare `&` in a URL); such a file is read again the way peers
+read it, with lxml's recovering parser (no DTD, no entity resolution, no network, default size
+limits), after refusing any DOCTYPE or ENTITY declaration in it; the lines repaired and the
+number of items recovered go into `ImportResult.notes`. Posts and pages become articles (pages
 tagged), drafts and private posts are kept with metadata["draft"]; attachments, menu items,
 revisions, reusable blocks, trashed posts and comments are counted as skipped.
 
@@ -19,11 +23,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, UTC
 from email.utils import parsedate_to_datetime
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
+from lxml import etree as LET
 
 from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
@@ -108,14 +114,21 @@ class WordPressImporter(ArchiveImporter):
             raise ImportFormatError(path, "no WordPress WXR (.xml) export found")
         authors: dict[str, _Author] = {}
         items: list[_Item] = []
+        notes: list[str] = []
         for file, where, data in files:
-            channel = _channel(_parse(data, where), where)
+            root, repaired = _parse(data, where)
+            channel = _channel(root, where)
             wp = _wp_namespace(channel)
             authors.update(_authors(channel, wp))
             language = _primary_language(channel.findtext("language"))
+            found = channel.findall("item")
             items += [_Item(element, file, where, index, wp, language)
-                      for index, element in enumerate(channel.findall("item"))]
-        return self._result(items, authors)
+                      for index, element in enumerate(found)]
+            if repaired:
+                notes.append(_repair_note(file, data, repaired, len(found)))
+        result = self._result(items, authors)
+        result.notes += notes
+        return result
 
     def _result(self, items: list[_Item], authors: dict[str, _Author]) -> ImportResult:
         result = ImportResult(self.format_name, [])
@@ -150,16 +163,119 @@ def _is_wxr(head: bytes) -> bool:
     return "<rss" in text and WP_NS_PREFIX in text
 
 
-def _parse(data: bytes, where: str) -> ET.Element:
+_REFUSED = "refused: the XML declares a DTD or entities ({}); WXR exports have none"
+# A declaration anywhere before the root element (the prolog), any case, any spacing.
+_DECLARATION = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)\b", re.IGNORECASE)
+_ROOT_START = re.compile(rb"<\s*rss[\s>/]", re.IGNORECASE)
+_ITEM_START = re.compile(rb"<item[\s>]")
+_CDATA = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.DOTALL)  # kept as written
+# XML knows five named entities; with no DTD allowed, `&nbsp;` & co. are undeclared.
+_BARE_AMPERSAND = re.compile(rb"&(?!#[0-9]+;|#x[0-9a-fA-F]+;|(?:amp|lt|gt|quot|apos);)")
+_ENTITY_NAME = re.compile(rb"&([A-Za-z_][\w.-]*);")
+_NOTED_LINES = 10
+
+
+@dataclass(frozen=True)
+class _Repair:
+    line: int
+    problem: str
+
+
+def _parse(data: bytes, where: str) -> tuple[ET.Element, list[_Repair]]:
+    """The root element, and the repairs made when the file was not well-formed XML."""
     try:
-        return SafeET.fromstring(data, forbid_dtd=True)
+        return SafeET.fromstring(data, forbid_dtd=True), []
     except DefusedXmlException as error:
-        problem = (f"refused: the XML declares a DTD or entities ({type(error).__name__}); "
-                   "WXR exports have none")
-        raise ImportFormatError(where, problem) from error
+        raise ImportFormatError(where, _REFUSED.format(type(error).__name__)) from error
     except ET.ParseError as error:
         line = error.position[0] if error.position else None
-        raise ImportFormatError(where, _xml_problem(data, error), line=line) from error
+        problem = _xml_problem(data, error)
+        if problem.startswith("not valid UTF-8"):
+            raise ImportFormatError(where, problem, line=line) from error
+        refuse_declarations(data, where)
+        escaped, repairs = _escape_bare_ampersands(data)
+        try:
+            return SafeET.fromstring(escaped, forbid_dtd=True), repairs
+        except (DefusedXmlException, ET.ParseError):
+            pass
+        recovered = _recover(escaped, where)
+        if recovered is None:
+            raise ImportFormatError(where, problem, line=line) from error
+        return recovered[0], repairs + recovered[1]
+
+
+def refuse_declarations(data: bytes, where: str) -> None:
+    """Refuse a file with a DOCTYPE or ENTITY declaration before its root element."""
+    root_start = _ROOT_START.search(data)
+    prolog = data[:root_start.start()] if root_start else data
+    if _DECLARATION.search(prolog):
+        raise ImportFormatError(where, _REFUSED.format("DOCTYPE or ENTITY in a malformed file"))
+
+
+def _escape_bare_ampersands(data: bytes) -> tuple[bytes, list[_Repair]]:
+    """`&` that starts no character reference or XML entity becomes `&amp;`, outside CDATA
+    and comments.
+
+    What browsers and WordPress's own importer do with `?a=1&b=2` in a URL: the `&` is kept
+    as a character (lxml's recovery alone would drop `&b`). An HTML entity such as `&nbsp;`
+    is kept as its text, which the text fields then decode like any other entity.
+    """
+    repairs: list[_Repair] = []
+    pieces: list[bytes] = []
+    start = 0
+    for cdata in [*_CDATA.finditer(data), None]:
+        end = cdata.start() if cdata is not None else len(data)
+        segment = data[start:end]
+        for match in _BARE_AMPERSAND.finditer(segment):
+            line = data.count(b"\n", 0, start + match.start()) + 1
+            name = _ENTITY_NAME.match(segment, match.start())
+            repairs.append(_Repair(line, f"undeclared entity '{name.group(0).decode()}' kept as "
+                                         "text" if name else "bare '&' escaped"))
+        pieces.append(_BARE_AMPERSAND.sub(b"&amp;", segment))
+        if cdata is not None:
+            pieces.append(cdata.group(0))
+            start = cdata.end()
+    return b"".join(pieces), repairs
+
+
+def _recover(data: bytes, where: str) -> tuple[ET.Element, list[_Repair]] | None:
+    """Read a not well-formed file the way browsers and peers do, keeping defusedxml's guards.
+
+    Any DOCTYPE or ENTITY declaration is refused before lxml sees the bytes (so no internal or
+    external entity, and no billion laughs); lxml itself loads no DTD, resolves no entity,
+    reaches no network and keeps its default size limits. What it recovered is serialised and
+    parsed again by defusedxml, so the rest of the importer sees exactly what a well-formed file
+    would give it. None when nothing usable was recovered.
+    """
+    refuse_declarations(data, where)
+    parser = LET.XMLParser(recover=True, resolve_entities=False, no_network=True,
+                           huge_tree=False, load_dtd=False, dtd_validation=False)
+    try:
+        root = LET.fromstring(data, parser)
+    except LET.XMLSyntaxError:
+        return None
+    if root is None or root.getroottree().docinfo.internalDTD is not None:
+        return None
+    repairs = [_Repair(entry.line, entry.message.strip()) for entry in parser.error_log]
+    try:
+        element = SafeET.fromstring(LET.tostring(root, encoding="utf-8"), forbid_dtd=True)
+    except (DefusedXmlException, ET.ParseError):
+        return None
+    return element, repairs or [_Repair(0, "not well-formed")]
+
+
+def _repair_note(file: str, data: bytes, repairs: list[_Repair], recovered: int) -> str:
+    """E.g. "x.xml was not well-formed XML: 7 of 7 items recovered; repaired line 40
+    (EntityRef: expecting ';')"."""
+    declared = len(_ITEM_START.findall(data))
+    lines: dict[int, str] = {}
+    for repair in repairs:
+        lines.setdefault(repair.line, repair.problem)
+    shown = [f"line {line} ({problem})" for line, problem in sorted(lines.items())[:_NOTED_LINES]]
+    more = len(lines) - len(shown)
+    return (f"{file} was not well-formed XML and was read leniently: {recovered} of "
+            f"{max(declared, recovered)} items recovered; repaired "
+            + "; ".join(shown) + (f"; and {more} more line(s)" if more > 0 else ""))
 
 
 def _xml_problem(data: bytes, error: ET.ParseError) -> str:
@@ -196,7 +312,7 @@ def _authors(channel: ET.Element, wp: str) -> dict[str, _Author]:
         full_name = " ".join(part for part in (
             (element.findtext(f"{{{wp}}}author_first_name") or "").strip(),
             (element.findtext(f"{{{wp}}}author_last_name") or "").strip()) if part)
-        display = (element.findtext(f"{{{wp}}}author_display_name") or "").strip()
+        display = unescape(element.findtext(f"{{{wp}}}author_display_name") or "").strip()
         # The author's e-mail is in the export too; it is never read.
         authors[login] = _Author(login, display or None, full_name or None)
     return authors
@@ -254,7 +370,8 @@ def _document(item: _Item, authors: dict[str, _Author],
         platform=PLATFORM, kind="article",
         author=(author.display_name if author else None) or creator or FALLBACK_AUTHOR,
         is_owner=creator is None or creator == owner,
-        raw_text=text, title=item.field("title") or None, created_at=created_at,
+        raw_text=text, title=unescape(item.field("title")).strip() or None,
+        created_at=created_at,
         url=(item.field("link") or None) if status == PUBLISHED else None,
         language=item.language, external_id=post_id,
         metadata=_metadata(item, status, date_source),
@@ -270,7 +387,8 @@ def _metadata(item: _Item, status: str, date_source: str | None) -> dict[str, An
     if date_source is not None:
         metadata["date_source"] = date_source
     for domain, key in (("category", "categories"), ("post_tag", "tags")):
-        names = [(element.text or "").strip() for element in item.element.findall("category")
+        names = [unescape(element.text or "").strip()
+                 for element in item.element.findall("category")
                  if element.get("domain") == domain]
         if any(names):
             metadata[key] = [name for name in names if name]
