@@ -131,15 +131,17 @@ class Workspace:
                          reranker=build_reranker(s.cross_encoder, embedder) if use_rerank else None)
 
     def writer(self, store: VectorStore, backend: Backend, *, voice=None, rank: bool = True,
-               **generation_overrides) -> DraftWriter:
+               include_private: bool = False, **generation_overrides) -> DraftWriter:
         """The draft writer with the owner's platform profiles and, when one is stored (or
-        `voice` is given), the voice model that scores and ranks drafts."""
+        `voice` is given), the voice model that scores and ranks drafts. `include_private`: notes
+        and examples from non-public texts too (`twin write --include-private`)."""
         s = self.settings
         options = WriterOptions(owner=self.owner_name(), retrieval_k=s.retrieval_k,
                                 style_examples=s.style_examples, context_tokens=s.context_tokens,
                                 prompt_tokens=s.prompt_tokens,
                                 generation=self.generation_params(**generation_overrides),
-                                rank=rank, rank_weights=self.ranking_weights())
+                                rank=rank, rank_weights=self.ranking_weights(),
+                                include_private=include_private)
         return DraftWriter(self.retriever(store, backend=backend), backend, options,
                            voice=voice if voice is not None else self.voice_scorer(),
                            profiles=self.profiles(), checker=self.draft_checker())
