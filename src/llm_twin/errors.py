@@ -8,6 +8,8 @@ still matches it.
 
 from __future__ import annotations
 
+import errno
+
 
 class TwinError(Exception):
     """A failure the user can act on; the message says what went wrong and what to do."""
@@ -43,6 +45,49 @@ class TrainingError(TwinError, RuntimeError):
 
 class ExportError(TwinError, ValueError):
     """A model or dataset cannot be exported as asked."""
+
+
+class DiskFullError(TwinError, OSError):
+    """The disk (or the user's quota) is full: a file, the warehouse or the vector store could not
+    be written. What was stored stays consistent; free space and rerun the same command."""
+
+
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+# How SQLite ("database or disk is full", SQLITE_FULL) and the Rust engines (Qdrant Edge) word it.
+DISK_FULL_MESSAGES = ("database or disk is full", "no space left on device",
+                      "disk quota exceeded", "file too large")
+
+
+def disk_full(error: BaseException, *, database: str = "the workspace database") -> DiskFullError | None:
+    """The `DiskFullError` for an error caused, anywhere in its chain, by a full disk; else None.
+
+    Looks through `__cause__`, `__context__` and the DB-API error a SQLAlchemy error wraps
+    (`.orig`), so an OSError with errno ENOSPC, EDQUOT or EFBIG, sqlite3's OperationalError
+    "database or disk is full" and the SQLAlchemy OperationalError carrying it all match.
+    `database` names what SQLite could not write (it does not say which file)."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [error]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, DiskFullError):
+            return current
+        if isinstance(current, OSError) and current.errno in DISK_FULL_ERRNOS:
+            what = current.filename or current.filename2
+            where = f"could not write {what}" if what else "could not write a file"
+            return DiskFullError(f"Disk full: {where} ({current.strerror or 'no space left'}); "
+                                 "free some space and rerun the same command.")
+        text = str(current).lower()
+        if "database or disk is full" in text:
+            return DiskFullError(f"Disk full: could not write to {database} (database or disk "
+                                 "is full); free some space and rerun the same command.")
+        if any(message in text for message in DISK_FULL_MESSAGES):
+            return DiskFullError(f"Disk full: could not write ({str(current).strip()[:200]}); "
+                                 "free some space and rerun the same command.")
+        pending += [current.__cause__, current.__context__, getattr(current, "orig", None)]
+    return None
 
 
 # What the CLI and the server show as one line (and the server's jobs report as their error).

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from llm_twin.config import load_settings
-from llm_twin.errors import USER_ERRORS
+from llm_twin.errors import USER_ERRORS, disk_full
 
 # Generation options shared by `twin write`, `twin reply` and `twin code`.
 MaxNewTokens = Annotated[int | None, typer.Option(help="Longest answer in tokens.")]
@@ -57,15 +58,56 @@ def open_workspace(**overrides):
     return Workspace(load_settings(state.workspace_path, **overrides))
 
 
+INTERRUPTED_EXIT_CODE = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
+    """Show a `TwinError` (and a full disk, whatever raised it) as one line, exit code 2; Ctrl-C
+    as one line, exit code 130. Every stage stores in transactions and renames finished files
+    into place, so what an interrupted or failed command leaves is consistent and its rerun
+    continues. TWIN_DEBUG=1 keeps the tracebacks."""
     try:
         yield
     except USER_ERRORS as error:
         if os.environ.get("TWIN_DEBUG"):
             raise
-        errors.print(f"[bold red]Error:[/] {error}", highlight=False)
-        raise typer.Exit(code=2) from None
+        _fail(error)
+    except KeyboardInterrupt:
+        if os.environ.get("TWIN_DEBUG"):
+            raise
+        errors.print(f"[yellow]Interrupted:[/] {_command()} stopped; what it finished is stored "
+                     "(rerun the same command to continue).", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=INTERRUPTED_EXIT_CODE) from None
+    except Exception as error:
+        full = disk_full(error, database=_database())
+        if full is None or os.environ.get("TWIN_DEBUG"):
+            raise
+        _fail(full)
+
+
+def _fail(error: BaseException) -> NoReturn:
+    errors.print(f"[bold red]Error:[/] {error}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2) from None
+
+
+COMMAND_GROUPS = ("dataset", "train", "models", "voice", "db")
+
+
+def _command(argv: list[str] | None = None) -> str:
+    """`twin <command>` as typed, e.g. "twin ingest" or "twin dataset build"."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    while words and words[0].startswith("-"):  # the global options: --workspace/-w DIR
+        option = words.pop(0)
+        if option in ("-w", "--workspace") and words:
+            words.pop(0)
+    named = words[:2] if words and words[0] in COMMAND_GROUPS else words[:1]
+    return " ".join(["twin", *(w for w in named if not w.startswith("-"))])
+
+
+def _database() -> str:
+    folder = state.workspace_path or Path(os.environ.get("TWIN_WORKSPACE") or "twin-data")
+    return f"the workspace database in {folder}"
 
 
 def quiet_libraries() -> None:

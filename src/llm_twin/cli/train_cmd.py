@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from llm_twin.app.train import TrainSpec, train
-from llm_twin.cli.common import console, open_workspace, quiet_libraries, user_errors
+from llm_twin.cli.common import console, errors, open_workspace, quiet_libraries, user_errors
 from llm_twin.cli.progress import progress_bar
 
 train_app = typer.Typer(
@@ -133,8 +133,9 @@ def _interrupt_hint(kind: str):
     try:
         yield
     except KeyboardInterrupt:
-        console.print(f"[yellow]Interrupted.[/] Continue from the last checkpoint with "
-                      f"`twin train {kind} --resume`.")
+        errors.print(f"[yellow]Interrupted:[/] twin train {kind} stopped at its last checkpoint "
+                     f"(rerun the same command with --resume to continue).", highlight=False,
+                     soft_wrap=True)
         raise typer.Exit(code=130) from None
 
 

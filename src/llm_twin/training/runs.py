@@ -150,10 +150,11 @@ def execute(sessions: sessionmaker[Session], plan: TrainingPlan,
     main = is_main_process()
     try:
         metrics = fit()
-    except BaseException:  # KeyboardInterrupt too
+    except BaseException as error:  # KeyboardInterrupt (Ctrl-C) too: recorded as interrupted
         if main:
+            status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
             with sessions() as session:
-                registry.finish_run(session, plan.run_id, status="failed",
+                registry.finish_run(session, plan.run_id, status=status,
                                     duration_s=plan.previous_duration_s + time.perf_counter() - started)
         raise
     if not main:

@@ -71,13 +71,17 @@ def save_build(build: DatasetBuild, workspace: Path, *, tokenizer_name: str,
         card = dataset_card(build, dataset_id, tokenizer_name, count_tokens)
         partial = root / f".{dataset_id}.partial"
         shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        for name, text in files.items():
-            (partial / name).write_text(text, encoding="utf-8")
-        _save_hf(build, partial / HF_DIR)
-        (partial / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n",
-                                         encoding="utf-8")
-        (partial / "README.md").write_text(card_markdown(card), encoding="utf-8")
+        try:  # a full disk or Ctrl-C leaves no half-written folder taking space
+            partial.mkdir(parents=True)
+            for name, text in files.items():
+                (partial / name).write_text(text, encoding="utf-8")
+            _save_hf(build, partial / HF_DIR)
+            (partial / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n",
+                                             encoding="utf-8")
+            (partial / "README.md").write_text(card_markdown(card), encoding="utf-8")
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
         shutil.rmtree(final, ignore_errors=True)
         partial.rename(final)
     _write_latest(root, dataset_id)
@@ -129,7 +133,11 @@ def _hf_row(record: dict) -> dict:
 
 def _write_latest(root: Path, dataset_id: str) -> None:
     temporary = root / f".{LATEST_FILE}.partial"
-    temporary.write_text(dataset_id + "\n", encoding="utf-8")
+    try:
+        temporary.write_text(dataset_id + "\n", encoding="utf-8")
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     temporary.replace(root / LATEST_FILE)
 
 
@@ -353,14 +361,18 @@ def export_build(build: StoredDataset, out: Path, formats: Iterable[str] = EXPOR
         raise ExportError(f"{out} exists and is not empty; pass --force to replace it.")
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
     names = [CARD_FILE, "README.md"]
     if "jsonl" in formats:
         names += [*SFT_FILES.values(), *PREFERENCE_FILES.values()]
-    for name in names:
-        shutil.copy2(build.path / name, partial / name)
-    if "hf" in formats:
-        shutil.copytree(build.path / HF_DIR, partial / HF_DIR)
+    try:  # a full disk or Ctrl-C leaves no half-written copy beside `out`
+        partial.mkdir(parents=True)
+        for name in names:
+            shutil.copy2(build.path / name, partial / name)
+        if "hf" in formats:
+            shutil.copytree(build.path / HF_DIR, partial / HF_DIR)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     shutil.rmtree(out, ignore_errors=True)
     partial.rename(out)
     return sorted(p for p in out.rglob("*") if p.is_file())
