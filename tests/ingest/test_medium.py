@@ -230,10 +230,60 @@ def test_response_heuristic_uses_title_block_and_length(tmp_path: Path, words: i
                                                         is_response: bool) -> None:
     body = "<p class='graf graf--p'>" + " ".join(["word"] * words) + "</p>"
     write(tmp_path, "posts/2024-01-02_A-title-abcdefabcdef.html",
-          medium_post(body, title_block=title_block))
+          medium_post(body, title="word word word", title_block=title_block))
     [document] = MediumImporter().read(tmp_path).documents
     assert (document.kind == "post") is is_response
     assert (document.metadata.get("tag") == "medium_response") is is_response
+
+
+def renamed(name: str, body: str, **options) -> str:
+    return name, medium_post(body, **options)
+
+
+NO_DATE = ('<p><a href="https://medium.com/p/0f0e0d0c0b0a" class="p-canonical">Canonical link</a>'
+           '</p><p>Exported from <a href="https://medium.com">Medium</a> on April 5, 2025.</p>')
+RESPONSE_FOOTER = ('<p>By <a href="https://medium.com/@dana" class="p-author h-card">Dana</a> on '
+                   '<a href="https://medium.com/p/9a9a9a9a9a9a"><time class="dt-published" '
+                   'datetime="2024-01-05T03:04:05.000Z">January 5, 2024</time></a>.</p>'
+                   '<p><a href="https://medium.com/@dana/9a9a9a9a9a9a" class="p-canonical">'
+                   'Canonical link</a></p>')
+
+
+def test_renamed_files_status_comes_from_the_page(tmp_path: Path) -> None:
+    """Re-zipped exports with renamed files: no YYYY-MM-DD_ or draft_ prefix, no title block."""
+    write(tmp_path, "posts/morning-walks.html", medium_post(
+        "<p class='graf graf--p'>I walk every morning before I write.</p>", title="Morning walks",
+        title_block=False))
+    write(tmp_path, "posts/unfinished.html", medium_post(
+        "<p class='graf graf--p'>Half a thought.</p>", title="Unfinished", title_block=False,
+        footer=NO_DATE))
+    write(tmp_path, "posts/reply.html", medium_post(
+        "<p class='graf graf--p'>Agreed, and one more thing: deadlines help.</p>",
+        title="Agreed, and one more thing…", title_block=False, footer=RESPONSE_FOOTER))
+    write(tmp_path, "posts/highlights.html", "<html><body><ul class='h-feed'><li class='h-entry'>"
+                                              "<blockquote class='graf'>Not mine</blockquote>"
+                                              "</li></ul></body></html>")
+    result = MediumImporter().read(tmp_path)
+    by_file = {doc.metadata["file"].removeprefix("posts/"): doc for doc in result.documents}
+    walk = by_file["morning-walks.html"]
+    assert (walk.kind, walk.title, "draft" in walk.metadata) == ("article", "Morning walks", False)
+    draft = by_file["unfinished.html"]
+    assert (draft.kind, draft.title, draft.metadata["draft"]) == ("article", "Unfinished", True)
+    reply = by_file["reply.html"]
+    assert (reply.kind, reply.title, reply.metadata["tag"]) == ("post", None, "medium_response")
+    assert result.skipped == {"not_a_post": 1}
+
+
+def test_unzipped_folder_imports_like_its_zip_without_errors(tmp_path: Path) -> None:
+    from llm_twin.ingest.registry import default_importers, plan_imports
+    planned = plan_imports(EXPORT, default_importers())
+    assert [(location, importer.format_name) for location, importer in planned] == [
+        (EXPORT, "medium")]
+    archive = zip_folder(EXPORT, tmp_path / "medium-export.zip", "medium-export/")
+    folder, zipped = MediumImporter().read(EXPORT), MediumImporter().read(archive)
+    assert [d.raw_text for d in folder.documents] == [d.raw_text for d in zipped.documents]
+    for other in ("highlights", "claps", "bookmarks", "profile"):
+        assert not MediumImporter().detect(EXPORT / other)
 
 
 def test_zip_with_a_wrapping_folder_reads_like_the_folder(tmp_path: Path, documents) -> None:

@@ -2,8 +2,11 @@
 
 See docs/FORMATS.md section 3. Only `posts/*.html` is read; bookmarks, claps, highlights and the
 other folders hold other people's writing or account data. Every post file uses the same
-template, so drafts are told apart by their `draft_` file name, and responses (comments) by
-heuristics: no title block, a short body, no figures. Responses are kept as low-weight posts.
+template, so status comes from the page's content, not its (renameable) file name: a draft has no
+published time (`time.dt-published`) or a `draft_` name; a response (comment) has no title block,
+no figure, a title Medium generated from its first words (or a slug-less canonical link) and a
+short body. Responses are kept as low-weight posts. Pages in posts/ that are not posts are
+skipped and counted ("not_a_post").
 """
 
 from __future__ import annotations
@@ -68,13 +71,20 @@ class MediumImporter(ArchiveImporter):
             if not names:
                 raise ImportFormatError(path, "no posts/*.html files; not a Medium export")
             posts = []
+            not_posts = 0
             for done, name in enumerate(names, start=1):
-                posts.append(_parse_post(tree, name))
+                post = _parse_post(tree, name)
+                if post is None:
+                    not_posts += 1
+                else:
+                    posts.append(post)
                 if done % _REPORT_EVERY == 0:
                     self.options.report(done, len(names))
         self.options.report(len(names), len(names))
         owner = _most_common_author(posts)
         result = ImportResult(self.format_name, [], owner=owner)
+        if not_posts:
+            result.skip("not_a_post", not_posts)
         for post in posts:
             if not post.text:
                 result.skip("empty")
@@ -112,22 +122,34 @@ def _post_files(tree: ExportTree) -> list[str]:
     return html_in(POSTS_FOLDER) or html_in(".")
 
 
+_ARTICLE_ENTRY = re.compile(r"<article[^>]*\bh-entry\b")
+
+
 def _looks_like_medium(head: bytes) -> bool:
+    """A post page: an `<article class="h-entry">`. Highlights, claps and bookmarks pages list
+    other people's writing as `<li class="h-entry">` and are not claimed."""
     text = head.decode("utf-8", errors="ignore").casefold()
-    return "h-entry" in text and ("graf" in text or 'data-field="body"' in text)
+    return (bool(_ARTICLE_ENTRY.search(text)) and "h-feed" not in text
+            and ("graf" in text or 'data-field="body"' in text))
 
 
-def _parse_post(tree: ExportTree, name: str) -> _MediumPost:
+def _parse_post(tree: ExportTree, name: str) -> _MediumPost | None:
+    """The post, or None for a page that is not one (no body section)."""
     where = tree.display_name(name)
     soup = BeautifulSoup(decode_text(tree.read_bytes(name), where), "lxml")
+    if soup.select_one(".h-feed") is not None:  # bookmarks, claps, highlights: others' posts
+        return None
     body = soup.select_one('section[data-field="body"]')
     if body is None:
+        if soup.select_one("article.h-entry") is None:  # a list of highlights, a profile...
+            return None
         raise ImportFormatError(where, 'no <section data-field="body">; not a Medium post',
                                 field_name="body")
     file_name = PurePosixPath(name).name
     has_title_block = body.select_one(".graf--title") is not None
     has_figure = body.find(["figure", "img"]) is not None
     body_subtitle = _remove_duplicates_of_header(body)
+    first_words = _inline_text(body)
     text = _body_text(body)
     description = _section_text(soup, "description")
     metadata: dict[str, Any] = {"file": name}
@@ -137,15 +159,34 @@ def _parse_post(tree: ExportTree, name: str) -> _MediumPost:
     if description and description != subtitle:
         metadata["description"] = description
     url = _canonical_url(soup)
+    title = _title(soup)
+    published = _published_at(soup, where)
+    generated_title = title is None or _same_start(first_words, title)
     return _MediumPost(
-        name=name, text=text, title=_title(soup), author=_author(soup),
-        created_at=_published_at(soup, where) or _date_from_file_name(file_name),
+        name=name, text=text, title=title, author=_author(soup),
+        created_at=published or _date_from_file_name(file_name),
         url=url, external_id=_external_id(url, file_name),
-        is_draft=file_name.casefold().startswith(DRAFT_PREFIX),
-        is_response=(not has_title_block and not has_figure
-                     and len(text.split()) < RESPONSE_MAX_WORDS),
+        is_draft=file_name.casefold().startswith(DRAFT_PREFIX) or published is None,
+        is_response=(not has_title_block and not has_figure and generated_title
+                     and (_slugless(url) or len(text.split()) < RESPONSE_MAX_WORDS)),
         metadata=metadata,
     )
+
+
+def _same_start(text: str, title: str) -> bool:
+    """Medium titles a response with its first words (sometimes cut with an ellipsis)."""
+    def words(value: str) -> str:
+        return " ".join(value.replace("…", " ").split()).casefold().rstrip(".")
+    start = words(title)
+    return bool(start) and words(text).startswith(start)
+
+
+_SLUGLESS = re.compile(r"^https?://[^/]+/@[^/]+/[0-9a-f]{12}/?$")
+
+
+def _slugless(url: str | None) -> bool:
+    """A response's canonical link is `medium.com/@user/<id>`: no title words before the id."""
+    return bool(url) and bool(_SLUGLESS.match(url.split("?", 1)[0]))
 
 
 def _remove_duplicates_of_header(body: Tag) -> str | None:
