@@ -186,7 +186,7 @@ _SLUGLESS = re.compile(r"^https?://[^/]+/@[^/]+/[0-9a-f]{12}/?$")
 
 def _slugless(url: str | None) -> bool:
     """A response's canonical link is `medium.com/@user/<id>`: no title words before the id."""
-    return bool(url) and bool(_SLUGLESS.match(url.split("?", 1)[0]))
+    return url is not None and bool(_SLUGLESS.match(url.split("?", 1)[0]))
 
 
 def _remove_duplicates_of_header(body: Tag) -> str | None:
