@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import importlib.util
+import io
+import struct
 import time
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from llm_twin.features.redaction import redact_personal_data
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
+from llm_twin.ingest.formats.feed import FeedImporter
 from llm_twin.ingest.formats.ghost import GhostImporter
+from llm_twin.ingest.formats.linkedin import LinkedInImporter
 from llm_twin.ingest.formats.markdown_folder import MarkdownFolderImporter
 from llm_twin.ingest.formats.mastodon import MastodonImporter
+from llm_twin.ingest.formats.paper_latex import LatexPaperImporter
+from llm_twin.ingest.formats.paper_pdf import PdfPaperImporter
 from llm_twin.ingest.formats.telegram import TelegramImporter
 from llm_twin.ingest.formats.whatsapp import WhatsAppImporter
 from llm_twin.ingest.formats.x_archive import XArchiveImporter
+from llm_twin.ingest.html_text import html_to_text
 from llm_twin.ingest.meta_json import load_meta_json
 from llm_twin.ingest.safe_zip import ExportTree
 
@@ -128,3 +139,119 @@ def test_feed_item_whose_description_feedparser_leaves_empty_is_read(tmp_path: P
                     encoding="utf-8")
     documents = FeedImporter().read(feed).documents
     assert len(documents) == len(FeedImporter().read(FIXTURES / "feed" / "rss.xml").documents) - 1
+
+
+# --- multi-megabyte inputs: refused by the caps in ingest/base.py, fast ---------------------
+
+def _copy_folder(source: Path, target: Path) -> None:
+    for path in source.rglob("*"):
+        if path.is_file():
+            (target / path.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+            (target / path.relative_to(source)).write_bytes(path.read_bytes())
+
+
+def load_test_module(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"_regressions_{name}",
+                                                  Path(__file__).parent / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _cpu_seconds(action: Callable[[], object]) -> float:
+    start = time.process_time()
+    action()
+    return time.process_time() - start
+
+
+def test_linkedin_article_with_too_many_tags_is_refused_fast(tmp_path: Path) -> None:
+    _copy_folder(FIXTURES / "linkedin" / "export", tmp_path)
+    article = next((tmp_path / "Articles").rglob("*.html"))
+    html = article.read_text("utf-8")
+    article.write_text(html.replace("</body>", "<p>" + "<b>x</b>" * 300_000 + "</p></body>"),
+                       encoding="utf-8")
+
+    def read() -> None:
+        with pytest.raises(ImportFormatError, match=r"tags; article pages over 40,000 tags") as e:
+            LinkedInImporter().read(tmp_path)
+        assert e.value.file.endswith(article.name)
+
+    assert _cpu_seconds(read) < 2
+
+
+def test_html_field_over_the_caps_keeps_its_words_in_linear_time() -> None:
+    html = "<p>" + "<b>word</b> " * 300_000 + "</p>"
+    text: list[str] = []
+    assert _cpu_seconds(lambda: text.append(html_to_text(html))) < 2
+    assert text[0].split() == ["word"] * 300_000
+    with pytest.raises(ImportFormatError, match=r"^post\.html: 600,002 tags"):
+        html_to_text(html, "post.html")
+
+
+def test_feed_over_the_caps_is_refused_before_feedparser(tmp_path: Path) -> None:
+    rss = (FIXTURES / "feed" / "rss.xml").read_bytes()
+    dense = tmp_path / "dense.xml"
+    dense.write_bytes(rss.replace(b"</channel>",
+                                  b"<item><title>x</title><description>"
+                                  + b"&lt;b&gt;x&lt;/b&gt;" * 50_000 + b"</description></item>"
+                                  b"</channel>"))
+    big = tmp_path / "big.xml"
+    big.write_bytes(rss.replace(b"</channel>", b"<!-- " + b"x" * (6 * 1024 ** 2) + b" --></channel>"))
+
+    def read() -> None:
+        with pytest.raises(ImportFormatError, match="tags; feeds over 40,000 tags") as e:
+            FeedImporter().read(dense)
+        assert e.value.file == str(dense)
+        with pytest.raises(ImportFormatError, match=r"6\.0 MB; feeds over 5 MB"):
+            FeedImporter().read(big)
+
+    assert _cpu_seconds(read) < 2
+
+
+def test_latex_paper_over_the_cap_is_refused_before_pylatexenc(tmp_path: Path) -> None:
+    _copy_folder(FIXTURES / "arxiv-latex", tmp_path)
+    main = tmp_path / "ms.tex"
+    text = main.read_text("utf-8")
+    padding = "word " * 100_000 + "\n\\bibliographystyle"
+    main.write_text(text.replace("\\bibliographystyle", padding), encoding="utf-8")
+
+    def read() -> None:
+        with pytest.raises(ImportFormatError, match=r"KB; papers \(LaTeX text"):
+            LatexPaperImporter().read(tmp_path)
+
+    assert _cpu_seconds(read) < 2
+
+
+def test_pdf_page_with_megabytes_of_drawing_commands_is_refused_fast(tmp_path: Path) -> None:
+    pdf = load_test_module("test_paper_pdf")
+    page = [(72.0, 700.0, 18.0, "A Study of Slow Work"), (72.0, 670.0, 12.0, "Dana Whitfield")]
+    heavy = [*page, (72.0, 600.0, 10.0, "word " * (500 * 1024))]
+    path = tmp_path / "paper.pdf"
+    path.write_bytes(pdf.make_pdf([page, heavy]))
+
+    def read() -> None:
+        with pytest.raises(ImportFormatError, match=r"MB; pages \(page 2's drawing commands\)"):
+            PdfPaperImporter().read(path)
+
+    assert _cpu_seconds(read) < 2
+
+
+def test_zip_member_header_before_the_start_of_the_file_is_a_format_error(
+        tmp_path: Path) -> None:
+    # zip-345: the end record's central-directory offset too large makes zipfile compute a
+    # negative local-header offset; seek() failed with OSError EINVAL.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes/a.md", "# Hi\n\nText.\n")
+    data = bytearray(buffer.getvalue())
+    end = data.rfind(b"PK\x05\x06")
+    offset = struct.unpack_from("<I", data, end + 16)[0]
+    struct.pack_into("<I", data, end + 16, offset + 1000)
+    path = tmp_path / "notes.zip"
+    path.write_bytes(bytes(data))
+    tree = ExportTree(path)
+    [name] = tree.list()
+    with pytest.raises(ImportFormatError, match="cannot read") as caught:
+        tree.read_head(name, 10)
+    assert caught.value.file.endswith("a.md")

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from html import unescape
 
 import charset_normalizer
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, PageElement, PreformattedString, Tag
 
-from llm_twin.ingest.base import ImportFormatError
+from llm_twin.ingest.base import (MAX_HTML_BYTES, MAX_HTML_TAGS, ImportFormatError,
+                                  check_markup)
 
 DROPPED_TAGS = frozenset({
     "head", "title", "meta", "link", "script", "style", "noscript", "template",
@@ -46,13 +48,41 @@ _SPACE_RUN = re.compile(r" {2,}")
 _CODE_LANGUAGE = re.compile(r"\blang(?:uage)?-([\w+#.-]+)")
 
 
-def html_to_text(element: Tag | str) -> str:
-    """The text of an element (or an HTML string), laid out as described in the module docstring."""
+def parse_html(text: str, where: str, what: str = "HTML pages") -> BeautifulSoup:
+    """BeautifulSoup (lxml) of one HTML page or field, refused with ImportFormatError naming
+    `where` when it is over `MAX_HTML_BYTES` or `MAX_HTML_TAGS` (BeautifulSoup takes seconds per
+    hundred thousand tags)."""
+    check_markup(where, what, text, max_bytes=MAX_HTML_BYTES, max_tags=MAX_HTML_TAGS)
+    return BeautifulSoup(text, "lxml")
+
+
+def html_to_text(element: Tag | str, where: str | None = None) -> str:
+    """The text of an element (or an HTML string), laid out as described in the module docstring.
+
+    An HTML string over the caps of `parse_html` raises ImportFormatError naming `where`; without
+    `where` (an HTML field deep in an export), its text is taken by stripping the tags instead,
+    which is linear time, keeping the words but not the layout.
+    """
     if isinstance(element, str):
-        element = BeautifulSoup(element, "lxml")
+        if where is None and (len(element) > MAX_HTML_BYTES
+                              or element.count("<") > MAX_HTML_TAGS):
+            return strip_tags(element)
+        element = parse_html(element, where or "HTML")
     writer = _Writer()
     writer.walk_children(element)
     return "\n\n".join(writer.finish())
+
+
+_TAG_OR_COMMENT = re.compile(r"<!--.*?-->|<[^<>]*>", re.DOTALL)
+_BLANK_LINES = re.compile(r"\n\s*\n\s*")
+
+
+def strip_tags(html: str) -> str:
+    """The text of oversized HTML in linear time: tags and comments dropped, entities decoded,
+    white space collapsed within lines."""
+    text = unescape(_TAG_OR_COMMENT.sub(" ", html))
+    lines = (_HTML_SPACE.sub(" ", line).strip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def decode_text(data: bytes, where: str) -> str:

@@ -134,8 +134,10 @@ class ExportTree:
         """Run a zip read, turning the many ways a damaged member fails into ImportFormatError."""
         try:
             return call(*args)
-        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError,
-                RuntimeError) as error:  # RuntimeError: encrypted member
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError,
+                OSError, ValueError) as error:
+            # RuntimeError: an encrypted member; OSError/ValueError: a header offset that points
+            # before the start of the file (seek fails with EINVAL)
             raise ImportFormatError(self.display_name(name), f"cannot read: {error}") from error
 
     def _check_declared_size(self) -> None:

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from llm_twin.ingest.base import (ImportedDocument, ImporterBase, ImportFormatError, ImportOptions,
-                                  ImportResult)
+from llm_twin.ingest.base import (MAX_FEED_BYTES, MAX_FEED_TAGS, ImportedDocument, ImporterBase,
+                                  ImportFormatError, ImportOptions, ImportResult, too_large)
 from llm_twin.ingest.html_text import html_to_text
 from llm_twin.ingest.net import SafeFetcher, content_digest, fetcher_session, is_url
 
@@ -99,6 +99,11 @@ class FeedImporter(ImporterBase):
         headers = {"content-location": source} if is_url(source) else {}
         if content_type:
             headers["content-type"] = content_type
+        if len(data) > MAX_FEED_BYTES:
+            raise too_large(source, "feeds", len(data), MAX_FEED_BYTES)
+        tags = data.count(b"<") + data.count(b"&lt;")  # feedparser parses escaped HTML too
+        if tags > MAX_FEED_TAGS:
+            raise too_large(source, "feeds", tags, MAX_FEED_TAGS, unit="tags")
         parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
         entries = [entry for entry in parsed.entries if _has_substance(entry)]
         if not entries and (parsed.bozo or not parsed.version):

@@ -27,7 +27,7 @@ from bs4 import BeautifulSoup
 
 from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
-from llm_twin.ingest.html_text import decode_text, html_to_text
+from llm_twin.ingest.html_text import decode_text, html_to_text, parse_html
 from llm_twin.features.redaction import Pseudonyms, redact_personal_data
 from llm_twin.ingest.safe_zip import ExportTree
 from llm_twin.storage.models import DocumentMeta
@@ -373,7 +373,7 @@ def _comments(tree: ExportTree, name: str, author: str,
 
 def _article(tree: ExportTree, name: str, author: str) -> ImportedDocument | None:
     where = tree.display_name(name)
-    soup = BeautifulSoup(decode_text(tree.read_bytes(name), where), "lxml")
+    soup = parse_html(decode_text(tree.read_bytes(name), where), where, "article pages")
     heading = soup.find("h1")
     link = heading.find("a", href=True) if heading else None
     url = str(link["href"]).strip() if link is not None else ""

@@ -35,7 +35,8 @@ from pylatexenc.latex2text import (EnvironmentTextSpec, LatexNodes2Text, MacroTe
 from pylatexenc.macrospec import MacroSpec, std_environment, std_macro
 
 from llm_twin.ingest.archive import ArchiveImporter
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportOptions, ImportResult
+from llm_twin.ingest.base import (MAX_LATEX_BYTES, ImportedDocument, ImportFormatError,
+                                  ImportOptions, ImportResult, too_large)
 from llm_twin.ingest.safe_zip import ExportTree
 
 TEX_SUFFIXES = (".tex", ".ltx", ".latex")
@@ -408,6 +409,9 @@ def _heading(marks: str) -> Any:
 
 
 def _walk(text: str, where: str) -> list[Any]:
+    if len(text) > MAX_LATEX_BYTES:  # pylatexenc converts ~100 KB a second
+        raise too_large(where, "papers (LaTeX text, \\input files included)", len(text),
+                        MAX_LATEX_BYTES)
     try:
         walker = latexwalker.LatexWalker(text, latex_context=_parse_context(),
                                          tolerant_parsing=True)

@@ -26,7 +26,8 @@ from typing import Any
 from pypdf import PasswordType, PdfReader
 
 from llm_twin.ingest.archive import ArchiveImporter
-from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
+from llm_twin.ingest.base import (MAX_PDF_PAGE_CONTENT_BYTES, ImportedDocument, ImportFormatError,
+                                  ImportResult, too_large)
 from llm_twin.ingest.safe_zip import ExportTree
 import itertools
 
@@ -190,11 +191,27 @@ def _all_lines(reader: PdfReader, where: str) -> list[_Line]:
     lines: list[_Line] = []
     for number, page in enumerate(reader.pages, 1):
         try:
+            size = _content_size(page)
+            if size > MAX_PDF_PAGE_CONTENT_BYTES:  # pypdf's text extraction is pure Python
+                raise too_large(where, f"pages (page {number}'s drawing commands)", size,
+                                MAX_PDF_PAGE_CONTENT_BYTES)
             lines.extend(_page_lines(page, number))
+        except ImportFormatError:
+            raise
         except Exception as error:
             raise ImportFormatError(where, f"page {number} cannot be read "
                                            f"({_describe(error)})") from error
     return lines
+
+
+def _content_size(page: Any) -> int:
+    """Bytes of a page's decoded content streams (zlib runs in C: fast even when large)."""
+    contents = page.get("/Contents")
+    if contents is None:
+        return 0
+    contents = contents.get_object()
+    streams = contents if isinstance(contents, list) else [contents]
+    return sum(len(stream.get_object().get_data()) for stream in streams)
 
 
 def _page_lines(page: Any, number: int) -> list[_Line]:
