@@ -12,6 +12,7 @@ from llm_twin.backends.base import Message
 from llm_twin.inference.hits import RetrievedChunk
 from llm_twin.inference.writer import CHATS
 from llm_twin.prompts.wording import system_message
+from llm_twin.storage.models import PUBLIC_AUDIENCES
 from llm_twin.storage.vector_store import SearchFilters, VectorStore
 
 CHAT_NOTES = 3  # retrieved chunks given to a chat as notes
@@ -51,13 +52,16 @@ def last_user_message(messages: list[Message]) -> str | None:
 
 
 def chat_notes(ws: Workspace, open_store: OpenStore, question: str) -> list[RetrievedChunk]:
-    """The owner's own writing (no chats) most related to the question; none before indexing."""
+    """The owner's own public writing (no chats, nothing followers-only, direct or draft) most
+    related to the question; none before indexing. An API client is no more trusted than a
+    public post's reader."""
     if ws.built_embedding_model() is None:
         return []
     with open_store() as store:
         retriever = ws.retriever(store, expansions=0, rerank=False)
         return retriever.search(question, k=CHAT_NOTES,
-                                filters=SearchFilters(is_owner=True, exclude_kinds=CHATS))
+                                filters=SearchFilters(is_owner=True, exclude_kinds=CHATS,
+                                                      audiences=PUBLIC_AUDIENCES))
 
 
 def _clip(text: str) -> str:

@@ -39,6 +39,8 @@ class WriteRequest:
     rank: bool = True  # rank N > 1 drafts best first
     sampling: Sampling = field(default_factory=Sampling)
     model: str | None = None  # a run id or "base"; default: the model in use
+    # Notes and examples from followers-only, direct and draft texts too (never chats).
+    include_private: bool = False
 
 
 def needs_voice_fit(ws: Workspace, request: WriteRequest) -> bool:
@@ -57,7 +59,7 @@ def write_drafts(ws: Workspace, store: VectorStore, backend: Backend, request: W
     otherwise the N drafts as one batch (no pieces). `voice`: a voice model just fitted, else the
     stored one ranks."""
     writer = ws.writer(store, backend, voice=voice, rank=request.rank,
-                       **request.sampling.overrides())
+                       include_private=request.include_private, **request.sampling.overrides())
     if stream and request.n == 1:
         return writer.stream(request.idea, request.platform)
     return TextStream(_batch(writer, request))

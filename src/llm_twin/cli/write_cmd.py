@@ -11,6 +11,7 @@ import json
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
@@ -38,6 +39,10 @@ def write(
     max_new_tokens: MaxNewTokens = None, temperature: Temperature = None, seed: Seed = None,
     backend_name: BackendName = None, model: ModelChoice = None, timings: ShowTimings = False,
     as_json: AsJson = False,
+    include_private: Annotated[bool, typer.Option(
+        "--include-private", help="Also draw notes and examples from texts that were not public "
+                                  "(followers-only posts, direct messages, drafts; never chats). "
+                                  "Default: public and unlisted texts only.")] = False,
 ) -> None:
     """Draft a post in your voice, grounded in what you wrote. You edit and publish it yourself."""
     quiet_libraries()
@@ -45,7 +50,13 @@ def write(
         console.print(f"[red]Error:[/] unknown platform {platform!r}; "
                       f"choose one of {', '.join(DRAFT_PLATFORMS)}.")
         raise typer.Exit(code=2)
-    request = WriteRequest(idea, platform, n, rank, Sampling(max_new_tokens, temperature, seed), model)
+    request = WriteRequest(idea, platform, n, rank, Sampling(max_new_tokens, temperature, seed), model,
+                           include_private=include_private)
+    if include_private:
+        # stderr: `--json` output stays parseable.
+        Console(stderr=True).print(
+            "[yellow]Warning:[/] --include-private: this draft may quote followers-only posts, "
+            "direct messages and unpublished drafts. Check it before you publish.")
     with user_errors():
         ws = open_workspace(backend=backend_name)
         backend = ws.backend(model)

@@ -203,6 +203,7 @@ def _indexed(row: Chunk, chunk: PendingChunk, vector: list[float]) -> IndexedChu
     payload = {
         "document_id": doc.id, "source_id": doc.source_id, "position": chunk.position,
         "platform": doc.platform, "kind": doc.kind, "is_owner": int(doc.is_owner),
+        "audience": doc.audience,
         "title": doc.title, "url": doc.url,
         "created_at": doc.created_at.isoformat() if doc.created_at else None,
         "created_ts": doc.created_at.timestamp() if doc.created_at else None,

@@ -28,6 +28,7 @@ class RetrievedChunk:
     fused_rank: int | None = None
     ranks: dict[str, tuple[int, float]] = field(default_factory=dict)
     vector: list[float] | None = field(default=None, repr=False)  # the stored dense vector
+    audience: str = "public"  # the document's (storage.models.AUDIENCES)
 
     @property
     def label(self) -> str:

@@ -54,6 +54,10 @@ class Retriever:
         depth = k * 4 if one_per_document or self.reranker else k
         variants = expand_query(query, self.expansions, self.rewriter) if self.expansions else [query]
         hits = self._hydrate(self._fused_hits(variants, depth, filters))
+        if filters is not None and filters.audiences is not None:
+            # The warehouse has the last word: a chunk indexed before its payload carried an
+            # audience passes the store's filter.
+            hits = [hit for hit in hits if hit.audience in filters.audiences]
         if one_per_document:
             hits = _best_per_document(hits)
         if self.reranker is not None and hits:
@@ -104,7 +108,7 @@ class Retriever:
             chunk, doc, path = by_id[hit.chunk_id]
             results.append(RetrievedChunk(hit.chunk_id, hit.score, chunk.text, doc.id, doc.source_id,
                                           doc.platform, doc.kind, doc.title, doc.url,
-                                          doc.created_at, path))
+                                          doc.created_at, path, audience=doc.audience))
         return results
 
 

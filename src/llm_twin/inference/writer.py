@@ -24,11 +24,18 @@ from llm_twin.inference.ranking import (RankingParts, RankingWeights, draft_flue
 from llm_twin.inference.retrieval import Retriever, Searcher
 from llm_twin.platforms import PlatformRules, rules_for
 from llm_twin.prompts.budget import BuiltPrompt, build_prompt
+from llm_twin.storage.models import PUBLIC_AUDIENCES
 from llm_twin.storage.vector_store import SearchFilters
 
 # Chat windows hold other people's (redacted) lines and a conversational register: never used as
 # notes or style examples for a post.
 CHATS = ("message",)
+
+
+def post_audiences(include_private: bool) -> tuple[str, ...] | None:
+    """Whose texts a public post may draw on: public and unlisted ones, or (`--include-private`)
+    any of the owner's non-chat texts (followers-only, direct, drafts...)."""
+    return None if include_private else PUBLIC_AUDIENCES
 _SENTENCE_END = re.compile(r"[.!?…](?:[\"')\]]*)(?=\s|$)|\n")
 
 
@@ -162,6 +169,8 @@ class WriterOptions:
     generation: GenerationParams = field(default_factory=GenerationParams)
     rank: bool = True  # sort N > 1 drafts by ranking score
     rank_weights: RankingWeights = field(default_factory=RankingWeights)
+    # Notes and examples from non-public texts too (followers-only, direct messages, drafts).
+    include_private: bool = False
 
 
 @dataclass
@@ -223,7 +232,8 @@ class DraftWriter:
         started = time.perf_counter()
         examples, notes = retrieve_context(self.retriever, idea, rules,
                                            examples=self.options.style_examples,
-                                           notes=self.options.retrieval_k)
+                                           notes=self.options.retrieval_k,
+                                           include_private=self.options.include_private)
         timings.retrieval = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -275,37 +285,46 @@ class DraftWriter:
             draft.cliches = self.voice.cliches.find(text)
 
 def retrieve_context(retriever: Searcher, idea: str, rules: PlatformRules, *, examples: int,
-                     notes: int, notes_idea: str | None = None
+                     notes: int, notes_idea: str | None = None, include_private: bool = False
                      ) -> tuple[list[RetrievedChunk], list[RetrievedChunk]]:
     """A post prompt's style examples and notes (`twin write` and its training samples alike).
 
     Notes come from documents other than the examples': for an owner who writes on one platform
     both searches find the same posts, and a note that repeats an example is dropped from the
     prompt, which then carries no material at all. `notes_idea` retrieves the notes for another
-    idea (the training samples' distractor shape)."""
-    chosen = retrieve_style_examples(retriever, idea, rules, examples)
+    idea (the training samples' distractor shape). Only public and unlisted texts unless
+    `include_private`."""
+    chosen = retrieve_style_examples(retriever, idea, rules, examples,
+                                     include_private=include_private)
     shown = {chunk.document_id for chunk in chosen}
-    found = retrieve_notes(retriever, notes_idea or idea, notes + len(shown))
+    found = retrieve_notes(retriever, notes_idea or idea, notes + len(shown),
+                           include_private=include_private)
     return chosen, [chunk for chunk in found if chunk.document_id not in shown][:notes]
 
 
-def retrieve_notes(retriever: Searcher, idea: str, k: int) -> list[RetrievedChunk]:
-    """What the owner has said about the idea: the prompt's notes (chats never)."""
-    return retriever.search(idea, k=k, filters=SearchFilters(is_owner=True, exclude_kinds=CHATS))
+def retrieve_notes(retriever: Searcher, idea: str, k: int, *,
+                   include_private: bool = False) -> list[RetrievedChunk]:
+    """What the owner has said about the idea: the prompt's notes (chats never; only public and
+    unlisted texts unless `include_private`)."""
+    return retriever.search(idea, k=k, filters=SearchFilters(
+        is_owner=True, exclude_kinds=CHATS, audiences=post_audiences(include_private)))
 
 
 def retrieve_style_examples(retriever: Searcher, idea: str, rules: PlatformRules,
-                            wanted: int) -> list[RetrievedChunk]:
-    """The owner's own posts on this platform; failing that, their texts of the same form."""
+                            wanted: int, *, include_private: bool = False) -> list[RetrievedChunk]:
+    """The owner's own posts on this platform; failing that, their texts of the same form (only
+    public and unlisted ones unless `include_private`)."""
     if wanted <= 0:
         return []
+    audiences = post_audiences(include_private)
     found = retriever.search(idea, k=wanted, filters=SearchFilters(
-        platform=rules.name, is_owner=True, exclude_kinds=CHATS))
+        platform=rules.name, is_owner=True, exclude_kinds=CHATS, audiences=audiences))
     kinds = ("article",) if rules.long_form else ("post", "thread")
     for kind in kinds:
         if len(found) >= wanted:
             break
-        more = retriever.search(idea, k=wanted, filters=SearchFilters(kind=kind, is_owner=True))
+        more = retriever.search(idea, k=wanted, filters=SearchFilters(kind=kind, is_owner=True,
+                                                                      audiences=audiences))
         known = {c.chunk_id for c in found}
         found += [c for c in more if c.chunk_id not in known][:wanted - len(found)]
     return found

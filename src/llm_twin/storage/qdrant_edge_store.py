@@ -27,7 +27,7 @@ RRF_K = 60
 PAYLOAD_INDEXES = {
     "platform": qe.PayloadSchemaType.Keyword, "kind": qe.PayloadSchemaType.Keyword,
     "is_owner": qe.PayloadSchemaType.Integer, "source_id": qe.PayloadSchemaType.Integer,
-    "created_ts": qe.PayloadSchemaType.Float,
+    "created_ts": qe.PayloadSchemaType.Float, "audience": qe.PayloadSchemaType.Keyword,
 }
 
 
@@ -230,6 +230,8 @@ def _to_filter(filters: SearchFilters | None) -> qe.Filter | None:
     must_not: list[qe.ConditionType] = []
     if filters.exclude_kinds:
         must_not.append(qe.FieldCondition(key="kind", match=qe.MatchAny(list(filters.exclude_kinds))))
+    if filters.barred_audiences():
+        must_not.append(qe.FieldCondition(key="audience", match=qe.MatchAny(filters.barred_audiences())))
     return qe.Filter(must=must, must_not=must_not) if must or must_not else None
 
 

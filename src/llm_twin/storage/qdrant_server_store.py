@@ -31,6 +31,7 @@ PAYLOAD_INDEXES = {
     "is_owner": models.PayloadSchemaType.INTEGER,
     "source_id": models.PayloadSchemaType.INTEGER,
     "created_ts": models.PayloadSchemaType.FLOAT,
+    "audience": models.PayloadSchemaType.KEYWORD,
 }
 
 
@@ -235,6 +236,9 @@ def _to_filter(filters: SearchFilters | None) -> models.Filter | None:
     must_not: list[models.Condition] = [models.FieldCondition(
         key="kind", match=models.MatchAny(any=list(filters.exclude_kinds)))] \
         if filters.exclude_kinds else []
+    if filters.barred_audiences():
+        must_not.append(models.FieldCondition(
+            key="audience", match=models.MatchAny(any=filters.barred_audiences())))
     return models.Filter(must=must, must_not=must_not) if must or must_not else None
 
 

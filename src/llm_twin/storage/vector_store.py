@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from llm_twin.errors import StoreError
+from llm_twin.storage.models import AUDIENCES
 
 
 class VectorStoreError(StoreError):
@@ -40,6 +41,16 @@ class SearchFilters:
     since: datetime | None = None
     until: datetime | None = None
     exclude_kinds: tuple[str, ...] = ()
+    # Only documents of these audiences (storage.models.AUDIENCES); None: any. Stores filter out
+    # the other audiences, so chunks indexed before payloads carried one still match; the
+    # retriever checks each hit's audience in the warehouse too.
+    audiences: tuple[str, ...] | None = None
+
+    def barred_audiences(self) -> list[str]:
+        """The audiences a store must leave out (empty when any will do)."""
+        if self.audiences is None:
+            return []
+        return [audience for audience in AUDIENCES if audience not in self.audiences]
 
 
 @dataclass

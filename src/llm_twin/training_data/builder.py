@@ -69,6 +69,7 @@ def select_answers(session: Session, options: BuildOptions,
         units.extend(pieces)
         report.drop("too_long_section", too_long)
     units = quality.drop_drafts(units, report)
+    units = quality.keep_public(units, report)
     units = quality.drop_templated(units, report)
     units = quality.strip_boilerplate(units, report)
     units = quality.apply_length_limits(units, report)

@@ -65,6 +65,7 @@ class OwnerText:
     code_language: str | None = None
     path: str | None = None
     draft: bool = False
+    audience: str = "public"  # the document's (storage.models.AUDIENCES)
     section: int | None = None  # position when the document was cut into sections
     sections: int = 1
 
@@ -88,7 +89,7 @@ def owner_texts(document: Document) -> tuple[list[OwnerText], int]:
         kind=document.kind, text=document.raw_text.strip(), title=document.title,
         created_at=document.created_at, language=document.language, tag=meta.get("tag"),
         code_language=meta.get("language") if document.kind == "code" else None,
-        path=meta.get("path"), draft=meta.get("draft", False))
+        path=meta.get("path"), draft=meta.get("draft", False), audience=document.audience)
     limit = base.limits.max_chars
     if len(base.text) <= limit:
         return [base], 0

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Protocol, TypeVar
 
 from llm_twin.features.shingles import MINHASH_PERMUTATIONS, minhash_of, shingles, words
+from llm_twin.storage.models import PUBLIC_AUDIENCES
 from llm_twin.training_data.owner_texts import OwnerText
 
 _MARKDOWN_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
@@ -74,6 +75,14 @@ def keep_where(items: Sequence[Kept], keep: Callable[[Kept], bool], reason: str,
 def drop_drafts(items: Sequence[Item], report: QualityReport) -> list[Item]:
     """Unpublished drafts from an export are not yet the owner's voice as they chose to publish it."""
     return keep_where(items, lambda item: not getattr(item, "draft", False), "draft", report)
+
+
+def keep_public(items: Sequence[Item], report: QualityReport) -> list[Item]:
+    """Training answers for public posts come from public and unlisted texts only: a
+    followers-only post, a direct message or a private post must not become something the model
+    learns to say to everyone."""
+    return keep_where(items, lambda item: getattr(item, "audience", "public") in PUBLIC_AUDIENCES,
+                      "not_public", report)
 
 
 def apply_length_limits(items: Sequence[OwnerText], report: QualityReport) -> list[OwnerText]:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from llm_twin.errors import DatasetError, InputError, NotFoundError, WorkspaceError
 from llm_twin.inference.voice import VoiceTrainingTexts
-from llm_twin.storage.models import Document
+from llm_twin.storage.models import PUBLIC_AUDIENCES, Document
 from llm_twin.training_data.instructions import ExtractiveInstructionWriter, instruction_messages
 from llm_twin.training_data.owner_texts import load_owner_documents, owner_texts
 from llm_twin.training_data.store import DatasetNotFound, latest_id, resolve_build
@@ -33,7 +33,8 @@ Progress = Callable[[int, int], None]  # (done, total) base-model generations
 def owner_prose(session, limit: int = 3000) -> list[str]:
     """The owner's own writing (no chat messages, no code), spread evenly when there is a lot."""
     query = (select(Document.raw_text).where(Document.is_owner.is_(True),
-                                             Document.kind.not_in(("message", "code")))
+                                             Document.kind.not_in(("message", "code")),
+                                             Document.audience.in_(PUBLIC_AUDIENCES))
              .order_by(Document.created_at, Document.id))
     texts = [t.strip() for t in session.scalars(query) if t and t.strip()]
     return _spread(texts, limit)
@@ -85,7 +86,7 @@ def generate_base_texts(session, backend, params, owner: str, *, prompts: int = 
     """The base model's answers to `prompts` requests built from the owner's texts (the
     extractive instruction writer, the training prompt), short and in batches."""
     units = [u for d in load_owner_documents(session) for u in owner_texts(d)[0]
-             if u.kind != "code" and not u.draft]
+             if u.kind != "code" and not u.draft and u.audience in PUBLIC_AUDIENCES]
     chosen = _spread(units, prompts)
     if not chosen:
         return []
