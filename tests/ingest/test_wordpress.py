@@ -168,6 +168,7 @@ def test_bare_ampersands_are_read_like_peers_and_reported() -> None:
         "danawrites.WordPress.2024-06-01.xml was not well-formed XML and was read leniently: "
         "2 of 2 items recovered; repaired line 18 (undeclared entity '&nbsp;' kept as text); "
         "line 19 (bare '&' escaped); line 22 (bare '&' escaped); line 34 (bare '&' escaped)"]
+    assert result.repaired == 4  # lines
 
 
 def test_well_formed_export_has_no_notes(result) -> None:

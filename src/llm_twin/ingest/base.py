@@ -146,6 +146,9 @@ class ImportResult:
     # What the user should know about how the export was read, one line each: e.g. a WXR file
     # that was not well-formed XML, the lines repaired and how many items were recovered.
     notes: list[str] = field(default_factory=list)
+    # How many places were repaired to read an export that was not well-formed (e.g. the lines of
+    # a WXR file whose bare `&` were escaped); shown as "repaired" in `twin ingest`'s report.
+    repaired: int = 0
 
     def skip(self, reason: str, count: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + count

@@ -115,6 +115,7 @@ class WordPressImporter(ArchiveImporter):
         authors: dict[str, _Author] = {}
         items: list[_Item] = []
         notes: list[str] = []
+        repaired_lines = 0
         for file, where, data in files:
             root, repaired = _parse(data, where)
             channel = _channel(root, where)
@@ -126,8 +127,10 @@ class WordPressImporter(ArchiveImporter):
                       for index, element in enumerate(found)]
             if repaired:
                 notes.append(_repair_note(file, data, repaired, len(found)))
+                repaired_lines += len({repair.line for repair in repaired})
         result = self._result(items, authors)
         result.notes += notes
+        result.repaired = repaired_lines
         return result
 
     def _result(self, items: list[_Item], authors: dict[str, _Author]) -> ImportResult:
