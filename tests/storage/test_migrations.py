@@ -80,8 +80,12 @@ def test_a_release_0_1_workspace_upgrades_keeping_every_row(tmp_path, caplog):
         f"Upgrading the workspace database from the schema from before numbered revisions to {HEAD}…"]
     assert _version(database) == [(HEAD,)]
     after = _rows(database)
-    assert {table: rows for table, rows in after.items() if table != "documents"} == {
-        table: rows for table, rows in before.items() if table != "documents"}
+    changed = ("documents", "training_runs")
+    assert {table: rows for table, rows in after.items() if table not in changed} == {
+        table: rows for table, rows in before.items() if table not in changed}
+    # Revision 0003 appends `lineage` and `exports` to runs, unknown (NULL) for old ones.
+    assert [row[:-2] for row in after["training_runs"]] == before["training_runs"]
+    assert [row[-2:] for row in after["training_runs"]] == [(None, None)]
     # Revision 0002 appends `audience`, filled from each row's kind and metadata.
     assert [row[:-1] for row in after["documents"]] == before["documents"]
     assert [row[-1] for row in after["documents"]] == ["public"] * 4 + ["private"]

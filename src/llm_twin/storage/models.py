@@ -207,6 +207,12 @@ class TrainingRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     duration_s: Mapped[float | None] = mapped_column(Float)
     is_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the weights saw (`twin forget` reads it): {"dataset_id", "dataset_sha256", "sources":
+    # [{"id", "format", "path", "file_hash", "documents", "content_sha256"}], "source_ids" (a DPO
+    # run's include its SFT parent's), "parent_id", "retrained_after_forget"}; None: not recorded.
+    lineage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Export folders written from this run (`twin export`), removed with it by `twin forget`.
+    exports: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class GenerationRecord(Base):
