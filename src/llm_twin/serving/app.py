@@ -25,7 +25,7 @@ from typing import Any, Literal
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
@@ -36,7 +36,8 @@ from llm_twin.app.write import Sampling, WriteRequest
 from llm_twin.platforms import DRAFT_PLATFORMS
 from llm_twin.serving import tasks
 from llm_twin.storage import history
-from llm_twin.serving.openai_api import (ChatService, add_openai_routes, bearer_check,
+from llm_twin.serving.openai_api import (ChatService, ClosingStreamingResponse, ErrorBody,
+                                        add_openai_routes, bearer_check,
                                         openai_validation_error)
 from llm_twin.serving.twin import ServeConfig, TwinService
 from llm_twin.storage.vector_store import SearchFilters
@@ -69,6 +70,24 @@ def check_binding(config: ServeConfig) -> None:
         raise InsecureBinding(f"Binding to {config.host} exposes your writing to the network: set a "
                               "token (--token or TWIN_SERVE_TOKEN) that clients send as "
                               "'Authorization: Bearer <token>'.")
+
+
+class Problem(BaseModel):
+    """What every /api error answers: one readable sentence (the web app shows it as it is)."""
+
+    detail: str
+
+
+# Declared in the OpenAPI document in place of FastAPI's default 422 (a list of validation
+# errors): /api answers its validation errors, like every other error, as {"detail": "..."};
+# a wrong or missing token gets the OpenAI-shaped error the /v1 routes use.
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    **{status: {"model": Problem, "description": text}
+       for status, text in ((400, "The request cannot be done"), (404, "Not found"),
+                            (409, "Conflicts with the workspace's state"),
+                            (411, "Upload without a Content-Length"),
+                            (413, "Upload over the size limit"), (422, "Invalid request"))},
+    401: {"model": ErrorBody, "description": "Invalid or missing token"}}
 
 
 # -- request bodies ------------------------------------------------------------------------------
@@ -147,7 +166,8 @@ def create_app(workspace: Workspace, config: ServeConfig | None = None, *,
                        lock=twin.generation_lock, on_served=twin.log_chat,
                        max_batch=config.max_batch)
     add_openai_routes(app, chat, authorised)
-    app.include_router(_api_router(twin), prefix="/api", dependencies=[authorised])
+    app.include_router(_api_router(twin), prefix="/api", dependencies=[authorised],
+                       responses=API_ERRORS)
     _add_web_app(app)
     _add_docs(app)
     return app
@@ -235,6 +255,7 @@ def _api_router(twin: TwinService) -> APIRouter:
     async def ingest(files: list[UploadFile] = File(...), me: str | None = Form(None),
                      index: bool = Form(True)) -> dict[str, Any]:
         spec = await _save_uploads(twin, files, me, index)
+        await anyio.to_thread.run_sync(_check_uploads, spec)
         return start("ingest", ", ".join(Path(name).name for name in spec.files),
                      lambda job: tasks.ingest_uploads(twin, spec, job))
 
@@ -291,7 +312,7 @@ def _api_router(twin: TwinService) -> APIRouter:
         request = _write_request(twin, body)
         if not body.stream:
             return await anyio.to_thread.run_sync(_write_all, twin, request)
-        return StreamingResponse(_write_stream(twin, request), media_type="text/event-stream",
+        return ClosingStreamingResponse(_write_stream(twin, request), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.post("/generations/{generation_id}/feedback", summary="Rate a draft and/or save your edit")
@@ -423,6 +444,30 @@ async def _save_uploads(twin: TwinService, files: list[UploadFile], me: str | No
         raise
     me_names = tuple(n.strip() for n in (me or "").split(",") if n.strip())
     return tasks.IngestJob(folder, names, me_names, index)
+
+
+def _check_uploads(spec: tasks.IngestJob) -> None:
+    """A 422 at once, and nothing kept, when no upload is an export an importer recognises (a
+    corrupt or truncated zip, a zip bomb, a file of no known format): the same checks the import
+    job would make first, so the client hears of it from the upload, not from a failed job."""
+    import shutil
+
+    from llm_twin.ingest.base import ImportFormatError
+    from llm_twin.ingest.registry import detect_importer
+    from llm_twin.ingest.safe_zip import ExportTree
+
+    problems = []
+    for name in spec.files:
+        path = spec.folder / name
+        try:
+            if path.suffix.casefold() == ".zip":
+                ExportTree(path).close()  # corrupt archive, zip bomb, unsafe member names
+            detect_importer(path)
+            return
+        except ImportFormatError as error:
+            problems.append(str(error).replace(f"{path.parent}/", "").replace(f"{spec.folder}/", ""))
+    shutil.rmtree(spec.folder, ignore_errors=True)
+    raise HTTPException(422, "Nothing to import: " + "; ".join(problems))
 
 
 def _write_request(twin: TwinService, body: WriteBody) -> WriteRequest:

@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 from fastapi import Depends, FastAPI, Request
@@ -67,6 +67,42 @@ class APIError(Exception):
     def body(self) -> dict:
         return {"error": {"message": self.message, "type": self.type, "param": self.param,
                           "code": self.code}}
+
+
+class ErrorDetail(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """What every /v1 and /tokenize error answers (OpenAI's shape), declared in the OpenAPI
+    document in place of FastAPI's default 422 (the validation errors here are 400s)."""
+
+    error: ErrorDetail
+
+
+OPENAI_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in ((400, "Invalid request"), (401, "Invalid or missing API key"),
+                         (404, "Unknown model"))}
+
+
+class ClosingStreamingResponse(StreamingResponse):
+    """A StreamingResponse that closes its async generator as soon as the response ends, also
+    when the client disconnected mid-stream. Starlette leaves an unfinished generator to the
+    garbage collector, so the `finally` that releases the model (and its locks) could run much
+    later, or never: every later draft, chat answer and search waited on those locks for ever."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await close()
 
 
 # -- request schema ----------------------------------------------------------------------------
@@ -142,23 +178,23 @@ def add_openai_routes(app: FastAPI, service: ChatService, authorised) -> None:
     async def _api_error(_: Request, error: APIError) -> JSONResponse:
         return JSONResponse(error.body(), status_code=error.status)
 
-    @app.get("/v1/models", dependencies=[authorised])
+    @app.get("/v1/models", dependencies=[authorised], responses=OPENAI_ERRORS)
     def list_models() -> dict:
         return {"object": "list", "data": [service.model_card()]}
 
-    @app.get("/v1/models/{model:path}", dependencies=[authorised])
+    @app.get("/v1/models/{model:path}", dependencies=[authorised], responses=OPENAI_ERRORS)
     def get_model(model: str) -> dict:
         service.check_model(model)
         return service.model_card()
 
-    @app.post("/v1/chat/completions", dependencies=[authorised])
+    @app.post("/v1/chat/completions", dependencies=[authorised], responses=OPENAI_ERRORS)
     def chat_completions(request: ChatCompletionRequest):
         if request.stream:
-            return StreamingResponse(service.stream_events(request), media_type="text/event-stream",
+            return ClosingStreamingResponse(service.stream_events(request), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})
         return service.complete(request)
 
-    @app.post("/tokenize", dependencies=[authorised])
+    @app.post("/tokenize", dependencies=[authorised], responses=OPENAI_ERRORS)
     def tokenize(request: TokenizeRequest) -> dict:
         return service.tokenize(request)
 

@@ -1,0 +1,109 @@
+"""Defects `benchmarks/serve_soak.py` and the schemathesis run found in `twin serve`, each pinned
+(real app over real uvicorn, real SQLite workspace, real SmolLM2 and embedding model)."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import MODEL_CACHE, make_doc
+from llm_twin.app.indexing import index_into
+from llm_twin.config import load_settings
+from llm_twin.serving.app import create_app
+from llm_twin.serving.twin import ServeConfig
+from live_server import running_server
+
+pytestmark = pytest.mark.models
+
+
+@pytest.fixture
+def settings(tmp_path: Path):
+    return load_settings(tmp_path / "ws", cache_dir=MODEL_CACHE, owner_name="Dana", device="cpu")
+
+
+@pytest.fixture
+def app(workspace, ingest, generation_backend):
+    ingest(make_doc("We moved our job queue into Postgres; SKIP LOCKED did the work."),
+           make_doc("Small teams should spend their novelty budget on the product."))
+    with workspace.vector_store() as store:
+        index_into(workspace, store)
+    app = create_app(workspace, ServeConfig(max_new_tokens=8, temperature=0.0),
+                     base_backend=generation_backend)
+    yield app
+    app.state.twin.close()
+
+
+def released(lock, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while lock.locked():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/write", {"idea": "Postgres as a queue", "max_new_tokens": 400}),
+    ("/v1/chat/completions", {"model": "twin", "stream": True, "max_tokens": 400,
+                              "messages": [{"role": "user", "content": "Postgres as a queue?"}]}),
+])
+def test_client_leaving_mid_stream_releases_the_model(app, path, body):
+    """A client that disconnected mid-stream left its generator to the garbage collector: the
+    model's and the store's locks stayed held and every later draft, chat and search hung."""
+    twin = app.state.twin
+    with running_server(app) as url:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            with client.stream("POST", path, json=body) as response:
+                assert response.status_code == 200
+                next(response.iter_bytes())  # the first bytes, then the client goes away
+        assert released(twin.generation_lock) and released(twin.store_lock)
+        with httpx.Client(base_url=url, timeout=60) as client:
+            assert client.get("/api/search", params={"q": "postgres"}).status_code == 200
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name, data, reason", [
+    ("twitter-archive.zip", zip_bytes({"data/tweets.js": b"\0" * (8 << 20)}), "zip bomb"),
+    ("twitter-archive.zip", zip_bytes({"data/tweets.js": b"window.YTD = []"})[:40], "corrupt"),
+    ("notes.bin", b"\x00\x01 not an export", "no importer recognises"),
+])
+def test_an_upload_that_cannot_be_imported_is_a_422_and_nothing_is_kept(app, name, data, reason):
+    """Such uploads were accepted (202) and only their background job failed."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        response = client.post("/api/ingest", files={"files": (name, data)},
+                               data={"index": "false"})
+        assert response.status_code == 422, response.text
+        assert reason in response.json()["detail"] and name in response.json()["detail"]
+        assert "/uploads/" not in response.json()["detail"]  # no server paths
+        assert client.get("/api/jobs").json()["jobs"] == []
+    uploads = app.state.twin.ws.settings.workspace / "uploads"
+    assert not uploads.exists() or not any(uploads.iterdir())
+
+
+def test_api_errors_are_declared_as_the_detail_sentence_they_are(app):
+    """The document declared FastAPI's list-of-errors 422 for /api routes, which answer
+    {"detail": "<sentence>"}; and the /v1 routes answer OpenAI-shaped errors."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        spec = client.get("/openapi.json").json()
+        answer = client.post("/api/write", json={"idea": "x", "platform": "myspace"})
+    declared = spec["paths"]["/api/write"]["post"]["responses"]["422"]
+    assert declared["content"]["application/json"]["schema"]["$ref"].endswith("/Problem")
+    assert answer.status_code == 422 and isinstance(answer.json()["detail"], str)
+    v1 = spec["paths"]["/v1/chat/completions"]["post"]["responses"]
+    assert v1["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
