@@ -494,6 +494,126 @@ def run_one(format_name: str, seed: Seed, location: Path) -> str:
         return "documented"
 
 
+# ---------------------------------------------------------------- the safe fetcher ("url")
+
+# Hosts the fuzz resolver answers for; any other name fails to resolve, as in DNS. Numeric forms
+# that getaddrinfo itself understands (2130706433, 0x7f.1, 0177.0.0.1) go to the real resolver,
+# which answers them without a network.
+PUBLIC_HOSTS = {"pub.example.com": ["93.184.216.34"], "bücher.example": ["93.184.216.35"],
+                "v6.example.net": ["2606:4700::1111"], "xn--bcher-kva.example": ["93.184.216.35"]}
+PRIVATE_HOSTS = {"intranet.corp": ["10.0.0.7"], "metadata.internal": ["169.254.169.254"],
+                 "localhost": ["127.0.0.1", "::1"], "mixed.example.com": ["93.184.216.34",
+                                                                          "192.168.1.1"],
+                 "mapped.example.com": ["::ffff:127.0.0.1"], "пример.corp": ["172.16.0.1"],
+                 "zone.example.com": ["fe80::1%eth0"], "zero.example.com": ["0.0.0.0"]}
+_LITERALS = ["93.184.216.34", "127.0.0.1", "10.1.2.3", "169.254.169.254", "0.0.0.0", "[::1]",
+             "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[fe80::1%25eth0]", "[fc00::1]",
+             "[2606:4700::1111]", "[::]", "2130706433", "0x7f000001", "0177.0.0.1", "127.1",
+             "127.0.0.1.", "224.0.0.1", "100.64.0.1", "192.0.2.1", "[::1", "::1]", "[:::1]",
+             "[64:ff9b::7f00:1]", "[2002:7f00:1::]"]
+_TRICKS = ["%31%32%37.0.0.1", "pub.example.com%2f@127.0.0.1", "pub%2eexample.com",
+           "pub.example.com\\@127.0.0.1", "127.0.0.1#@pub.example.com", "pub.example.com.",
+           "PUB.EXAMPLE.COM", "pub.example.com\x00.corp", "a" * 64 + ".example.com",
+           "a." * 130 + "com", "xn--.example", "xn--zz-zz.example", "bücher.example",
+           "ＰＵＢ.example.com", "pub.example.com:99999", "pub.example.com:-1", "pub.example.com:x",
+           "pub.example.com:443", "user:pass@pub.example.com", "pub.example.com@intranet.corp",
+           "intranet.corp@pub.example.com", "@pub.example.com", "pub.example.com\t", " pub.example.com"]
+_SCHEMES = ["http", "https", "HTTP", "HtTpS", "ftp", "file", "javascript", "gopher", "data", "",
+            " http", "http\t", "ws"]
+
+
+def random_url(rng: random.Random) -> str:
+    """One URL, mostly well-formed, with the host and the scheme drawn from the tricks above."""
+    roll = rng.random()
+    if roll < 0.05:
+        return rng.choice(["", "//pub.example.com/", "pub.example.com", "http://", "http:///x",
+                           "https:pub.example.com", "http:\\\\pub.example.com\\", "/relative",
+                           "http://" + "a" * 5000 + ".com/", "http://pub.example.com/" + "%" * 3])
+    host = rng.choice([*PUBLIC_HOSTS, *PRIVATE_HOSTS, *_LITERALS, *_TRICKS])
+    scheme = rng.choice(_SCHEMES) if rng.random() < 0.3 else rng.choice(["http", "https"])
+    path = rng.choice(["/", "/post", "/a/../../etc/passwd", "/%2e%2e/%00", "/?q=1#frag",
+                       "/" + "x" * 9000, "/ünï", "", "/robots.txt"])
+    if rng.random() < 0.1:
+        userinfo = rng.choice(["u@", "u:p@", "%40@", "a@b@", "pub.example.com@"])
+        host = userinfo + host
+    return f"{scheme}://{host}{path}"
+
+
+def _fuzz_resolver(host: str) -> list[str]:
+    import socket
+    folded = host.casefold().rstrip(".")
+    table = {**PUBLIC_HOSTS, **PRIVATE_HOSTS}
+    if folded in table:
+        return table[folded]
+    if folded and all(c in "0123456789abcdefx." for c in folded):
+        return [info[4][0] for info in socket.getaddrinfo(folded, None)]
+    raise OSError(f"unknown host {host!r}")
+
+
+def _addresses_of(host: str) -> list[str]:
+    """What a host the transport was asked for stands for: its literal address or its answers."""
+    try:
+        return [host.strip("[]").split("%")[0]] if ipaddress_of(host) else _fuzz_resolver(host)
+    except OSError:
+        return []
+
+
+def ipaddress_of(host: str) -> bool:
+    import ipaddress
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
+def run_url_case(rng: random.Random) -> str:
+    """Fetch a generated URL through a mock network whose answers are generated redirect chains.
+
+    Passes when the fetch returns or raises ImportFormatError, and no request ever reached a host
+    that is (or resolves to) a non-public address or that the resolver does not know."""
+    import httpx
+
+    from llm_twin.ingest.base import ImportFormatError, ImportOptions
+    from llm_twin.ingest.net import SafeFetcher, _is_non_public
+
+    hops = [rng.random() for _ in range(rng.randint(0, 8))]
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        addresses = _addresses_of(host)
+        import ipaddress
+        if not addresses or any(_is_non_public(ipaddress.ip_address(a.split("%")[0]))
+                                for a in addresses):
+            raise AssertionError(f"a request reached {host!r} ({addresses}): {request.url}")
+        seen.append(str(request.url))
+        if request.url.path == "/robots.txt":
+            return httpx.Response(rng.choice([200, 404, 500]), text="User-agent: *\nAllow: /\n")
+        if not hops:
+            return httpx.Response(200, text="<p>ok</p>")
+        roll = hops.pop()
+        if roll < 0.7:
+            location = random_url(rng) if roll < 0.5 else rng.choice(
+                ["/next", "../x", "//pub.example.com/y", "?q", "#f", "", " ", "http://[::1]/",
+                 "https://pub.example.com:0/", "\x00", "ünï/x", "%zz"])
+            headers = {"Location": location.encode()} if rng.random() < 0.95 else {}
+            return httpx.Response(rng.choice([301, 302, 303, 307, 308]), headers=headers)
+        return httpx.Response(rng.choice([200, 204, 404, 410, 500, 503]), text="body")
+
+    started = time.monotonic()
+    with SafeFetcher(ImportOptions(), min_interval=0.0, timeout=2.0, resolver=_fuzz_resolver,
+                     transport=httpx.MockTransport(answer)) as fetcher:
+        try:
+            fetcher.fetch(random_url(rng))
+            kind = "ok"
+        except ImportFormatError:
+            kind = "documented"
+    if time.monotonic() - started > TIME_LIMIT_S:
+        raise AssertionError(f"fetch took {time.monotonic() - started:.1f} s")
+    return kind
+
+
 @dataclass
 class Outcome:
     kind: str  # ok | not detected | documented | crash | hang
@@ -509,7 +629,7 @@ def _worker(conn: Connection, format_name: str, seed_value: int, memory_mb: int)
     cap = baseline + memory_mb * 1024 * 1024
     if hard == resource.RLIM_INFINITY or cap < hard:
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    seed_list = seeds()[format_name]
+    seed_list = seeds().get(format_name, [])
     while True:
         try:
             index = conn.recv()
@@ -521,9 +641,12 @@ def _worker(conn: Connection, format_name: str, seed_value: int, memory_mb: int)
         started = time.process_time()
         with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
             try:
-                seed, files, layout = make_input(seed_list, rng)
-                location = write_export(Path(tmp), seed, files, layout, rng)
-                kind, detail = run_one(format_name, seed, location), ""
+                if format_name == "url":
+                    kind, detail = run_url_case(rng), ""
+                else:
+                    seed, files, layout = make_input(seed_list, rng)
+                    location = write_export(Path(tmp), seed, files, layout, rng)
+                    kind, detail = run_one(format_name, seed, location), ""
             except BaseException as error:
                 kind = "crash"
                 detail = "".join(traceback.format_exception(error))[-4000:]
@@ -589,11 +712,14 @@ def fuzz_format(format_name: str, indices: list[int], seed_value: int,
 def save_crash(out: Path, format_name: str, seed_value: int, index: int, detail: str) -> Path:
     """The crashing export and its traceback, under out/<format>-<index>/."""
     rng = random.Random(f"{seed_value}:{format_name}:{index}")
-    seed, files, layout = make_input(seeds()[format_name], rng)
     folder = out / f"{format_name}-{index}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    location = write_export(folder, seed, files, layout, rng)
+    if format_name == "url":  # nothing to write: the case is rebuilt from its index
+        layout, location = "network", Path("(generated URL and redirect chain)")
+    else:
+        seed, files, layout = make_input(seeds()[format_name], rng)
+        location = write_export(folder, seed, files, layout, rng)
     (folder / "traceback.txt").write_text(
         f"format {format_name} seed {seed_value} index {index} layout {layout}\n"
         f"export: {location}\nrerun: python benchmarks/fuzz_importers.py --formats {format_name} "
@@ -611,7 +737,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="address space a worker may add over its baseline")
     parser.add_argument("--out", type=Path, default=Path("fuzz-crashes"))
     args = parser.parse_args(argv)
-    available = seeds()
+    available = [*seeds(), "url"]
     wanted = [name for name in args.formats.split(",") if name] or sorted(available)
     unknown = sorted(set(wanted) - set(available))
     if unknown:

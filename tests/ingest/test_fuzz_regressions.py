@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from llm_twin.features.redaction import redact_personal_data
@@ -27,6 +28,7 @@ from llm_twin.ingest.formats.whatsapp import WhatsAppImporter
 from llm_twin.ingest.formats.x_archive import XArchiveImporter
 from llm_twin.ingest.html_text import html_to_text
 from llm_twin.ingest.meta_json import load_meta_json
+from llm_twin.ingest.net import SafeFetcher
 from llm_twin.ingest.safe_zip import ExportTree
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -255,3 +257,41 @@ def test_zip_member_header_before_the_start_of_the_file_is_a_format_error(
     with pytest.raises(ImportFormatError, match="cannot read") as caught:
         tree.read_head(name, 10)
     assert caught.value.file.endswith("a.md")
+
+
+# --- the safe fetcher (benchmarks/fuzz_importers.py --formats url) ----------------------------
+
+def _mock_fetcher(answer: Callable[[httpx.Request], httpx.Response]) -> SafeFetcher:
+    return SafeFetcher(ImportOptions(), min_interval=0.0, timeout=2.0,
+                       resolver=lambda host: {"pub.example.com": ["93.184.216.34"]}[host],
+                       transport=httpx.MockTransport(answer))
+
+
+def test_url_with_leading_space_is_checked_as_httpx_reads_it() -> None:
+    # url-155: urllib strips the space and checked host pub.example.com; httpx read a relative
+    # URL with no host and sent that request unchecked.
+    requested: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        requested.append(str(request.url))
+        return httpx.Response(200, text="page")
+
+    with _mock_fetcher(answer) as fetcher, pytest.raises(ImportFormatError, match="only http"):
+        fetcher.fetch(" http://pub.example.com/post")
+    assert requested == []
+
+
+@pytest.mark.parametrize(("location", "problem"), [
+    ("http://a]b/", "malformed URL"),  # url-1256: httpx accepts it; urljoin raised ValueError
+    ("http://xn--.example/", "malformed response"),  # url-601: httpx's IDNAError escaped
+])
+def test_redirect_to_an_unparseable_location_is_a_format_error(location: str,
+                                                               problem: str) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        return httpx.Response(302, headers={"Location": location})
+
+    with _mock_fetcher(answer) as fetcher, pytest.raises(ImportFormatError, match=problem) as e:
+        fetcher.fetch("http://pub.example.com/post")
+    assert e.value.file == "http://pub.example.com/post"

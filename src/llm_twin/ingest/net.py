@@ -176,14 +176,19 @@ class SafeFetcher:
             if not location:
                 raise ImportFormatError(current, f"HTTP {response.status_code} redirect "
                                                  "without a Location header")
-            current = urljoin(current, location)
+            try:
+                current = urljoin(current, location)
+            except ValueError as error:  # e.g. "http://[::1/": urllib's "Invalid IPv6 URL"
+                raise ImportFormatError(current, f"HTTP {response.status_code} redirect to a "
+                                                 f"malformed URL {location[:200]!r}: {error}"
+                                        ) from error
         raise ImportFormatError(url, f"more than {MAX_REDIRECTS} redirects")
 
     def _get_once(self, url: str) -> FetchedResponse:
-        self._check_url(url)
-        self._wait_for_turn(urlsplit(url).hostname or "")
+        target = self._check_url(url)
+        self._wait_for_turn(target.raw_host.decode("ascii", errors="replace"))
         try:
-            with self._client.stream("GET", url) as response:
+            with self._client.stream("GET", target) as response:
                 self._check_peer(url, response)
                 content = self._read_capped(url, response)
         except httpx.TimeoutException as error:
@@ -191,13 +196,23 @@ class SafeFetcher:
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             problem = f"network error: {error or type(error).__name__}"
             raise ImportFormatError(url, problem) from error
+        except ValueError as error:
+            # httpx decodes a redirect's Location even when not following it; an invalid IDNA
+            # name there ("xn--.example") raises idna.IDNAError, a ValueError.
+            raise ImportFormatError(url, f"malformed response: {error}") from error
         return _fetched(url, response, content)
 
-    def _check_url(self, url: str) -> None:
-        _check_scheme(url)
+    def _check_url(self, url: str) -> httpx.URL:
+        """The URL as httpx will request it, once its scheme and host are allowed.
+
+        The host checked is httpx's own parse (the ASCII, IDNA-encoded name it connects to), not
+        urllib's: the two disagree on URLs such as " http://host/" (urllib strips the space,
+        httpx reads a relative URL), so checking one parse and fetching the other could let an
+        unchecked host through."""
+        target = _httpx_url(url)
         if self.options.allow_private:
-            return
-        host = urlsplit(url).hostname or ""
+            return target
+        host = target.raw_host.decode("ascii", errors="replace")
         if not host:
             raise ImportFormatError(url, "URL has no host")
         try:
@@ -208,6 +223,7 @@ class SafeFetcher:
             if _is_non_public(address):
                 raise ImportFormatError(url, f"refusing to fetch from non-public address {address} "
                                              f"(host {host}); pass --allow-private to permit it")
+        return target
 
     def _resolve(self, url: str, host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
         try:
@@ -278,6 +294,18 @@ def _check_scheme(url: str) -> None:
     if scheme not in ALLOWED_SCHEMES:
         raise ImportFormatError(url, "only http and https URLs can be fetched, "
                                      f"not {scheme or 'this'!r}")
+
+
+def _httpx_url(url: str) -> httpx.URL:
+    _check_scheme(url)
+    try:
+        target = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError) as error:
+        raise ImportFormatError(url, f"malformed URL: {error}") from error
+    if target.scheme not in ALLOWED_SCHEMES:
+        raise ImportFormatError(url, "only http and https URLs can be fetched, "
+                                     f"not {target.scheme or 'this'!r}")
+    return target
 
 
 def _site_root(url: str) -> str:
