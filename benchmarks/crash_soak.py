@@ -18,7 +18,13 @@ after a random delay within the reference run's duration (seeded), and checks th
 
 Stages: `ingest` (a large X archive), `ingest-folder` (a folder of several exports), `index`
 (first index), `index-incremental` (after a second ingest); `ingest` and `index` in --stages
-expand to both of theirs. `dataset` runs `twin dataset build` on an indexed workspace.
+expand to both of theirs. `dataset` runs `twin dataset build` on an indexed workspace (no half
+build in place after a kill, the rerun's build id the reference's); `train-sft` and `train-dpo`
+(`train` expands to both) train 6 tiny steps of the default model with a checkpoint every 2: after
+a kill `twin models` must show the run interrupted, `twin train --resume` continues it from its last
+checkpoint (a run killed before its first starts afresh) and it ends at the reference's step count;
+`export` exports the trained run (adapter, merged): no half export in place, the rerun's files
+those of the reference. --max-minutes caps a stage's kills by time.
 """
 
 from __future__ import annotations
@@ -44,7 +50,8 @@ from ingest_x_large import build_archive
 REPO = Path(__file__).resolve().parents[1]
 TWIN = REPO / ".venv" / "bin" / "twin"
 STAGE_GROUPS = {"ingest": ("ingest", "ingest-folder"), "index": ("index", "index-incremental"),
-                "dataset": ("dataset",)}
+                "dataset": ("dataset",), "train": ("train-sft", "train-dpo")}
+EXPORT_FORMATS = "adapter,merged"  # gguf (and the Modelfile that points at it) needs a base GGUF
 
 
 # -- what a workspace holds ----------------------------------------------------------------
@@ -162,16 +169,24 @@ def twin_env(cache_dir: Path | None = None) -> dict[str, str]:
 
 
 def run_twin(ws: Path, args: list[str], env: dict[str, str], *,
-             kill_after: float | None = None) -> tuple[int, str, float]:
-    """Run `twin --workspace ws *args`; SIGKILL its process group after `kill_after` seconds.
-    Returns (exit code, output, seconds); the code is -9 when the kill landed."""
+             kill_after: float | None = None,
+             kill_when: Callable[[], bool] | None = None) -> tuple[int, str, float]:
+    """Run `twin --workspace ws *args`; SIGKILL its process group after `kill_after` seconds, or
+    as soon as `kill_when()` (polled every 20 ms) is true. Returns (exit code, output, seconds);
+    the code is -9 when the kill landed."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen([str(TWIN), "--workspace", str(ws), *args], env=env,
                                    stdout=output, stderr=subprocess.STDOUT,
                                    start_new_session=True)
         try:
-            process.wait(timeout=kill_after)
+            if kill_when is None:
+                process.wait(timeout=kill_after)
+            else:
+                while process.poll() is None and not kill_when():
+                    time.sleep(0.02)
+                if process.poll() is None:
+                    raise subprocess.TimeoutExpired(process.args, 0)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -188,6 +203,13 @@ class Stage:
     name: str
     args: list[str]
     prepare: Callable[[Path], None]  # builds the starting workspace in an empty folder
+    # What the stage leaves beyond the warehouse counts (dataset builds, runs' step counts,
+    # export files): compared between the reference run and each rerun.
+    outcome: Callable[[Path], object] = lambda ws: None
+    # Invariants right after a kill, beyond the warehouse's (no half build, run marked, ...).
+    after_kill: Callable[[Path], list[str]] = lambda ws: []
+    # The command that finishes the work after a kill (default: the same command again).
+    rerun: Callable[[Path], list[str]] | None = None
 
 
 @dataclass
@@ -201,7 +223,7 @@ class StageResult:
 
 
 def soak(stage: Stage, kills: int, rng: random.Random, scratch: Path, env: dict[str, str],
-         log: Callable[[str], None] = print) -> StageResult:
+         log: Callable[[str], None] = print, max_seconds: float | None = None) -> StageResult:
     result = StageResult(stage.name)
     start = scratch / f"{stage.name}-start"
     stage.prepare(start)
@@ -213,10 +235,11 @@ def soak(stage: Stage, kills: int, rng: random.Random, scratch: Path, env: dict[
     reference = read_workspace(reference_ws)
     if reference.failures or reference.orphan_vectors:
         raise SystemExit(f"{stage.name}: the uninterrupted run is inconsistent: {reference}")
+    expected = stage.outcome(reference_ws)
     result.reference_seconds = seconds
-    log(f"{stage.name}: reference run {seconds:.1f} s, {reference.counts}")
-    attempt = 0
-    while result.kills < kills and attempt < kills * 3:
+    log(f"{stage.name}: reference run {seconds:.1f} s, {reference.counts}, {expected}")
+    attempt, deadline = 0, time.monotonic() + (max_seconds or float("inf"))
+    while result.kills < kills and attempt < kills * 3 and time.monotonic() < deadline:
         attempt += 1
         delay = rng.uniform(0.05, seconds)
         ws = scratch / f"{stage.name}-kill"
@@ -230,12 +253,15 @@ def soak(stage: Stage, kills: int, rng: random.Random, scratch: Path, env: dict[
                                        f"{output[-300:]}")
             continue
         result.kills += 1
-        failures = [f"after the kill: {f}" for f in check_after_kill(ws, reference.counts)]
-        code, output, _ = run_twin(ws, stage.args, env)
+        failures = [f"after the kill: {f}" for f in
+                    check_after_kill(ws, reference.counts) + stage.after_kill(ws)]
+        code, output, _ = run_twin(ws, stage.rerun(ws) if stage.rerun else stage.args, env)
         if code != 0:
             failures.append(f"rerun exited {code}: {output[-400:]}")
         else:
             failures += [f"after the rerun: {f}" for f in check_after_rerun(ws, reference.counts)]
+            if (found := stage.outcome(ws)) != expected:
+                failures.append(f"after the rerun: {found} != reference {expected}")
         if failures:
             result.failures.append(f"kill at {delay:.2f} s: " + "; ".join(failures))
             log(f"  {stage.name} kill {result.kills} at {delay:.2f} s: FAILED {failures}")
@@ -243,6 +269,136 @@ def soak(stage: Stage, kills: int, rng: random.Random, scratch: Path, env: dict[
             result.survived += 1
             log(f"  {stage.name} kill {result.kills} at {delay:.2f} s: ok")
     return result
+
+
+# -- dataset builds, training runs, exports --------------------------------------------------
+
+DATASET_ARGS = ["dataset", "build", "--instructions", "extractive", "--max-pairs", "4"]
+# The training tests' tiny settings: a handful of steps, a checkpoint every 2.
+TRAIN_ARGS = ["--steps", "6", "--max-length", "128", "--eval-steps", "2", "--patience", "0",
+              "--batch-size", "2", "--report-to", "none"]
+BUILD_FILES = ("train.jsonl", "test.jsonl", "preference_train.jsonl", "preference_test.jsonl",
+               "card.json", "README.md", "hf/dataset_dict.json")
+
+
+def dataset_failures(ws: Path) -> list[str]:
+    """Every build in place is complete, and LATEST names one of them (or is absent)."""
+    root = ws / "datasets"
+    if not root.is_dir():
+        return []
+    failures = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        missing = [name for name in BUILD_FILES if not (folder / name).exists()]
+        if missing:
+            failures.append(f"half dataset build {folder.name} in place, lacking {missing}")
+    latest = root / "LATEST"
+    if latest.exists():
+        named = latest.read_text(encoding="utf-8").strip()
+        if not (root / named / "card.json").exists():
+            failures.append(f"LATEST names {named!r}, not a complete build")
+    return failures
+
+
+def dataset_outcome(ws: Path) -> tuple[list[str], str | None]:
+    """The builds in place and the one LATEST names."""
+    root = ws / "datasets"
+    builds = sorted(p.name for p in root.iterdir() if p.is_dir() and (p / "card.json").exists())
+    latest = root / "LATEST"
+    return builds, latest.read_text(encoding="utf-8").strip() if latest.exists() else None
+
+
+def training_runs(ws: Path) -> list[tuple[str, str, str, int | None]]:
+    """(id, kind, status, steps) of every run in the registry, oldest first."""
+    connection = sqlite3.connect(f"file:{ws / 'twin.db'}?mode=ro", uri=True)
+    try:
+        rows = connection.execute("SELECT id, kind, status, metrics FROM training_runs "
+                                  "ORDER BY started_at, id").fetchall()
+    finally:
+        connection.close()
+    return [(i, k, status, json.loads(m or "{}").get("steps")) for i, k, status, m in rows]
+
+
+def last_checkpoint(ws: Path, run_id: str) -> Path | None:
+    """The newest complete checkpoint (its trainer_state.json is written last) of a run."""
+    found = [(int(p.name.rsplit("-", 1)[1]), p)
+             for p in (ws / "models" / run_id / "checkpoints").glob("checkpoint-*")
+             if (p / "trainer_state.json").exists()]
+    return max(found)[1] if found else None
+
+
+def training_outcome(kind: str) -> Callable[[Path], object]:
+    def outcome(ws: Path) -> object:
+        runs = [r for r in training_runs(ws) if r[1] == kind]
+        finished = [r for r in runs if r[2] == "finished"]
+        adapter = bool(finished) and (ws / "models" / finished[-1][0] / "adapter"
+                                      / "adapter_config.json").exists()
+        return {"finished runs": len(finished), "steps": finished[-1][3] if finished else None,
+                "adapter": adapter}
+    return outcome
+
+
+def training_after_kill(kind: str, started: set[str], env: dict[str, str]) -> Callable[[Path], list[str]]:
+    """`twin models` (which marks runs whose process is gone) shows the killed run interrupted
+    (or finished, when the kill came after the run was recorded finished); none stays running."""
+    def check(ws: Path) -> list[str]:
+        code, output, _ = run_twin(ws, ["models"], env)
+        if code != 0:
+            return [f"twin models exited {code}: {output[-300:]}"]
+        return [f"run {run_id} is {status} after the kill, not interrupted"
+                for run_id, run_kind, status, _ in training_runs(ws)
+                if run_id not in started and run_kind == kind
+                and status not in ("interrupted", "finished")]
+    return check
+
+
+def training_rerun(kind: str, started: set[str]) -> Callable[[Path], list[str]]:
+    """Resume the killed run from its last checkpoint; a run killed before its first checkpoint
+    (or before it was recorded) is started afresh."""
+    def rerun(ws: Path) -> list[str]:
+        for run_id, run_kind, status, _ in reversed(training_runs(ws)):
+            if run_id not in started and run_kind == kind and status != "finished" \
+                    and last_checkpoint(ws, run_id) is not None:
+                return ["train", kind, "--resume", "--run", run_id, "--steps", TRAIN_ARGS[1]]
+        return ["train", kind, *TRAIN_ARGS]
+    return rerun
+
+
+def export_failures(ws: Path) -> list[str]:
+    """Every export folder in place is complete: its manifest lists files of the sizes written.
+    Work in progress lives in `<name>.partial` beside it, never in place."""
+    root = ws / "exports"
+    if not root.is_dir():
+        return []
+    failures = []
+    for folder in sorted(root.iterdir()):
+        if folder.name.endswith((".partial", ".old")):
+            continue
+        manifest = folder / "export.json"
+        if not manifest.exists():
+            failures.append(f"half-written export {folder.name} in place (no export.json)")
+            continue
+        for name, size in json.loads(manifest.read_text(encoding="utf-8"))["files"].items():
+            path = folder / name
+            found = (path.stat().st_size if path.is_file() else
+                     sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+                     if path.exists() else None)
+            if found != size:
+                failures.append(f"export {folder.name}/{name}: {found} bytes, manifest says {size}")
+    return failures
+
+
+def export_outcome(ws: Path) -> object:
+    """What exports/ holds: every entry, and every file with its size (the manifest's time aside)."""
+    root = ws / "exports"
+    if not root.is_dir():
+        return None
+    return {"entries": sorted(p.name for p in root.iterdir()),
+            "files": sorted((str(p.relative_to(root)), p.stat().st_size if p.name != "export.json"
+                             else 0) for p in root.rglob("*") if p.is_file())}
+
+
+def run_ids(ws: Path) -> set[str]:
+    return {r[0] for r in training_runs(ws)} if (ws / "twin.db").exists() else set()
 
 
 def x_archive(target: Path, tweets: int) -> Path:
@@ -268,7 +424,6 @@ def export_folder(target: Path, tweets: int) -> Path:
 
 def stages(names: list[str], data: Path, tweets: int, index_tweets: int,
            env: dict[str, str]) -> list[Stage]:
-    large = x_archive(data / f"x-{tweets}.zip", tweets)
     small = x_archive(data / f"x-{index_tweets}.zip", index_tweets)
     second = data / "second" / f"x-second-{index_tweets}.zip"
     if not second.exists():  # another account's archive: new documents for the incremental index
@@ -291,14 +446,47 @@ def stages(names: list[str], data: Path, tweets: int, index_tweets: int,
         ingested(ws)
         _must(run_twin(ws, ["index"], env))
 
-    folder = export_folder(data / "exports", max(tweets // 10, 100))
+    def built(ws: Path) -> None:
+        indexed(ws)
+        _must(run_twin(ws, DATASET_ARGS, env))
+
+    def trained(ws: Path) -> None:
+        built(ws)
+        _must(run_twin(ws, ["train", "sft", *TRAIN_ARGS], env))
+
+    def training_stage(kind: str, prepare: Callable[[Path], None]) -> Stage:
+        started: set[str] = set()
+
+        def prepare_and_note(ws: Path) -> None:
+            prepare(ws)
+            started.update(run_ids(ws))
+
+        return Stage(f"train-{kind}", ["train", kind, *TRAIN_ARGS], prepare_and_note,
+                     outcome=training_outcome(kind),
+                     after_kill=training_after_kill(kind, started, env),
+                     rerun=training_rerun(kind, started))
+
+    folder = data / "exports"
+
+    def folder_ingest_start(ws: Path) -> None:
+        export_folder(folder, max(tweets // 10, 100))
+        empty(ws)
+
     known = {
-        "ingest": Stage("ingest", ["ingest", str(large)], empty),
-        "ingest-folder": Stage("ingest-folder", ["ingest", str(folder)], empty),
+        "ingest": Stage("ingest", ["ingest", str(data / f"x-{tweets}.zip")],
+                        lambda ws: (x_archive(data / f"x-{tweets}.zip", tweets), empty(ws))[1]),
+        "ingest-folder": Stage("ingest-folder", ["ingest", str(folder)], folder_ingest_start),
         "index": Stage("index", ["index"], ingested),
         "index-incremental": Stage("index-incremental", ["index"], indexed_then_more),
-        "dataset": Stage("dataset", ["dataset", "build"], indexed),
+        "dataset": Stage("dataset", DATASET_ARGS, indexed, outcome=dataset_outcome,
+                         after_kill=dataset_failures),
+        "export": Stage("export", ["export", "--format", EXPORT_FORMATS, "--force"], trained,
+                        outcome=export_outcome, after_kill=export_failures),
     }
+    if "train-sft" in names:
+        known["train-sft"] = training_stage("sft", built)
+    if "train-dpo" in names:
+        known["train-dpo"] = training_stage("dpo", trained)
     return [known[name] for name in names]
 
 
@@ -341,6 +529,8 @@ def main() -> None:
     parser.add_argument("--index-tweets", type=int, default=300,
                         help="tweets in the archive the index stages embed")
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--max-minutes", type=float, default=None,
+                        help="stop a stage's kills after this long (the table shows how many ran)")
     args = parser.parse_args()
     names: list[str] = []
     for item in args.stages.split(","):
@@ -349,7 +539,8 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="twin-crash-"))
     env = twin_env()
     try:
-        results = [soak(stage, args.kills, rng, scratch, env)
+        limit = args.max_minutes * 60 if args.max_minutes else None
+        results = [soak(stage, args.kills, rng, scratch, env, max_seconds=limit)
                    for stage in stages(names, scratch / "data", args.tweets, args.index_tweets, env)]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -1,12 +1,15 @@
-"""Kill -9 during `twin ingest` and `twin index`: the real CLI in a subprocess, SIGKILLed at fixed
-fractions of an uninterrupted run's duration, then checked (benchmarks/crash_soak.py's checks:
-integrity_check ok, no half-imported source, every chunk row with its vector) and rerun to the
-uninterrupted run's counts. The long, random version is `benchmarks/crash_soak.py`."""
+"""Kill -9 during `twin ingest`, `twin index`, `twin dataset build` and `twin export`: the real CLI in
+a subprocess, SIGKILLed in the middle of its work (as soon as the workspace shows work under way),
+then checked with benchmarks/crash_soak.py's checks (integrity_check ok, no half-imported source,
+every chunk row with its vector, no half dataset build or export in place) and rerun to the
+uninterrupted run's outcome. One kill per stage keeps this file within `make test`'s budget; the
+long, random version (and training) is `benchmarks/crash_soak.py`."""
 
 from __future__ import annotations
 
 import shutil
 import signal
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,12 +19,8 @@ TWIN = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "twin"
 
 pytestmark = [
     pytest.mark.skipif(not TWIN.exists(), reason=f"the twin CLI is not installed at {TWIN}"),
-    pytest.mark.models,  # `twin index` loads the real embedding model
+    pytest.mark.models,  # `twin index`, `dataset build` and `export` load the real models
 ]
-
-FRACTIONS = (0.35, 0.7, 0.95)  # of the uninterrupted run's duration: start-up, mid-work, the end
-
-
 
 
 @pytest.fixture(scope="module")
@@ -30,93 +29,148 @@ def soak():
 
 
 @pytest.fixture(scope="module")
+def env(soak):
+    return soak.twin_env()
+
+
+@pytest.fixture(scope="module")
 def data(soak, tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("crash-data")
-    return {"large": soak.x_archive(folder / "x-2000.zip", 2000),
+    return {"large": soak.x_archive(folder / "x-1500.zip", 1500),
             "small": soak.x_archive(folder / "x-40.zip", 40),
-            "exports": soak.export_folder(folder / "exports", 200)}
+            "exports": soak.export_folder(folder / "exports", 100)}
 
 
-class Stage:
-    """A stage's starting workspace and its uninterrupted reference run."""
-
-    def __init__(self, soak, folder: Path, args: list[str], prepare=None):
-        self.soak, self.args = soak, args
-        self.env = soak.twin_env()
-        self.start = folder / "start"
-        self.start.mkdir(parents=True)
-        if prepare:
-            prepare(self)
-        self.reference_ws = folder / "reference"
-        shutil.copytree(self.start, self.reference_ws)
-        code, output, self.seconds = soak.run_twin(self.reference_ws, args, self.env)
-        assert code == 0, output
-        snapshot = soak.read_workspace(self.reference_ws)
-        assert snapshot.failures == [] and snapshot.orphan_vectors == 0
-        self.reference = snapshot.counts
-
-    def twin(self, ws: Path, *args: str) -> None:
-        code, output, _ = self.soak.run_twin(ws, list(args), self.env)
-        assert code == 0, output
-
-    def kill_and_rerun(self, ws: Path, fraction: float) -> None:
-        shutil.copytree(self.start, ws)
-        code, _, _ = self.soak.run_twin(ws, self.args, self.env,
-                                        kill_after=self.seconds * fraction)
-        if code == -signal.SIGKILL:
-            assert self.soak.check_after_kill(ws, self.reference) == []
-        else:  # a faster run than the reference finished first: it must have succeeded
-            assert code == 0
-        self.twin(ws, *self.args)
-        assert self.soak.check_after_rerun(ws, self.reference) == []
+def count(ws: Path, table: str) -> int:
+    """Rows in a table as another process commits them (0 before the table exists)."""
+    try:
+        connection = sqlite3.connect(f"file:{ws / 'twin.db'}?mode=ro", uri=True, timeout=0.1)
+        try:
+            return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return 0
 
 
-@pytest.fixture(scope="module")
-def ingest_archive(soak, data, tmp_path_factory) -> Stage:
-    return Stage(soak, tmp_path_factory.mktemp("ingest"), ["ingest", str(data["large"])])
+def twin(soak, env, ws: Path, *args: str, **kill) -> int:
+    code, output, _ = soak.run_twin(ws, list(args), env, **kill)
+    assert code in ((0, -signal.SIGKILL) if kill else (0,)), output
+    return code
+
+
+def kill_and_rerun(soak, env, start: Path, ws: Path, args: list[str], when,
+                   reference_ws: Path | None = None) -> None:
+    """Kill `args` on a copy of `start` once `when(ws)` holds, check, rerun, check against an
+    uninterrupted run on another copy (or the one already in `reference_ws`)."""
+    if reference_ws is None:
+        reference_ws = ws.with_name("reference")
+        shutil.copytree(start, reference_ws)
+        twin(soak, env, reference_ws, *args)
+    reference = soak.read_workspace(reference_ws)
+    assert reference.failures == [] and reference.orphan_vectors == 0
+    shutil.copytree(start, ws)
+    code = twin(soak, env, ws, *args, kill_when=lambda: when(ws))
+    assert code == -signal.SIGKILL, "the command ended before the workspace showed work under way"
+    assert soak.check_after_kill(ws, reference.counts) == []
+    twin(soak, env, ws, *args)
+    assert soak.check_after_rerun(ws, reference.counts) == []
 
 
 @pytest.fixture(scope="module")
-def ingest_folder(soak, data, tmp_path_factory) -> Stage:
-    return Stage(soak, tmp_path_factory.mktemp("folder"), ["ingest", str(data["exports"])])
+def ingested(soak, env, data, tmp_path_factory) -> Path:
+    """A workspace with the small archive imported."""
+    ws = tmp_path_factory.mktemp("ingested") / "ws"
+    twin(soak, env, ws, "ingest", str(data["small"]))
+    return ws
 
 
 @pytest.fixture(scope="module")
-def first_index(soak, data, tmp_path_factory) -> Stage:
-    return Stage(soak, tmp_path_factory.mktemp("index"), ["index"],
-                 lambda stage: stage.twin(stage.start, "ingest", str(data["small"])))
+def indexed(soak, env, ingested, tmp_path_factory) -> Path:
+    """The same, indexed by an uninterrupted `twin index`."""
+    ws = tmp_path_factory.mktemp("indexed") / "ws"
+    shutil.copytree(ingested, ws)
+    twin(soak, env, ws, "index")
+    return ws
 
 
-@pytest.mark.parametrize("fraction", FRACTIONS)
-def test_killed_ingest_of_a_large_archive_reruns_to_the_same_counts(ingest_archive, fraction,
-                                                                    tmp_path):
-    ingest_archive.kill_and_rerun(tmp_path / "ws", fraction)
+def test_ingest_killed_mid_archive_reruns_to_the_same_counts(soak, env, data, tmp_path):
+    empty = tmp_path / "start"
+    empty.mkdir()
+    kill_and_rerun(soak, env, empty, tmp_path / "ws", ["ingest", str(data["large"])],
+                   lambda ws: count(ws, "documents") > 0)
 
 
-@pytest.mark.parametrize("fraction", FRACTIONS[:2])
-def test_killed_ingest_of_a_folder_of_exports_reruns_to_the_same_counts(ingest_folder, fraction,
-                                                                        tmp_path):
-    ingest_folder.kill_and_rerun(tmp_path / "ws", fraction)
+def test_folder_ingest_killed_after_its_first_export_reruns_to_the_same_counts(soak, env, data,
+                                                                              tmp_path):
+    empty = tmp_path / "start"
+    empty.mkdir()
+    kill_and_rerun(soak, env, empty, tmp_path / "ws", ["ingest", str(data["exports"])],
+                   lambda ws: count(ws, "sources") > 0)
 
 
-@pytest.mark.parametrize("fraction", FRACTIONS[1:2])  # one kill: each run loads the model
-def test_killed_index_leaves_every_chunk_row_its_vector_and_reruns(first_index, fraction, tmp_path):
-    first_index.kill_and_rerun(tmp_path / "ws", fraction)
+def test_index_killed_mid_work_leaves_every_chunk_row_its_vector_and_reruns(soak, env, ingested,
+                                                                            indexed, tmp_path):
+    kill_and_rerun(soak, env, ingested, tmp_path / "ws", ["index"],
+                   lambda ws: count(ws, "chunks") > 0, reference_ws=indexed)
 
 
-def test_the_checks_see_a_half_imported_source_and_a_chunk_row_without_vector(soak, first_index,
+def test_dataset_build_killed_while_writing_leaves_no_half_build(soak, env, ingested, tmp_path):
+    ws = tmp_path / "ws"
+    shutil.copytree(ingested, ws)
+    args = ["dataset", "build", "--instructions", "extractive", "--no-preferences",
+            "--bare-prompts"]  # no generation, no retrieval: the write is what is killed here
+    writing = lambda: any((ws / "datasets").glob(".*.partial"))  # noqa: E731
+    assert twin(soak, env, ws, *args, kill_when=writing) == -signal.SIGKILL
+    assert soak.dataset_failures(ws) == []
+    assert soak.dataset_outcome(ws) == ([], None)  # the build was not renamed into place
+    twin(soak, env, ws, *args)
+    builds, latest = soak.dataset_outcome(ws)
+    assert soak.dataset_failures(ws) == [] and builds == [latest]
+    assert soak.read_workspace(ws).failures == []
+
+
+def test_export_killed_while_writing_leaves_no_half_export_in_place(soak, env, tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    args = ["export", "base", "--format", "merged", "--force"]
+    writing = ws / "exports" / "base.partial" / "merged"  # the weights are being saved
+    assert twin(soak, env, ws, *args, kill_when=writing.exists) == -signal.SIGKILL
+    assert soak.export_failures(ws) == []
+    assert not (ws / "exports" / "base").exists()
+    twin(soak, env, ws, *args)
+    assert soak.export_failures(ws) == []
+    assert soak.export_outcome(ws)["entries"] == ["base"]  # the rerun cleared the partial folder
+
+
+def test_the_checks_see_a_half_imported_source_and_a_chunk_row_without_vector(soak, indexed,
                                                                            tmp_path):
     """The harness's checks can fail: a source missing documents and a vector-less chunk row."""
-    import sqlite3
-
     ws = tmp_path / "ws"
-    shutil.copytree(first_index.reference_ws, ws)
+    shutil.copytree(indexed, ws)
+    reference = soak.read_workspace(indexed).counts
     with sqlite3.connect(ws / "twin.db") as connection:
         connection.execute("PRAGMA foreign_keys = OFF")
         connection.execute("DELETE FROM documents WHERE id = (SELECT max(id) FROM documents)")
         connection.execute("INSERT INTO chunks (id, document_id, position, text, document_hash, "
                            "embedding_model, indexed_at) SELECT 'no-vector', document_id, 99, text, "
                            "document_hash, embedding_model, indexed_at FROM chunks LIMIT 1")
-    failures = soak.check_after_kill(ws, first_index.reference)
+    failures = soak.check_after_kill(ws, reference)
     assert any("half-imported" in f for f in failures)
     assert any("1 chunk rows without a vector" in f for f in failures)
+
+
+def test_the_checks_see_a_half_build_and_a_half_export_in_place(soak, tmp_path):
+    build = tmp_path / "datasets" / "0123456789ab"
+    build.mkdir(parents=True)
+    (build / "card.json").write_text("{}")
+    (tmp_path / "datasets" / "LATEST").write_text("fedcba987654\n")
+    failures = soak.dataset_failures(tmp_path)
+    assert any("half dataset build 0123456789ab" in f for f in failures)
+    assert any("LATEST names 'fedcba987654'" in f for f in failures)
+    export = tmp_path / "exports" / "base"
+    (export / "merged").mkdir(parents=True)
+    (export / "merged" / "model.safetensors").write_bytes(b"12")
+    assert soak.export_failures(tmp_path) == ["half-written export base in place (no export.json)"]
+    (export / "export.json").write_text('{"files": {"merged": 3}}')
+    assert soak.export_failures(tmp_path) == ["export base/merged: 2 bytes, manifest says 3"]
