@@ -295,3 +295,21 @@ def test_redirect_to_an_unparseable_location_is_a_format_error(location: str,
     with _mock_fetcher(answer) as fetcher, pytest.raises(ImportFormatError, match=problem) as e:
         fetcher.fetch("http://pub.example.com/post")
     assert e.value.file == "http://pub.example.com/post"
+
+
+def test_large_pdf_with_a_broken_xref_table_is_refused_before_pypdf_rebuilds_it(
+        tmp_path: Path) -> None:
+    # pdf-14: 4 MB inserted into a PDF shifted every offset; pypdf (strict=False) rebuilt the
+    # cross-reference table by parsing the whole file in Python and took minutes.
+    pdf = load_test_module("test_paper_pdf")
+    data = pdf.make_pdf([[(72.0, 700.0, 18.0, "A Study of Slow Work")]])
+    header_end = data.index(b"\n") + 1
+    path = tmp_path / "paper.pdf"
+    path.write_bytes(data[:header_end] + b"%" + b"x" * (2 * 1024 ** 2) + b"\n" + data[header_end:])
+
+    def read() -> None:
+        with pytest.raises(ImportFormatError, match=r"damaged .* over 1 MB are not repaired") as e:
+            PdfPaperImporter().read(path)
+        assert e.value.file == str(path)
+
+    assert _cpu_seconds(read) < 2

@@ -48,6 +48,7 @@ MAX_FEED_BYTES = 5 * 1024 ** 2           # one RSS/Atom document
 MAX_FEED_TAGS = 40_000                   # '<' characters (escaped ones too) in one feed
 MAX_LATEX_BYTES = 384 * 1024             # the LaTeX text of one paper, \input files included
 MAX_PDF_PAGE_CONTENT_BYTES = 2 * 1024 ** 2  # one PDF page's decoded content stream
+MAX_DAMAGED_PDF_BYTES = 1024 ** 2       # a PDF whose xref table pypdf would rebuild by scanning
 
 
 def megabytes(size: int) -> str:

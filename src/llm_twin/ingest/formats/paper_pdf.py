@@ -26,8 +26,9 @@ from typing import Any
 from pypdf import PasswordType, PdfReader
 
 from llm_twin.ingest.archive import ArchiveImporter
-from llm_twin.ingest.base import (MAX_PDF_PAGE_CONTENT_BYTES, ImportedDocument, ImportFormatError,
-                                  ImportResult, too_large)
+from llm_twin.ingest.base import (MAX_DAMAGED_PDF_BYTES, MAX_PDF_PAGE_CONTENT_BYTES,
+                                  ImportedDocument, ImportFormatError, ImportResult, megabytes,
+                                  too_large)
 from llm_twin.ingest.safe_zip import ExportTree
 import itertools
 
@@ -138,6 +139,11 @@ def _starts_like_pdf(head: bytes) -> bool:
     return PDF_MAGIC in head[:_MAGIC_WINDOW]
 
 
+_STARTXREF = re.compile(rb"startxref\s+(\d{1,15})")
+_OBJECT_HEADER = re.compile(rb"\d+\s+\d+\s+obj\b")
+_XREF_TAIL = 1024
+
+
 def _mostly_pdfs(tree: ExportTree) -> bool:
     """At least half of a sample of the (non-hidden) files are PDFs, so a blog with one PDF
     attachment is left to the importer of blogs."""
@@ -150,7 +156,27 @@ def _mostly_pdfs(tree: ExportTree) -> bool:
 
 # pypdf reports damage with many exception types (its own, plus KeyError, ValueError, TypeError,
 # struct and zlib errors from deep inside), so each call into it is guarded as a whole.
+def _xref_intact(data: bytes) -> bool:
+    """The last `startxref` points at an xref table or an xref stream object, so pypdf will not
+    rebuild the table by scanning and parsing the whole file (pure Python, minutes on a damaged
+    file of a few MB)."""
+    # The last one counts (incremental updates append their own).
+    found = next(reversed(list(_STARTXREF.finditer(data[-_XREF_TAIL:]))), None)
+    if found is None:
+        return False
+    offset = int(found.group(1))
+    if offset >= len(data):
+        return False
+    return data[offset:offset + 4] == b"xref" or \
+        _OBJECT_HEADER.match(data, offset) is not None
+
+
 def _open_pdf(data: bytes, where: str) -> PdfReader:
+    if len(data) > MAX_DAMAGED_PDF_BYTES and not _xref_intact(data):
+        raise ImportFormatError(where, f"the PDF is damaged (its cross-reference table is "
+                                       f"missing or broken) and {megabytes(len(data))}; damaged "
+                                       f"PDFs over {megabytes(MAX_DAMAGED_PDF_BYTES)} are not "
+                                       "repaired (too slow): re-save it or print it to a new PDF")
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
