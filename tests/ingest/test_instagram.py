@@ -274,3 +274,47 @@ def test_detect_rejects_other_formats(path: Path) -> None:
     assert not InstagramImporter().detect(path)
     for file in sorted(path.rglob("*"))[:20]:
         assert not InstagramImporter().detect(file)
+
+
+# -- a DM thread saved on its own: no participants, no download folders around it ----------------
+
+BARE_INBOX = INSTAGRAM / "bare_inbox"
+BARE_THREAD = "noorcooks_17841400000000001"
+
+
+@pytest.mark.parametrize("where", ["file", "thread folder", "inbox folder"])
+def test_bare_dm_thread_without_participants_imports(where: str, tmp_path: Path) -> None:
+    path = {"file": BARE_INBOX / BARE_THREAD / "message_1.json",
+            "thread folder": BARE_INBOX / BARE_THREAD, "inbox folder": BARE_INBOX}[where]
+    assert InstagramImporter().detect(path)
+    assert not MessengerImporter().detect(path)
+    result = InstagramImporter(ImportOptions(me=("Noor Álvarez",))).read(path)
+    dms = messages(result)
+    assert [(doc.is_owner, doc.raw_text) for doc in dms] == [
+        (False, "Baking day this weekend? The café flour finally arrived."),
+        (True, "Saturday is full, Sunday?"),
+        (False, "Then Sunday it is. I will bake the rye and you judge the crumb."),
+        (True, "Deal. Bring the starter 😂"),
+    ]
+    assert {doc.platform for doc in dms} == {"instagram"}
+    # The same conversation id as inside a full download, so a later full import adds nothing.
+    assert {doc.metadata["conversation"] for doc in dms} == {conversation_id("inbox", BARE_THREAD)}
+    assert result.skipped == {"media": 1}
+
+
+def test_bare_dm_thread_needs_me(tmp_path: Path) -> None:
+    with pytest.raises(ImportFormatError, match="--me"):
+        InstagramImporter().read(BARE_INBOX / BARE_THREAD / "message_1.json")
+
+
+def test_bare_messenger_thread_is_messenger_not_instagram(tmp_path: Path) -> None:
+    thread = tmp_path / "samrivera_10158912345678901"
+    thread.mkdir()
+    data = json.loads((FIXTURES / "messenger" / "sam_message_1.json").read_text(encoding="utf-8"))
+    for item in data["messages"]:  # no Instagram marks left: media paths point nowhere
+        item.pop("photos", None)
+    (thread / "message_1.json").write_text(json.dumps(data), encoding="utf-8")
+    assert MessengerImporter().detect(thread / "message_1.json")
+    assert not InstagramImporter().detect(thread / "message_1.json")
+    read = MessengerImporter(ImportOptions(me=("Sam Rivera",))).read(thread)
+    assert messages(read) and {doc.platform for doc in read.documents} == {"messenger"}

@@ -254,11 +254,11 @@ def test_messages_that_are_not_a_list_are_an_error(tmp_path: Path) -> None:
         importer("Dana").read(path)
 
 
-def test_message_without_id_is_an_error_naming_the_field(tmp_path: Path) -> None:
-    bad = message(1)
-    del bad["id"]
-    with pytest.raises(ImportFormatError, match="field 'id'"):
-        importer("Dana Writes").read(chat_export(tmp_path, [bad]))
+def test_message_without_id_takes_its_position(tmp_path: Path) -> None:
+    without = message(1)
+    del without["id"]
+    result = importer("Dana Writes").read(chat_export(tmp_path, [message(7, "first"), without]))
+    assert [doc.metadata["message_id"] for doc in result.documents] == ["7", "pos1"]
 
 
 def test_text_of_unknown_shape_is_an_error(tmp_path: Path) -> None:
@@ -319,3 +319,44 @@ def test_ingest_stores_the_export_in_the_warehouse(tmp_path: Path) -> None:
     report = ingest_path(FULL_EXPORT, importer(), sessions)
     assert report.new_documents == 9 and report.owner == "Dana Writes"
     assert ingest_path(FULL_EXPORT, importer(), sessions).already_imported
+
+
+# -- minimal export: messages with date_unixtime only ------------------------------------------
+
+MINIMAL_EXPORT = FIXTURES / "telegram" / "minimal_chat" / "result.json"
+
+
+def test_minimal_export_without_ids_dates_or_type_is_detected(tmp_path: Path) -> None:
+    assert importer().detect(MINIMAL_EXPORT)
+    assert importer().detect(MINIMAL_EXPORT.parent)
+    bare = tmp_path / "result.json"  # not even a name: messages alone
+    bare.write_text(json.dumps({"messages": [{"date_unixtime": "1710252333", "from": "Dana",
+                                              "text": "hi"}]}), encoding="utf-8")
+    assert importer().detect(bare)
+    # Another product's "messages" list (Messenger) is not Telegram.
+    other = tmp_path / "message_1.json"
+    other.write_text(json.dumps({"messages": [{"sender_name": "Dana", "timestamp_ms": 1,
+                                               "content": "hi"}]}), encoding="utf-8")
+    assert not importer().detect(other)
+
+
+def test_minimal_export_ids_come_from_positions_and_dates_from_unixtime() -> None:
+    result = importer("Dana Writes").read(MINIMAL_EXPORT)
+    documents = by_id(result)
+    assert set(documents) == {"pos0", "pos1", "pos2", "pos4"}  # pos3: a photo without text
+    assert result.skipped == {"media": 1}
+    owned = [doc for doc in result.documents if doc.is_owner]
+    assert [doc.metadata["position"] for doc in owned] == [1, 2]
+    assert owned[1].raw_text == "Here is the outline: https://example.org/slow-mornings"
+    assert owned[0].created_at == datetime(2024, 3, 12, 14, 6, 41, tzinfo=timezone.utc)
+    assert owned[0].external_id == "telegram-chat0:pos1"
+    again = importer("Dana Writes").read(MINIMAL_EXPORT)
+    assert [doc.external_id for doc in again.documents] == [
+        doc.external_id for doc in result.documents]
+
+
+def test_minimal_export_without_me_says_how_to_name_the_owner() -> None:
+    with pytest.raises(ImportFormatError) as error:
+        importer().read(MINIMAL_EXPORT)
+    text = str(error.value)
+    assert "--me" in text and "Dana Writes" in text and "Saved Messages" in text

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_twin.ingest.base import ImportFormatError, json_problem
-from llm_twin.ingest.safe_zip import ExportTree
+from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES, ExportTree
 
 HTML_DOWNLOAD_HINT = ("this is the HTML version of Meta's download, which cannot be imported. "
                       "Request the download again (Accounts Center → Your information and "
@@ -70,6 +70,14 @@ def looks_like_html(text: str) -> bool:
 def read_head_text(tree: ExportTree, name: str, size: int = DETECT_HEAD_BYTES) -> str:
     """The first bytes of a file as text, for cheap detection (undecodable bytes dropped)."""
     return tree.read_head(name, size).decode("utf-8-sig", errors="ignore").lstrip()
+
+
+def open_export(path: Path, max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES) -> ExportTree:
+    """The export as a tree of files; a bare JSON file (one chat's message_1.json, saved on its
+    own) is a tree of that one file."""
+    if path.is_file() and path.suffix.casefold() == ".json":
+        return ExportTree.of_file(path, max_total_bytes=max_total_bytes)
+    return ExportTree(path, max_total_bytes=max_total_bytes)
 
 
 def looks_like_instagram(tree: ExportTree) -> bool:

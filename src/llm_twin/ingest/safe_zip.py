@@ -61,6 +61,23 @@ class ExportTree:
         if self._zip is not None:
             self._check_declared_size()
 
+    @classmethod
+    def of_file(cls, path: str | Path, *,
+                max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES) -> ExportTree:
+        """A tree of one plain (not zipped) file, named by its file name: a bare export file
+        such as one chat's message_1.json. Reads go through the same size cap."""
+        path = Path(path)
+        if not path.is_file() or path.is_symlink():
+            raise ImportFormatError(path, "is not a plain file")
+        tree = cls.__new__(cls)
+        tree.path = path.parent
+        tree.max_total_bytes = max_total_bytes
+        tree._bytes_read = 0
+        tree._zip = None
+        tree._members = {path.name: path.name}
+        tree._by_folded = {path.name.casefold(): path.name}
+        return tree
+
     def __enter__(self) -> ExportTree:
         return self
 

@@ -14,12 +14,14 @@ from typing import Any
 
 from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
-from llm_twin.ingest.formats.messenger import has_meta_chats, read_meta_chats
+from llm_twin.ingest.formats.messenger import (bare_chats_look_like_instagram, has_meta_chats,
+                                               read_meta_chats)
 from llm_twin.ingest.meta_json import (
     HTML_DOWNLOAD_HINT,
     dicts,
     load_meta_json,
     looks_like_instagram,
+    open_export,
     read_head_text,
     text_of,
     utc_from_timestamp,
@@ -80,12 +82,12 @@ class InstagramImporter(ArchiveImporter):
     format_name = "instagram"
 
     def _detect(self, path: Path) -> bool:
-        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
+        with open_export(path, self.max_total_bytes) as tree:
             return _is_instagram(tree)
 
     def read(self, location: str | Path) -> ImportResult:
         path = Path(location)
-        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
+        with open_export(path, self.max_total_bytes) as tree:
             files = _content_files(tree)
             _refuse_html_download(tree, files)
             account = _read_account(tree)
@@ -100,7 +102,8 @@ class InstagramImporter(ArchiveImporter):
 
 def _is_instagram(tree: ExportTree) -> bool:
     if not looks_like_instagram(tree):
-        return False
+        # DMs saved without the download's folders: a bare message_1.json or thread folder.
+        return bare_chats_look_like_instagram(tree)
     heads = (read_head_text(tree, content.name, 256)[:1] for content in _content_files(tree)[:3])
     if any(head in ("[", "{", "<") for head in heads):
         return True

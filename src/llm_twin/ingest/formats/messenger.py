@@ -3,7 +3,9 @@
 See docs/FORMATS.md section 6. Each conversation is a folder `<box>/<name>_<id>/` holding
 `message_1.json`, `message_2.json`... (newest messages first), where the box is `inbox`,
 `archived_threads`, `filtered_threads`, `message_requests` or `e2ee_cutover`, below
-`your_facebook_activity/messages/` (older downloads: `messages/`). Messenger's own download of
+`your_facebook_activity/messages/` (older downloads: `messages/`). A thread saved on its own is
+read too: a bare `message_1.json`, a `<name>_<id>/` thread folder, or a box folder of them without
+the `messages/` parents (they count as `inbox`). Messenger's own download of
 end-to-end encrypted chats is one flat `<name>_<n>.json` per chat in a newer camelCase schema
 (`senderName`, `timestamp`, `text`), told apart by its keys.
 
@@ -31,6 +33,7 @@ from llm_twin.ingest.meta_json import (
     load_meta_json,
     looks_like_html,
     looks_like_instagram,
+    open_export,
     read_head_text,
     text_of,
     utc_from_timestamp,
@@ -44,6 +47,13 @@ E2EE_BOX = "e2ee_download"
 PROGRESS_EVERY = 1000
 _THREAD_FILE = re.compile(rf"(?:^|/)({'|'.join(BOXES)})/([^/]+)/message_(\d+)\.(json|html)$",
                           re.IGNORECASE)
+# A thread without its box: a bare message_N.json, or one in a thread folder at the top.
+_BARE_THREAD_FILE = re.compile(r"^(?:([^/]+)/)?message_(\d+)\.json$", re.IGNORECASE)
+BARE_BOX = "inbox"
+# Marks that a thread outside its download's folders is an Instagram one: its media paths, links
+# to Instagram, Instagram's name for a deleted account.
+_INSTAGRAM_MARKS = ("your_instagram_activity/", "instagram.com/", '"instagram user"')
+_MARK_HEAD_BYTES = 65536
 # The encrypted-chat download: one JSON per chat in a `messages/` folder (or at the top, once
 # ExportTree has removed that folder as the only one wrapping everything).
 _FLAT_THREAD_FILE = re.compile(r"^(?:(?:.*/)?messages/)?[^/]+\.json$", re.IGNORECASE)
@@ -83,6 +93,7 @@ class _ThreadSource:
     name: str
     box: str
     files: tuple[str, ...]
+    bare: bool = False  # found without its box folder (a thread saved on its own)
 
 
 @dataclass(frozen=True)
@@ -117,12 +128,13 @@ class MessengerImporter(ArchiveImporter):
     format_name = "messenger"
 
     def _detect(self, path: Path) -> bool:
-        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
-            return not looks_like_instagram(tree) and has_meta_chats(tree)
+        with open_export(path, self.max_total_bytes) as tree:
+            return (not looks_like_instagram(tree) and has_meta_chats(tree)
+                    and not bare_chats_look_like_instagram(tree))
 
     def read(self, location: str | Path) -> ImportResult:
         path = Path(location)
-        with ExportTree(path, max_total_bytes=self.max_total_bytes) as tree:
+        with open_export(path, self.max_total_bytes) as tree:
             account_name = _facebook_account_name(tree)
             result = ImportResult(self.format_name, [], owner=account_name)
             found = read_meta_chats(tree, result, platform="messenger", options=self.options,
@@ -140,6 +152,14 @@ def has_meta_chats(tree: ExportTree) -> bool:
         return looks_like_html(read_head_text(tree, html_files[0], 256))
     return any(_looks_like_thread(read_head_text(tree, source.files[0]))
                for source in sources[:3])
+
+
+def bare_chats_look_like_instagram(tree: ExportTree) -> bool:
+    """Threads found without their download's folders whose content marks them as Instagram's."""
+    sources, _html = _thread_sources(tree)
+    bare = [source for source in sources if source.bare][:3]
+    return any(mark in read_head_text(tree, source.files[0], _MARK_HEAD_BYTES).casefold()
+               for source in bare for mark in _INSTAGRAM_MARKS)
 
 
 def read_meta_chats(tree: ExportTree, result: ImportResult, *, platform: str,
@@ -170,10 +190,13 @@ def _thread_sources(tree: ExportTree) -> tuple[list[_ThreadSource], list[str]]:
     folders: dict[tuple[str, str], list[tuple[int, str]]] = {}
     html_files = []
     flat = []
+    bare: dict[str, list[tuple[int, str]]] = {}
     for name in tree.list():
         match = _THREAD_FILE.search(name)
         if match is None:
-            if _FLAT_THREAD_FILE.match(name):
+            if (loose := _BARE_THREAD_FILE.match(name)) is not None:
+                bare.setdefault(_bare_folder(tree, name), []).append((int(loose.group(2)), name))
+            elif _FLAT_THREAD_FILE.match(name):
                 flat.append(name)
         elif match.group(4).casefold() == "html":
             html_files.append(name)
@@ -185,9 +208,20 @@ def _thread_sources(tree: ExportTree) -> tuple[list[_ThreadSource], list[str]]:
                              tuple(name for _number, name in sorted(files)))
                for (folder, box), files in folders.items()]
     sources.sort(key=lambda source: (BOXES.index(source.box), source.name.casefold()))
+    if not sources:  # boxes found: the message_N.json elsewhere belong to something else
+        sources = [_ThreadSource(folder, BARE_BOX, tuple(name for _n, name in sorted(files)),
+                                 bare=True)
+                   for folder, files in sorted(bare.items(), key=lambda item: item[0].casefold())
+                   if _looks_like_thread(read_head_text(tree, sorted(files)[0][1]))]
     sources += [_ThreadSource(PurePosixPath(name).stem, E2EE_BOX, (name,))
                 for name in flat if _is_camel_thread(tree, name)]
     return sources, html_files
+
+
+def _bare_folder(tree: ExportTree, name: str) -> str:
+    """The thread folder's name (it names the conversation), also when the tree unwrapped it or
+    the file was given on its own."""
+    return PurePosixPath(tree.display_name(name).replace("\\", "/")).parent.name
 
 
 def _is_camel_thread(tree: ExportTree, name: str) -> bool:

@@ -2,7 +2,10 @@
 
 See docs/FORMATS.md section 6. Two roots share one message schema: a full export
 (`personal_information` + `chats.list`, the owner is `personal_information.user_id`) and a
-single-chat export (`name`, `type`, `id`, `messages`, the owner comes from `--me`). Read with the
+single-chat export (`name`, `type`, `id`, `messages`, the owner comes from `--me`). A minimal
+single-chat export may carry only `messages` whose entries have `date_unixtime` and `from`/`text`
+(no `id`, `date` or top-level `type`): it is recognised by that content, and a message without an
+id takes one from its position in the chat. Read with the
 standard `json` module, which keeps integers exact: message and chat ids can exceed 2^53, and
 none of them ever passes through a float.
 
@@ -33,6 +36,11 @@ _FULL_EXPORT_HEAD = re.compile(r'^\s*\{.*"personal_information"\s*:\s*\{', re.DO
 _CHAT_EXPORT_HEAD = re.compile(
     r'^\s*\{.*"type"\s*:\s*"(?:personal_chat|private_group|private_supergroup|public_supergroup|'
     r'private_channel|public_channel|bot_chat|saved_messages)".*"messages"\s*:\s*\[', re.DOTALL)
+# A minimal chat export: any object whose "messages" list starts with an object carrying
+# "date_unixtime" (Telegram's own key) and a sender or a text.
+_MINIMAL_CHAT_HEAD = re.compile(r'^\s*\{.*"messages"\s*:\s*\[\s*\{', re.DOTALL)
+_MINIMAL_MESSAGE_KEYS = re.compile(r'"date_unixtime"\s*:')
+_SENDER_OR_TEXT_KEYS = re.compile(r'"(?:from|text)"\s*:')
 # Keys of a message that carry a photo, file, sticker, poll... rather than text.
 _MEDIA_KEYS = ("photo", "file", "media_type", "sticker_emoji", "poll", "location_information",
                "contact_information", "place_name", "game_title", "invoice_information")
@@ -93,7 +101,7 @@ class TelegramImporter(ChatExportImporter):
         owner = _Owner(None, None, OwnerMatcher(self.options.me))
         for where, member, root in exports:
             owner = _owner_of(root, owner, where)
-            chats += _chats_of(root, where, member)
+            chats += _chats_of(root, where, member, len(chats))
         _check_owner_known(chats, owner)
         result.owner = owner.name or _first_owner_name(chats, owner)
         others = _register_others(chats, owner, self.region)
@@ -140,10 +148,8 @@ class TelegramImporter(ChatExportImporter):
         if message.get("type") == "service":
             result.skip("service")
             return None
-        message_id = _id_text(message.get("id"))
-        if message_id is None:
-            raise ImportFormatError(chat.where, f"chat {chat.index}, message {position} has no id",
-                                    field_name="id")
+        # A minimal export has no ids: the position in the chat is stable for the same export.
+        message_id = _id_text(message.get("id")) or f"pos{position}"
         text = _message_text(message, chat, message_id)
         if not text.strip():
             result.skip("media" if any(key in message for key in _MEDIA_KEYS) else "empty")
@@ -185,7 +191,13 @@ class TelegramImporter(ChatExportImporter):
 
 def _looks_like_export(head: bytes) -> bool:
     text = head.decode("utf-8-sig", errors="ignore")
-    return bool(_FULL_EXPORT_HEAD.match(text) or _CHAT_EXPORT_HEAD.match(text))
+    if _FULL_EXPORT_HEAD.match(text) or _CHAT_EXPORT_HEAD.match(text):
+        return True
+    start = _MINIMAL_CHAT_HEAD.match(text)
+    if start is None:
+        return False
+    messages = text[start.end() - 1:]
+    return bool(_MINIMAL_MESSAGE_KEYS.search(messages) and _SENDER_OR_TEXT_KEYS.search(messages))
 
 
 def _result_files(tree: ExportTree) -> list[str]:
@@ -224,9 +236,10 @@ def _owner_of(root: dict[str, Any], known: _Owner, where: str) -> _Owner:
                   known.me)
 
 
-def _chats_of(root: dict[str, Any], where: str, member: str) -> list[_Chat]:
+def _chats_of(root: dict[str, Any], where: str, member: str, first: int) -> list[_Chat]:
+    """The chats of one result.json, numbered from `first` (their index across the import)."""
     if "personal_information" not in root:
-        return [_Chat(where, member, root, 0)]
+        return [_Chat(where, member, root, first)]
     chats: list[_Chat] = []
     for section in ("chats", "left_chats"):
         listing = root.get(section, {})
@@ -238,7 +251,7 @@ def _chats_of(root: dict[str, Any], where: str, member: str) -> list[_Chat]:
             if not isinstance(entry, dict):
                 raise ImportFormatError(where, f"an entry of {section}.list is not a chat object",
                                         field_name=f"{section}.list")
-            chats.append(_Chat(where, member, entry, len(chats)))
+            chats.append(_Chat(where, member, entry, first + len(chats)))
     return chats
 
 
@@ -249,10 +262,15 @@ def _check_owner_known(chats: list[_Chat], owner: _Owner) -> None:
         return
     senders = [sender for chat in chats for sender in _senders(chat)]
     if not owner.me:
-        raise ImportFormatError(chats[0].where, owner_unknown_problem(senders))
+        raise ImportFormatError(chats[0].where, owner_unknown_problem(senders) + _OWNER_HINT)
     if not any(owner.is_sender(sender, from_id, chat.type) for chat in chats
                for sender, from_id in _sender_pairs(chat)):
-        raise ImportFormatError(chats[0].where, owner_not_found_problem(owner.me, senders))
+        raise ImportFormatError(chats[0].where,
+                                owner_not_found_problem(owner.me, senders) + _OWNER_HINT)
+
+
+_OWNER_HINT = ("; a single-chat export does not name its owner, a full export (Export Telegram "
+               "data) or a Saved Messages chat does")
 
 
 def _first_owner_name(chats: list[_Chat], owner: _Owner) -> str | None:
