@@ -16,6 +16,7 @@ from llm_twin.cli import voice_cmd
 from llm_twin.cli import code_cmd, reply_cmd
 from llm_twin.cli import serve_cmd
 from llm_twin.cli import db_cmd
+from llm_twin.cli import forget_cmd
 from llm_twin.cli.common import state
 
 app = typer.Typer(
@@ -47,7 +48,7 @@ app.command("init")(status_cmd.init)
 app.command("ingest")(ingest_cmd.ingest)
 app.command("formats")(ingest_cmd.formats)
 app.command("sources")(ingest_cmd.sources)
-app.command("forget")(ingest_cmd.forget)
+app.command("forget")(forget_cmd.forget)
 app.command("index")(index_cmd.index)
 app.command("search")(index_cmd.search)
 app.command("write")(write_cmd.write)

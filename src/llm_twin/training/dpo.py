@@ -68,7 +68,10 @@ def train_dpo(settings: TwinSettings, sessions: sessionmaker[Session], config: D
                 hyperparameters={"config": asdict(config),
                                  "dataset_sha256": build.sha256((PREFERENCE_TRAIN, PREFERENCE_TEST)),
                                  # how to load: merge the SFT adapter(s) into the base, then this one
-                                 "adapter_stack": [*adapter_stack(parent), adapter]})
+                                 "adapter_stack": [*adapter_stack(parent), adapter]},
+                lineage=registry.build_lineage(
+                    session, build.id, registry.read_card(build.folder), parent=parent,
+                    dataset_sha256=build.sha256((PREFERENCE_TRAIN, PREFERENCE_TEST))))
         return run_id
 
     run_id = on_main(record)

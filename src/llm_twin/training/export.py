@@ -227,6 +227,9 @@ def _write_manifest(folder: Path, run, settings, formats, written: ExportResult)
         "base_gguf_file": gguf_file,
         "formats": list(formats),
         "adapter_order": [p.name for p in written.adapter_paths],
+        # what the weights saw (`twin forget` finds exports holding a source's words by it)
+        "run": run.id if run is not None else None,
+        "lineage": run.lineage if run is not None else None,
         "files": {str(p.relative_to(folder)): path_size(p) for p in written.paths},
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -259,11 +262,12 @@ def _relocate(result: ExportResult, partial: Path, out_dir: Path) -> ExportResul
 
 
 def _record_in_registry(session: Session, run, result: ExportResult) -> None:
-    from llm_twin.training.registry import set_export_paths
+    from llm_twin.training.registry import record_export, set_export_paths
 
     set_export_paths(session, run.id,
                      merged_path=str(result.merged_path.resolve()) if result.merged_path else None,
                      gguf_path=str(result.preferred_gguf.resolve()) if result.preferred_gguf else None)
+    record_export(session, run.id, str(result.out_dir.resolve()))
 
 
 def path_size(path: Path) -> int:

@@ -76,7 +76,10 @@ def train_sft(settings: TwinSettings, sessions: sessionmaker[Session], config: S
             registry.record_run(session, run_id=run_id, kind="sft", base_model=config.base_model,
                                 gguf_file=config.gguf_file, dataset_id=build.id, adapter_path=adapter,
                                 hyperparameters={"config": asdict(config), "dataset_sha256": build.sha256(),
-                                                 "adapter_stack": [adapter]})
+                                                 "adapter_stack": [adapter]},
+                                lineage=registry.build_lineage(session, build.id,
+                                                               registry.read_card(build.folder),
+                                                               dataset_sha256=build.sha256()))
         return run_id
 
     run_id = on_main(record)
