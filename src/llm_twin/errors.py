@@ -58,13 +58,15 @@ DISK_FULL_MESSAGES = ("database or disk is full", "no space left on device",
                       "disk quota exceeded", "file too large")
 
 
-def disk_full(error: BaseException, *, database: str = "the workspace database") -> DiskFullError | None:
+def disk_full(error: BaseException, *, database: str = "the workspace database",
+              writing: str = "a file") -> DiskFullError | None:
     """The `DiskFullError` for an error caused, anywhere in its chain, by a full disk; else None.
 
     Looks through `__cause__`, `__context__` and the DB-API error a SQLAlchemy error wraps
     (`.orig`), so an OSError with errno ENOSPC, EDQUOT or EFBIG, sqlite3's OperationalError
     "database or disk is full" and the SQLAlchemy OperationalError carrying it all match.
-    `database` names what SQLite could not write (it does not say which file)."""
+    `database` names what SQLite could not write (it does not say which file), `writing` what an
+    OSError without a file name could not write."""
     seen: set[int] = set()
     pending: list[BaseException | None] = [error]
     while pending:
@@ -74,9 +76,10 @@ def disk_full(error: BaseException, *, database: str = "the workspace database")
         seen.add(id(current))
         if isinstance(current, DiskFullError):
             return current
-        if isinstance(current, OSError) and current.errno in DISK_FULL_ERRNOS:
-            what = current.filename or current.filename2
-            where = f"could not write {what}" if what else "could not write a file"
+        if isinstance(current, OSError) and (current.errno in DISK_FULL_ERRNOS
+                                             or _copy_target(current)):
+            what = current.filename or current.filename2 or _copy_target(current)
+            where = f"could not write {what or writing}"
             return DiskFullError(f"Disk full: {where} ({current.strerror or 'no space left'}); "
                                  "free some space and rerun the same command.")
         text = str(current).lower()
@@ -84,9 +87,19 @@ def disk_full(error: BaseException, *, database: str = "the workspace database")
             return DiskFullError(f"Disk full: could not write to {database} (database or disk "
                                  "is full); free some space and rerun the same command.")
         if any(message in text for message in DISK_FULL_MESSAGES):
-            return DiskFullError(f"Disk full: could not write ({str(current).strip()[:200]}); "
+            return DiskFullError(f"Disk full: could not write {writing} ({str(current).strip()[:200]}); "
                                  "free some space and rerun the same command.")
         pending += [current.__cause__, current.__context__, getattr(current, "orig", None)]
+    return None
+
+
+def _copy_target(error: OSError) -> str | None:
+    """The file `shutil.copytree` could not write: its shutil.Error lists (source, target, why)."""
+    listed = error.args[0] if error.args and isinstance(error.args[0], list) else []
+    for entry in listed:
+        if isinstance(entry, tuple) and len(entry) == 3 and any(
+                message in str(entry[2]).lower() for message in DISK_FULL_MESSAGES):
+            return str(entry[1])
     return None
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from llm_twin.app.progress import SILENT, Progress
 from llm_twin.app.workspace import StoreHolder, StorePerUse, Workspace
 from llm_twin.backends.base import Backend
-from llm_twin.errors import DatasetError, InputError
+from llm_twin.errors import DatasetError, InputError, disk_full
 from llm_twin.training_data.store import StoredDataset
 
 INSTRUCTION_WRITERS = ("model", "extractive")
@@ -55,8 +55,14 @@ def build_dataset(ws: Workspace, backend: Backend, spec: DatasetSpec, *,
     if not built.sft:
         raise DatasetError("No training samples: import your own writing first (`twin ingest`), "
                            "or check the filters in the card of an earlier build.")
-    return save_build(built, ws.settings.workspace, tokenizer_name=backend.model_id,
-                      count_tokens=backend.count_tokens)
+    try:
+        return save_build(built, ws.settings.workspace, tokenizer_name=backend.model_id,
+                          count_tokens=backend.count_tokens)
+    except OSError as error:  # nothing half-written stays: the build folder is renamed in whole
+        full = disk_full(error, writing=f"the dataset build in {ws.settings.workspace / 'datasets'}")
+        if full is None:
+            raise
+        raise full from error
 
 
 def dataset_counts(card: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from llm_twin.app.progress import SILENT, Progress
 from llm_twin.app.workspace import StoreHolder, StorePerUse, Workspace
 from llm_twin.features.indexing import IndexReport, index_documents
+from llm_twin.storage.disk_space import STORE_MARGIN, SpaceCheckedStore, ensure_free_space
 from llm_twin.storage.vector_store import VectorStore
 
 EMBEDDING = "embedding"
@@ -50,8 +51,12 @@ def index_workspace(ws: Workspace, *, rebuild: bool = False, progress: Progress 
     progress.report(f"loading the embedding model {ws.settings.embedding_model}", 0, None)
     _ = ws.embedder.dimension
     progress.report(EMBEDDING, 0, None)
+    local = ws.settings.vector_store_url is None
+    if local:  # opening the embedded store may write (WAL replay, a new shard)
+        ensure_free_space(ws.settings.resolved_vector_store_path, STORE_MARGIN, "the vector store")
     with holder.store() as store:
-        report = index_into(ws, store, progress)
+        checked = SpaceCheckedStore(store, ws.settings.resolved_vector_store_path) if local else store
+        report = index_into(ws, checked, progress)
         chunks = store.count()
     return IndexOutcome(report, chunks, previous)
 

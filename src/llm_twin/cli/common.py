@@ -80,7 +80,8 @@ def user_errors() -> Iterator[None]:
                      "(rerun the same command to continue).", highlight=False, soft_wrap=True)
         raise typer.Exit(code=INTERRUPTED_EXIT_CODE) from None
     except Exception as error:
-        full = disk_full(error, database=_database())
+        full = disk_full(error, database=f"the workspace database in {_workspace()}",
+                         writing=f"a file (workspace {_workspace()})")
         if full is None or os.environ.get("TWIN_DEBUG"):
             raise
         _fail(full)
@@ -105,9 +106,8 @@ def _command(argv: list[str] | None = None) -> str:
     return " ".join(["twin", *(w for w in named if not w.startswith("-"))])
 
 
-def _database() -> str:
-    folder = state.workspace_path or Path(os.environ.get("TWIN_WORKSPACE") or "twin-data")
-    return f"the workspace database in {folder}"
+def _workspace() -> Path:
+    return state.workspace_path or Path(os.environ.get("TWIN_WORKSPACE") or "twin-data")
 
 
 def quiet_libraries() -> None:

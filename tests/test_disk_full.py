@@ -1,0 +1,218 @@
+"""A full disk during `twin ingest`, `twin index`, `twin dataset build` and `twin export`.
+
+The workspace lives on a small tmpfs mounted under tmp_path (root with CAP_SYS_ADMIN; skipped
+otherwise), filled with a filler file up to a little room, so each command runs out of space in
+the middle of its work. Each must fail with one line naming what it could not write (exit code 2,
+no traceback) and leave a consistent workspace (benchmarks/crash_soak.py's checks after a kill);
+once the filler is removed, the same command reruns to the uninterrupted run's result.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import load_benchmark
+
+from llm_twin.errors import DiskFullError, disk_full
+from llm_twin.storage.disk_space import STORE_MARGIN
+
+TWIN = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "twin"
+DATASET_ARGS = ["dataset", "build", "--instructions", "extractive", "--no-preferences"]
+
+pytestmark = pytest.mark.skipif(not TWIN.exists(), reason=f"the twin CLI is not installed at {TWIN}")
+
+
+@pytest.fixture(scope="module")
+def soak():
+    return load_benchmark("crash_soak")
+
+
+@pytest.fixture(scope="module")
+def archive(soak, tmp_path_factory) -> Path:
+    return soak.x_archive(tmp_path_factory.mktemp("disk-full-data") / "x-2000.zip", 2000)
+
+
+@pytest.fixture
+def tmpfs(tmp_path, request):
+    """mount(size) -> an empty tmpfs of that size under tmp_path, unmounted after the test."""
+
+    def mount(size: str) -> Path:
+        if os.geteuid() != 0:
+            pytest.skip("mounting a tmpfs needs root (CAP_SYS_ADMIN)")
+        target = tmp_path / f"tmpfs-{size}"
+        target.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(target)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
+        request.addfinalizer(lambda: subprocess.run(["umount", "-l", str(target)], check=False))
+        return target
+
+    return mount
+
+
+def fill(folder: Path, leave: int) -> Path:
+    """A filler file taking all the free space on folder's file system but `leave` bytes."""
+    filler = folder / "filler"
+    free = shutil.disk_usage(folder).free
+    with open(filler, "wb") as handle:
+        handle.write(b"\0" * max(free - leave, 0))
+    return filler
+
+
+def twin(soak, ws: Path, *args: str) -> tuple[int, str]:
+    code, output, _ = soak.run_twin(ws, list(args), soak.twin_env())
+    return code, output
+
+
+def assert_disk_full_reported(code: int, output: str, names: str) -> None:
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert code == 2, output
+    assert "Traceback" not in output and "╭" not in output, output
+    assert lines[-1].startswith("Error: Disk full: could not write"), output
+    assert names in lines[-1] and lines[-1].endswith("rerun the same command."), output
+
+
+# -- the translation, without a disk to fill -------------------------------------------------
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EDQUOT, errno.EFBIG])
+def test_oserrors_of_a_full_disk_become_disk_full_errors(code):
+    error = OSError(code, os.strerror(code), "/ws/datasets/x/train.jsonl")
+    full = disk_full(error)
+    assert isinstance(full, DiskFullError)
+    assert "/ws/datasets/x/train.jsonl" in str(full) and str(full).startswith("Disk full")
+    assert disk_full(OSError(errno.EACCES, "Permission denied", "/ws/x")) is None
+    assert disk_full(ValueError("no space left for the title")) is None
+
+
+def test_sqlite_and_sqlalchemy_full_errors_become_disk_full_errors():
+    from sqlalchemy.exc import OperationalError
+
+    raw = sqlite3.OperationalError("database or disk is full")
+    wrapped = OperationalError("COMMIT", {}, raw)
+    for error in (raw, wrapped):
+        full = disk_full(error, database="the workspace database in /ws")
+        assert full is not None and "the workspace database in /ws" in str(full)
+    chained = RuntimeError("storing failed")
+    chained.__cause__ = wrapped
+    assert disk_full(chained) is not None
+    assert disk_full(OperationalError("SELECT", {}, sqlite3.OperationalError("no such table"))) is None
+
+
+def test_a_failed_copytree_names_the_file_it_could_not_write():
+    error = shutil.Error([("/src/a", "/out/adapters/a", "[Errno 28] No space left on device")])
+    full = disk_full(error)
+    assert full is not None and "/out/adapters/a" in str(full)
+
+
+# -- the real commands on a full tmpfs --------------------------------------------------------
+
+def test_ingest_on_a_full_disk(soak, archive, tmpfs, tmp_path):
+    reference_ws = tmp_path / "reference"
+    assert twin(soak, reference_ws, "ingest", str(archive))[0] == 0
+    reference = soak.read_workspace(reference_ws).counts
+
+    ws = tmpfs("8m") / "ws"
+    assert twin(soak, ws, "status")[0] == 0  # the workspace and its database exist
+    filler = fill(ws.parent, 600 * 1024)  # the 2,000 tweets need ~2 MB of WAL
+    code, output = twin(soak, ws, "ingest", str(archive))
+    assert_disk_full_reported(code, output, f"the workspace database in {ws}")
+    filler.unlink()
+    assert soak.check_after_kill(ws, reference) == []
+    assert soak.read_workspace(ws).counts.documents == 0  # the export's one transaction rolled back
+    assert twin(soak, ws, "ingest", str(archive))[0] == 0
+    assert soak.check_after_rerun(ws, reference) == []
+
+
+def dataset_files(ws: Path) -> dict[str, int]:
+    root = ws / "datasets"
+    return {str(p.relative_to(root)): p.stat().st_size for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.mark.models  # loads the small default generation model's tokenizer
+def test_dataset_build_on_a_full_disk(soak, archive, tmpfs, tmp_path):
+    start = tmp_path / "start"
+    assert twin(soak, start, "ingest", str(archive))[0] == 0
+    reference_ws = tmp_path / "reference"
+    shutil.copytree(start, reference_ws)
+    assert twin(soak, reference_ws, *DATASET_ARGS)[0] == 0
+    reference = dataset_files(reference_ws)
+    assert sum(reference.values()) > 2_000_000  # more than the room left below
+
+    ws = tmpfs("16m") / "ws"
+    shutil.copytree(start, ws)
+    filler = fill(ws.parent, 1500 * 1024)
+    code, output = twin(soak, ws, *DATASET_ARGS)
+    assert_disk_full_reported(code, output, f"the dataset build in {ws / 'datasets'}")
+    assert dataset_files(ws) == {}  # no half-written build folder, no LATEST
+    assert [p.name for p in (ws / "datasets").iterdir()] == []
+    filler.unlink()
+    assert soak.check_after_kill(ws, soak.read_workspace(reference_ws).counts) == []
+    assert twin(soak, ws, *DATASET_ARGS)[0] == 0
+    assert dataset_files(ws) == reference
+
+
+@pytest.mark.models  # `twin index` loads the real embedding model
+def test_index_on_a_full_disk(soak, tmpfs, tmp_path, tmp_path_factory):
+    small = soak.x_archive(tmp_path / "x-40.zip", 40)
+    start = tmp_path / "start"
+    assert twin(soak, start, "ingest", str(small))[0] == 0
+    # Qdrant Edge writes through memory maps: on a full disk it died of SIGBUS (exit code 135).
+    # The store now checks its room first: enough to open the shard, too little for the batch.
+    ws = tmpfs("64m") / "ws"
+    shutil.copytree(start, ws)
+    filler = fill(ws.parent, STORE_MARGIN + 256 * 1024)
+    code, output = twin(soak, ws, "index")
+    assert_disk_full_reported(code, output, f"the vector store at {ws / 'vectors'}")
+    filler.unlink()
+    reference_ws = tmp_path / "reference"
+    shutil.copytree(start, reference_ws)
+    assert twin(soak, reference_ws, "index")[0] == 0
+    reference = soak.read_workspace(reference_ws).counts
+    assert soak.check_after_kill(ws, reference) == []
+    assert twin(soak, ws, "index")[0] == 0
+    assert soak.check_after_rerun(ws, reference) == []
+
+
+def test_export_of_an_adapter_on_a_full_disk(soak, tmpfs, tmp_path):
+    """`twin export RUN --format adapter` copies the trained adapter: no model is loaded."""
+    from llm_twin.config import ensure_workspace, load_settings
+    from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
+    from llm_twin.training import registry
+
+    ws = tmpfs("8m") / "ws"
+    adapter = tmp_path / "sft-disk-full" / "adapter"  # as training leaves it: <run id>/adapter
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text('{"r": 8}', encoding="utf-8")
+    (adapter / "adapter_model.safetensors").write_bytes(os.urandom(3 * 1024 * 1024))
+    settings = load_settings(ws)
+    ensure_workspace(settings)
+    engine = create_warehouse_engine(settings.resolved_database_url)
+    try:
+        with session_factory(engine)() as session:
+            registry.record_run(session, run_id="sft-disk-full", kind="sft",
+                                base_model="smollm2", dataset_id="d", adapter_path=str(adapter),
+                                hyperparameters={})
+            registry.finish_run(session, "sft-disk-full", status="finished")
+    finally:
+        engine.dispose()
+    out = ws.parent / "exports" / "sft"
+    args = ["export", "sft-disk-full", "--format", "adapter", "--out", str(out)]
+    filler = fill(ws.parent, 1024 * 1024)
+    code, output = twin(soak, ws, *args)
+    assert_disk_full_reported(code, output, str(out.with_name("sft.partial") / "adapters"))
+    assert sorted(p.name for p in out.parent.iterdir()) == []  # no half export, no .partial
+    filler.unlink()
+    code, output = twin(soak, ws, *args)
+    assert code == 0, output
+    copied = out / "adapters" / "1-sft-disk-full" / "adapter_model.safetensors"
+    assert sorted(p.name for p in copied.parent.iterdir()) == ["adapter_config.json",
+                                                               "adapter_model.safetensors"]
+    assert copied.read_bytes() == (adapter / "adapter_model.safetensors").read_bytes()
