@@ -1,0 +1,125 @@
+"""Ctrl-C (SIGINT) during long commands: one line "Interrupted: ... (rerun the same command to
+continue)", exit code 130, no traceback, and the same guarantees as a kill (benchmarks/
+crash_soak.py's checks); the rerun finishes with the uninterrupted run's result. A training run
+stopped by Ctrl-C is recorded `interrupted` (resumable with `--resume`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from conftest import load_benchmark
+
+TWIN = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "twin"
+DATASET_ARGS = ["dataset", "build", "--instructions", "extractive", "--no-preferences"]
+
+pytestmark = pytest.mark.skipif(not TWIN.exists(), reason=f"the twin CLI is not installed at {TWIN}")
+
+
+@pytest.fixture(scope="module")
+def soak():
+    return load_benchmark("crash_soak")
+
+
+@pytest.fixture(scope="module")
+def archive(soak, tmp_path_factory) -> Path:
+    return soak.x_archive(tmp_path_factory.mktemp("sigint-data") / "x-2000.zip", 2000)
+
+
+def interrupt(soak, ws: Path, args: list[str], started: Path, delay: float) -> tuple[int, str]:
+    """Run `twin --workspace ws *args`; once `started` exists, wait `delay` s and send SIGINT to
+    the process group, as a terminal's Ctrl-C does."""
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen([str(TWIN), "--workspace", str(ws), *args], env=soak.twin_env(),
+                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while not started.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(delay)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=120)
+        output.seek(0)
+        return process.returncode, output.read().decode("utf-8", "replace")
+
+
+def assert_interrupted(code: int, output: str, command: str) -> None:
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert code == 130, output
+    assert "Traceback" not in output and "Aborted" not in output, output
+    assert lines[-1] == (f"Interrupted: {command} stopped; what it finished is stored (rerun the "
+                         "same command to continue)."), output
+
+
+def test_ctrl_c_during_ingest(soak, archive, tmp_path):
+    reference_ws = tmp_path / "reference"
+    code, output, _ = soak.run_twin(reference_ws, ["ingest", str(archive)], soak.twin_env())
+    assert code == 0, output
+    reference = soak.read_workspace(reference_ws).counts
+
+    ws = tmp_path / "ws"
+    # the database appears when the command starts its work; parsing and storing take ~1.5 s
+    code, output = interrupt(soak, ws, ["ingest", str(archive)], ws / "twin.db", 0.2)
+    assert_interrupted(code, output, "twin ingest")
+    assert soak.check_after_kill(ws, reference) == []
+    code, output, _ = soak.run_twin(ws, ["ingest", str(archive)], soak.twin_env())
+    assert code == 0, output
+    assert soak.check_after_rerun(ws, reference) == []
+
+
+def dataset_files(ws: Path) -> dict[str, int]:
+    root = ws / "datasets"
+    return {str(p.relative_to(root)): p.stat().st_size for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.mark.models  # loads the small default generation model's tokenizer
+def test_ctrl_c_during_dataset_build(soak, archive, tmp_path):
+    start = tmp_path / "start"
+    assert soak.run_twin(start, ["ingest", str(archive)], soak.twin_env())[0] == 0
+    reference_ws = tmp_path / "reference"
+    shutil.copytree(start, reference_ws)
+    code, output, seconds = soak.run_twin(reference_ws, DATASET_ARGS, soak.twin_env())
+    assert code == 0, output
+    reference = dataset_files(reference_ws)
+
+    ws = tmp_path / "ws"
+    shutil.copytree(start, ws)
+    code, output = interrupt(soak, ws, DATASET_ARGS, ws / "twin.db", seconds * 0.6)
+    assert_interrupted(code, output, "twin dataset build")
+    assert list((ws / "datasets").glob("*partial*")) == []  # nothing half-written is left
+    assert soak.check_after_kill(ws, soak.read_workspace(reference_ws).counts) == []
+    assert soak.run_twin(ws, DATASET_ARGS, soak.twin_env())[0] == 0
+    assert dataset_files(ws) == reference
+
+
+def test_a_training_run_stopped_by_ctrl_c_is_recorded_interrupted(sessions, tmp_path):
+    """`execute` records what `fit` ended with: Ctrl-C is `interrupted` (and resumable), any other
+    failure `failed`. (It recorded Ctrl-C as `failed`.)"""
+    from llm_twin.training import registry
+    from llm_twin.training.runs import TrainingPlan, execute
+
+    def stopped_by(error: BaseException):
+        def fit():
+            raise error
+        return fit
+
+    for run_id, error, status in (("sft-ctrl-c", KeyboardInterrupt(), "interrupted"),
+                                  ("sft-broken", RuntimeError("out of memory"), "failed")):
+        with sessions() as session:
+            registry.record_run(session, run_id=run_id, kind="sft", base_model="smollm2",
+                                dataset_id="d", adapter_path=str(tmp_path / run_id / "adapter"),
+                                hyperparameters={})
+        plan = TrainingPlan(run_id=run_id, folder=tmp_path / run_id, build=None)  # type: ignore[arg-type]
+        with pytest.raises(type(error)):
+            execute(sessions, plan, stopped_by(error))
+        with sessions() as session:
+            assert registry.get_run(session, run_id).status == status
+    with sessions() as session:  # `twin train sft --resume` picks the newest unfinished run
+        assert registry.latest_unfinished_run(session, "sft").status in ("interrupted", "failed")
