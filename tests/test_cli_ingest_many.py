@@ -30,11 +30,17 @@ def test_a_folder_of_exports_imports_each_with_the_right_importer(tmp_path):
     args = ["--workspace", str(tmp_path / "ws"), "ingest", str(downloads), "--me", "Dana"]
     result = runner.invoke(app, args, env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
-    for expected in ("x-archive", "linkedin", "mastodon", "wordpress", "whatsapp", "telegram"):
-        assert f"({expected}, source" in result.output, (expected, result.output)
+    rows = {line.split("│")[1].strip(): line.split("│")[2].strip()
+            for line in result.output.splitlines()
+            if line.count("│") == 8 and line.split("│")[1].strip()}  # not a wrapped cell's line
+    assert rows == {"twitter-2024-05-14": "x-archive", "Complete_LinkedInDataExport": "linkedin",
+                    "mastodon-archive": "mastodon", "telegram": "telegram",
+                    "danawrites.WordPress.2024-03-12.xml": "wordpress",
+                    "WhatsApp Chat with Sam.txt": "whatsapp", "total (6 exports)": ""}
+    assert result.output.count("new source #") == 6
 
     again = runner.invoke(app, args, env={"COLUMNS": "250"})
-    assert again.exit_code == 0 and again.output.count("0 new documents") == 6
+    assert again.exit_code == 0 and again.output.count("already imported as source #") == 6
 
     sources = runner.invoke(app, ["--workspace", str(tmp_path / "ws"), "sources"],
                             env={"COLUMNS": "250"}).output
@@ -48,5 +54,7 @@ def test_a_bad_export_in_the_folder_stores_nothing_of_it_but_keeps_the_others(tm
     result = CliRunner().invoke(app, ["--workspace", str(tmp_path / "ws"), "ingest", str(downloads),
                                       "--me", "Dana"], env={"COLUMNS": "250"})
     assert result.exit_code == 2
-    assert "tweets.js" in result.output and "Nothing from this export was stored" in result.output
-    assert "(linkedin, source" in result.output
+    failed = next(line for line in result.output.splitlines() if "twitter-2024-05-14 " in line)
+    assert "failed: twitter-2024-05-14/data/tweets.js, line 1" in failed
+    assert "Nothing from a failed export was stored; the others were." in result.output
+    assert "5 imported, 1 failed" in result.output

@@ -202,6 +202,8 @@ def test_upload_imports_and_indexes_then_forget_removes_everything(server, index
     assert job["status"] == "succeeded", job
     imported = job["result"]["imported"][0]
     assert imported["file"] == "my_blog.zip" and imported["new_documents"] == 1
+    assert (imported["found"], imported["skipped"], imported["repaired"], imported["notes"]) == \
+        (1, {}, 0, [])
     assert job["result"]["index"]["chunks_added"] >= 1
     hits = server.get("/api/search", params={"q": "HTML escaping script", "k": 1}).json()["hits"]
     assert "<script>alert(1)</script>" in hits[0]["text"]

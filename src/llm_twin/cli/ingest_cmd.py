@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from llm_twin.app.ingest import ExportOutcome, ingest_locations
+from llm_twin.app.progress import SILENT, Progress
+from llm_twin.app.ingest import ExportOutcome, import_report, import_total, ingest_locations
 from llm_twin.app.sources import describe_source, forget_source, list_sources
 from llm_twin.cli.common import console, open_workspace, user_errors
 from llm_twin.cli.progress import progress_bar
-from llm_twin.ingest.registry import default_importers
+from llm_twin.ingest.registry import as_location, default_importers
 
 
 def ingest(
@@ -26,42 +31,105 @@ def ingest(
                      "needed where an export does not say who you are (WhatsApp).")] = None,
     allow_private: Annotated[bool, typer.Option(
         "--allow-private", help="Let URL imports reach private and loopback addresses.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the import report as JSON (one entry per export and the total; "
+                       "see the README) instead of the table.")] = False,
 ) -> None:
     """Import your own exports into the workspace. Re-importing the same export adds nothing.
 
     Each export is parsed completely before anything is stored and lands in one transaction:
-    a malformed export is reported (file and line) and nothing of it is kept.
+    a malformed export is reported (file and line) and nothing of it is kept. The import report
+    ends the run: per export, the items found, imported, skipped (by reason) and repaired.
     """
     with user_errors():
         ws = open_workspace()
-        failed = 0
-        with progress_bar() as progress:
-            for outcome in ingest_locations(ws, locations, format_name=format_name,
-                                            me=tuple(me or ()), allow_private=allow_private,
-                                            progress=progress):
-                failed += outcome.report is None
-                _print_outcome(outcome)
-        if failed:
+
+        def run(progress: Progress = SILENT) -> list[ExportOutcome]:
+            return list(ingest_locations(ws, locations, format_name=format_name,
+                                         me=tuple(me or ()), allow_private=allow_private,
+                                         progress=progress))
+
+        if as_json:
+            outcomes = run()
+            print(json.dumps(import_report(outcomes), ensure_ascii=False, indent=2))
+        else:
+            with progress_bar() as bar:
+                outcomes = run(bar)
+            _print_report(outcomes)
+        if any(outcome.status == "failed" for outcome in outcomes):
             raise typer.Exit(code=2)
-        console.print("Next: [bold]twin index[/] to make new documents searchable.")
+        if not as_json:
+            console.print("Next: [bold]twin index[/] to make new documents searchable.")
 
 
-def _print_outcome(outcome: ExportOutcome) -> None:
-    report = outcome.report
-    if report is None:
-        console.print(f"[red]✗ {outcome.target}[/]: {outcome.error}\n  Nothing from this "
-                      "export was stored.", highlight=False)
-        return
-    if report.already_imported:
-        console.print(f"[yellow]•[/] {report.path}: already imported as source #{report.source_id}; "
-                      "0 new documents.")
-        return
-    skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(report.skipped.items()))
-    linked = f", {report.crossposts} linked as cross-posts" if report.crossposts else ""
-    console.print(f"[green]✓[/] {report.path} ({report.format_name}, source #{report.source_id}): "
-                  f"[bold]{report.new_documents} new documents[/], {report.duplicates} already "
-                  f"stored{linked}{f', skipped {skipped}' if skipped else ''} in "
-                  f"{outcome.seconds:.1f}s{f'; owner: {report.owner}' if report.owner else ''}.")
+def _print_report(outcomes: list[ExportOutcome]) -> None:
+    """The import report: one row per export (plus a total for several), the notes under it."""
+    table = Table(title="Import report", title_justify="left")
+    table.add_column("export", overflow="fold")
+    table.add_column("format")
+    for number in ("found", "imported"):
+        table.add_column(number, justify="right")
+    table.add_column("skipped")
+    table.add_column("repaired", justify="right")
+    table.add_column("result", overflow="fold")
+    for outcome in outcomes:
+        report = outcome.report
+        name = Text(outcome.name)
+        if report is None:
+            table.add_row(name, outcome.format_name or "", "-", "-", "", "",
+                          Text.assemble(("failed", "bold red"), f": {_short(outcome)}"))
+            continue
+        if report.already_imported:
+            result = f"already imported as source #{report.source_id}"
+        else:
+            result = f"new source #{report.source_id}"
+            if report.crossposts:
+                result += f"; {report.crossposts} linked as cross-posts"
+        if report.owner:
+            result += f"; owner: {report.owner}"
+        found = "-" if report.already_imported else str(report.found)  # not read again
+        table.add_row(name, report.format_name, found, str(report.new_documents),
+                      _skipped(report.duplicates, report.skipped), _repaired(report.repaired),
+                      Text(result))
+    if len(outcomes) > 1:
+        total = import_total(outcomes)
+        states = [f"{total.exports - total.failed - total.already_imported} imported"]
+        if total.already_imported:
+            states.append(f"{total.already_imported} already imported")
+        if total.failed:
+            states.append(f"{total.failed} failed")
+        table.add_section()
+        table.add_row(f"total ({total.exports} exports)", "", str(total.found),
+                      str(total.imported), _skipped(total.duplicates, total.skipped),
+                      _repaired(total.repaired), ", ".join(states), style="bold")
+    console.print(table)
+    for outcome in outcomes:
+        for note in outcome.report.notes if outcome.report else []:
+            console.print(Text.assemble(("note: ", "yellow"), note))
+    if any(outcome.status == "failed" for outcome in outcomes):
+        console.print(Text.assemble(("Nothing from a failed export was stored", "red"),
+                                    "; the others were. Fix it and run the same command again: "
+                                    "exports already imported are not imported twice."))
+
+
+def _short(outcome: ExportOutcome) -> str:
+    """The error with the folder given left out of the paths it names (shown in that row)."""
+    error = outcome.error or ""
+    folder = as_location(outcome.location)
+    if isinstance(folder, Path) and folder.is_dir():
+        error = error.replace(f"{folder.resolve()}{os.sep}", "").replace(f"{folder}{os.sep}", "")
+    return error
+
+
+def _skipped(duplicates: int, skipped: dict[str, int]) -> str:
+    """E.g. "2 already stored, 3 not a post"."""
+    parts = [f"{duplicates} already stored"] if duplicates else []
+    parts += [f"{count} {reason.replace('_', ' ')}" for reason, count in sorted(skipped.items())]
+    return ", ".join(parts)
+
+
+def _repaired(lines: int) -> str:
+    return str(lines) if lines else ""
 
 
 def sources() -> None:

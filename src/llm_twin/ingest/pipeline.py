@@ -21,6 +21,10 @@ from llm_twin.storage.models import Document, Source, document_audience
 
 @dataclass
 class IngestReport:
+    """What storing one export did. Counts: `read_documents` = `new_documents` + `duplicates`
+    (documents already in the warehouse); `skipped` = items the importer left out, by reason;
+    `repaired` and `notes` come from the importer (how a not well-formed export was read)."""
+
     path: str | Path
     format_name: str
     source_id: int | None
@@ -31,6 +35,13 @@ class IngestReport:
     skipped: dict[str, int] = field(default_factory=dict)
     read_documents: int = 0
     crossposts: int = 0
+    repaired: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def found(self) -> int:
+        """Everything the importer saw: documents read plus items skipped."""
+        return self.read_documents + sum(self.skipped.values())
 
 
 def ingest_path(location: str | Path, importer: Importer,
@@ -94,7 +105,7 @@ def store_import(location: str | Path, file_hash: str, result: ImportResult,
     return IngestReport(location, result.format_name, source_id, len(new_rows),
                         len(rows) - len(new_rows), owner=result.owner,
                         skipped=dict(result.skipped), read_documents=len(rows),
-                        crossposts=crossposts)
+                        crossposts=crossposts, repaired=result.repaired, notes=list(result.notes))
 
 
 def _link_crossposts(session: Session, source_id: int) -> int:

@@ -53,7 +53,8 @@ def _imported(outcome: ExportOutcome, report: IngestReport) -> dict[str, Any]:
     return {"file": _file(outcome), "format": report.format_name, "source_id": report.source_id,
             "new_documents": report.new_documents, "duplicates": report.duplicates,
             "already_imported": report.already_imported, "skipped": report.skipped,
-            "owner": report.owner}
+            "owner": report.owner, "found": report.found, "repaired": report.repaired,
+            "notes": report.notes}
 
 
 def index_workspace(twin: TwinService, job: Job, *, rebuild: bool = False) -> dict[str, Any]:
