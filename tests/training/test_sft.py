@@ -188,7 +188,7 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path):
                   evaluation=EvalOptions(impostor_documents=0))
     with sessions() as session:
         [interrupted] = registry.list_runs(session)
-    assert interrupted.status == "failed"
+    assert interrupted.status == "interrupted"  # Ctrl-C: resumable, not failed
     checkpoints = Path(interrupted.adapter_path).parent / "checkpoints"
     assert [p.name for p in checkpoints.glob("checkpoint-*")] == ["checkpoint-1"]
 
