@@ -107,3 +107,27 @@ def test_api_errors_are_declared_as_the_detail_sentence_they_are(app):
     assert answer.status_code == 422 and isinstance(answer.json()["detail"], str)
     v1 = spec["paths"]["/v1/chat/completions"]["post"]["responses"]
     assert v1["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+
+
+def test_a_stream_closed_before_its_first_piece_still_frees_the_model():
+    """The soak's deadlock: a chat client left while its request waited for its turn; its stream,
+    never started, was closed without running the `finally` that frees the model, so the batcher
+    waited for ever and every later request hung."""
+    import threading
+
+    from llm_twin.backends.base import Generation, GenerationStream
+    from llm_twin.serving.batching import tracked
+
+    closed = []
+
+    def pieces():
+        try:
+            yield "never read"
+        finally:
+            closed.append(True)
+        return Generation("", 0, 0)
+
+    done = threading.Event()
+    stream = tracked(GenerationStream(pieces()), done)
+    stream.close()
+    assert done.is_set()

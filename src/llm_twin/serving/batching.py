@@ -197,6 +197,24 @@ class RequestBatcher:
         done.wait()  # the model stays ours until the client has read (or dropped) its answer
 
 
+class _TrackedStream(GenerationStream):
+    """Sets `done` when closed, also before its first piece: closing a generator that never
+    started skips its `finally`, which left the model held for ever (every later request hung)
+    when a client went away while its request waited for its turn."""
+
+    def __init__(self, pieces: Generator[str, None, Generation], inner: GenerationStream,
+                 done: threading.Event):
+        super().__init__(pieces)
+        self._inner, self._done = inner, done
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._inner.close()
+            self._done.set()
+
+
 def tracked(stream: GenerationStream, done: threading.Event) -> GenerationStream:
     """`stream`, setting `done` once it is exhausted or closed."""
     def pieces() -> Generator[str, None, Generation]:
@@ -207,7 +225,7 @@ def tracked(stream: GenerationStream, done: threading.Event) -> GenerationStream
             done.set()
         return stream.final()
 
-    return GenerationStream(pieces())
+    return _TrackedStream(pieces(), stream, done)
 
 
 def finished_stream(generation: Generation) -> GenerationStream:

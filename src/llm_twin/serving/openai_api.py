@@ -341,8 +341,15 @@ class ChatService:
         started = time.perf_counter()
         first_token = None
         stream: GenerationStream | None = None
+        submitted: list[GenerationStream] = []
+
+        def submit() -> tuple[PreparedChat, list[GenerationStream]]:
+            prepared, streams = self._submit(request)
+            submitted.extend(streams)  # closed in `finally` even if the client left meanwhile
+            return prepared, streams
+
         try:
-            prepared, streams = await anyio.to_thread.run_sync(self._submit, request)
+            prepared, streams = await anyio.to_thread.run_sync(submit)
             (stream,) = streams  # n is 1
             yield _sse(chunk({"role": "assistant", "content": ""}))
             while (piece := await anyio.to_thread.run_sync(next, stream, None)) is not None:
@@ -359,9 +366,10 @@ class ChatService:
         except Exception as error:  # headers are sent: the error goes in the stream
             yield _sse(APIError(500, f"Generation failed: {error}", type="server_error").body())
         finally:
-            if stream is not None:  # a client that went away frees its row (or the model)
+            if submitted:  # a client that went away frees its row (or the model)
                 with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(stream.close)
+                    for leftover in submitted:
+                        await anyio.to_thread.run_sync(leftover.close)
         yield "data: [DONE]\n\n"
 
     # -- token counting ----------------------------------------------------------------------
