@@ -66,11 +66,11 @@ def _print_report(outcomes: list[ExportOutcome]) -> None:
     """The import report: one row per export (plus a total for several), the notes under it."""
     table = Table(title="Import report", title_justify="left")
     table.add_column("export", overflow="fold")
-    table.add_column("format")
+    table.add_column("format", no_wrap=True)
     for number in ("found", "imported"):
-        table.add_column(number, justify="right")
+        table.add_column(number, justify="right", no_wrap=True)
     table.add_column("skipped")
-    table.add_column("repaired", justify="right")
+    table.add_column("repaired", justify="right", no_wrap=True)
     table.add_column("result", overflow="fold")
     for outcome in outcomes:
         report = outcome.report
