@@ -25,8 +25,12 @@ level), which reaches the importers' field handling that blind coverage-guided b
 rarely gets past; and atheris has no wheel for every platform this project runs on. The fast
 test (tests/ingest/test_fuzz_importers.py) drives the same mutators from hypothesis instead.
 
-Not covered here: the git importer (it runs git in a subprocess) and the web importer and safe
-fetcher (network; their URL and redirect handling are fuzzed separately).
+The pseudo-format "url" fuzzes the safe fetcher (ingest/net.py): a generated URL is fetched
+through a mock network that answers with generated redirect chains (`run_url_case`); only
+ImportFormatError may come out and no request may reach a non-public or unknown host.
+
+Not covered here: the git importer (it runs git in a subprocess) and the web importer's page
+extraction (its fetching is the safe fetcher, covered by "url").
 """
 
 from __future__ import annotations

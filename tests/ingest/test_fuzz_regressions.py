@@ -313,3 +313,16 @@ def test_large_pdf_with_a_broken_xref_table_is_refused_before_pypdf_rebuilds_it(
         assert e.value.file == str(path)
 
     assert _cpu_seconds(read) < 2
+
+
+def test_latex_with_a_long_run_of_blanks_reads_in_linear_time(tmp_path: Path) -> None:
+    # arxiv-latex-150: the space-before-\cite regex retried a run of blanks from each of its
+    # characters, quadratic: minutes on a few hundred KB of spaces.
+    _copy_folder(FIXTURES / "arxiv-latex", tmp_path)
+    main = tmp_path / "ms.tex"
+    text = main.read_text("utf-8")
+    padding = "Blanks" + " \t" * 100_000 + "end.\n\n\\bibliographystyle"
+    main.write_text(text.replace("\\bibliographystyle", padding), encoding="utf-8")
+    documents: list[Any] = []
+    assert _cpu_seconds(lambda: documents.extend(LatexPaperImporter().read(tmp_path).documents)) < 3
+    assert "Blanks end." in documents[0].raw_text

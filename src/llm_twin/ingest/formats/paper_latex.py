@@ -69,7 +69,9 @@ _LIST_OR_HEADING = re.compile(r"^\s*(?:\*|#|\d+\.)\s")
 _LIST_ITEM = re.compile(r"^\s*(?:\*|\d+\.)\s")
 # The tie or space before a dropped citation or reference would be left before the punctuation.
 _SPACE_BEFORE_REFERENCE = re.compile(
-    r"(?:~|[ \t]+)(?=\\(?:cite[a-z]*|nocite|ref|autoref|[cC]ref|eqref|pageref|nameref)\b)")
+    # (?<![ \t]): a run of blanks is tried once from its start, not from each of its characters
+    # (quadratic on megabytes of spaces).
+    r"(?:~|(?<![ \t])[ \t]+)(?=\\(?:cite[a-z]*|nocite|ref|autoref|[cC]ref|eqref|pageref|nameref)\b)")
 _BLANK_LINES = re.compile(r"\n\s*\n")
 _FIRST_SECTION = re.compile(r"\\(?:part|chapter|section)\b")
 
@@ -132,6 +134,9 @@ class LatexPaperImporter(ArchiveImporter):
         source = self._load(Path(location), result)
         main = _main_file(source)
         text = _inline(source, main, result, self.max_total_bytes)
+        if len(text) > MAX_LATEX_BYTES:  # before any regex or pylatexenc pass over it
+            raise too_large(source.where(main), "papers (LaTeX text, \\input files included)",
+                            len(text), MAX_LATEX_BYTES)
         preamble, body = _split_document(text, source.where(main))
         title, authors = _title_and_authors(preamble + _front_matter(body), source.where(main))
         raw_text = _to_text(_cut_bibliography(body), source.where(main))
