@@ -13,13 +13,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 
 from llm_twin.app.progress import SILENT, Progress
 from llm_twin.app.workspace import Workspace
 from llm_twin.errors import DatasetError, InputError, NotFoundError
 from llm_twin.storage.history import forget_generations
-from llm_twin.storage.models import Document, Source
+from llm_twin.storage.models import PUBLIC_AUDIENCES, Document, Source
 from llm_twin.storage.vector_store import VectorStore
 from llm_twin.training_data.store import forget_sources as forget_dataset_builds
 
@@ -133,6 +133,64 @@ def list_sources(ws: Workspace) -> list[SourceListing]:
             by_source.setdefault(source_id, {})[(platform, kind)] = count
         return [SourceListing(s.id, s.format_name, s.path, s.imported_at, s.owner,
                               by_source.get(s.id, {})) for s in sources]
+
+
+# What each kind of text is used for (`twin sources --audit`): drafts for public platforms
+# (`twin write`, the web app, the chat API), `twin reply`, and the training datasets.
+YES, NO, WIDENED = "yes", "no", "only with --include-private"
+
+
+@dataclass
+class AudienceUse:
+    """One source's documents of one audience (chat messages apart), and where they are used."""
+
+    source_id: int
+    format_name: str
+    path: str
+    audience: str  # storage.models.AUDIENCES
+    chats: bool  # chat messages (kind "message"), always `private`
+    documents: int
+    owner_documents: int  # the owner's own; others' texts are never examples or training answers
+    posts: str  # retrieval for public-platform drafts and the chat API: YES, NO or WIDENED
+    replies: str  # retrieval for `twin reply`
+    training: str  # training answers (posts) or conversation samples (replies)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"source": self.source_id, "format": self.format_name, "path": self.path,
+                "audience": self.audience, "chats": self.chats, "documents": self.documents,
+                "owner_documents": self.owner_documents,
+                "used_for": {"retrieval_posts": self.posts, "retrieval_replies": self.replies,
+                             "training": self.training}}
+
+
+def audience_uses(audience: str, chats: bool) -> tuple[str, str, str]:
+    """(posts, replies, training) for the owner's texts of this audience, as the code uses them:
+    inference.writer.post_audiences, inference.reply, training_data.quality.keep_public and
+    training_data.conversations."""
+    if chats:
+        return NO, YES, "yes (reply samples)"
+    if audience in PUBLIC_AUDIENCES:
+        return YES, NO, "yes (post samples)"
+    return WIDENED, NO, NO
+
+
+def audit_sources(ws: Workspace) -> list[AudienceUse]:
+    """Per source, its documents counted by audience, and what each group is used for."""
+    is_chat = Document.kind == "message"
+    with ws.sessions() as session:
+        sources = {s.id: s for s in session.scalars(select(Source).order_by(Source.id))}
+        rows = session.execute(
+            select(Document.source_id, Document.audience, is_chat, func.count(),
+                   func.sum(case((Document.is_owner.is_(True), 1), else_=0)))
+            .group_by(Document.source_id, Document.audience, is_chat)
+            .order_by(Document.source_id, Document.audience)).all()
+        uses = []
+        for row in rows:
+            source_id, audience, chats = int(row[0]), str(row[1]), bool(row[2])
+            source = sources[source_id]
+            uses.append(AudienceUse(source_id, source.format_name, source.path, audience, chats,
+                                    int(row[3]), int(row[4] or 0), *audience_uses(audience, chats)))
+        return uses
 
 
 def describe_source(ws: Workspace, source_id: int) -> SourceSummary:

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from llm_twin.app.progress import SILENT, Progress
 from llm_twin.app.ingest import ExportOutcome, import_report, import_total, ingest_locations
-from llm_twin.app.sources import describe_source, forget_source, list_sources
+from llm_twin.app.sources import audit_sources, describe_source, forget_source, list_sources
 from llm_twin.cli.common import console, open_workspace, user_errors
 from llm_twin.cli.progress import progress_bar
 from llm_twin.ingest.registry import as_location, default_importers
@@ -132,8 +132,17 @@ def _repaired(lines: int) -> str:
     return str(lines) if lines else ""
 
 
-def sources() -> None:
+def sources(
+    audit: Annotated[bool, typer.Option(
+        "--audit", help="Per source, counts by audience (public, unlisted, followers, private, "
+                        "direct, draft) and what each is used for: retrieval for posts, retrieval "
+                        "for replies, training.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --audit: JSON.")] = False,
+) -> None:
     """List imported sources with their document counts by platform and kind."""
+    if audit or as_json:
+        _audit(as_json)
+        return
     with user_errors():
         listed = list_sources(open_workspace())
         table = Table("id", "format", "documents", "imported", "owner", "location")
@@ -144,6 +153,26 @@ def sources() -> None:
                           source.imported_at.strftime("%Y-%m-%d %H:%M"), source.owner or "",
                           source.path)
         console.print(table if listed else "No sources yet: [bold]twin ingest PATH[/].")
+
+
+def _audit(as_json: bool) -> None:
+    with user_errors():
+        uses = audit_sources(open_workspace())
+    if as_json:
+        print(json.dumps({"sources": [use.as_dict() for use in uses]}, ensure_ascii=False, indent=2))
+        return
+    if not uses:
+        console.print("No sources yet: [bold]twin ingest PATH[/].")
+        return
+    table = Table("id", "format", "audience", "documents", "yours", "posts (retrieval)",
+                  "replies (retrieval)", "training",
+                  caption="Posts: `twin write`, the web app and the chat API. Only your own texts "
+                          "are used; others' chat messages are context for your replies.")
+    for use in uses:
+        audience = f"{use.audience} (chats)" if use.chats else use.audience
+        table.add_row(str(use.source_id), use.format_name, audience, str(use.documents),
+                      str(use.owner_documents), use.posts, use.replies, use.training)
+    console.print(table)
 
 
 def forget(

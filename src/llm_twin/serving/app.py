@@ -250,6 +250,13 @@ def _api_router(twin: TwinService) -> APIRouter:
                                          for (platform, kind), count in s.documents.items()}}
                             for s in list_sources(ws)]}
 
+    @router.get("/sources/audit", summary="Per source, counts by audience and what each is used "
+                                          "for (`twin sources --audit --json`)")
+    def sources_audit() -> dict[str, Any]:
+        from llm_twin.app.sources import audit_sources
+
+        return {"sources": [use.as_dict() for use in audit_sources(ws)]}
+
     @router.post("/ingest", status_code=202, summary="Upload exports; imports (and indexes) them "
                                                      "in a background job")
     async def ingest(files: list[UploadFile] = File(...), me: str | None = Form(None),
