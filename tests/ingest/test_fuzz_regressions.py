@@ -101,6 +101,18 @@ def test_email_redaction_is_linear_on_a_long_word() -> None:
     assert time.perf_counter() - started < 2.0  # was quadratic: ~90 s for 4 MB
 
 
+def test_phone_redaction_of_a_multi_megabyte_message_stays_linear() -> None:
+    # telegram-536: the phone matcher run over a whole 4 MB message took minutes.
+    numbers = "415-555-0132 " * 300_000
+    started = time.perf_counter()
+    assert redact_personal_data("call (415) 555-0132 " + "word " * 400_000) \
+        .startswith("call [phone] word")
+    assert redact_personal_data("dump: " + numbers) == "dump: [numbers] "
+    spaced = redact_personal_data("call a415-555-0132 " * 100_000)
+    assert "415" not in spaced and spaced.startswith("call a[phone] ")
+    assert time.perf_counter() - started < 20.0  # each took minutes before
+
+
 def test_whatsapp_chat_with_a_four_megabyte_word_reads_in_time(tmp_path: Path) -> None:
     chat = tmp_path / "WhatsApp Chat with Sam.txt"
     chat.write_text("12/03/2024, 14:05 - Dana: hi\n12/03/2024, 14:06 - Sam: it's S"
