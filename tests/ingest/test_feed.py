@@ -284,6 +284,40 @@ def test_external_entities_never_pull_in_local_files(tmp_path: Path, doctype: st
     assert "&leak" in doc.raw_text  # the reference stays unresolved text
 
 
+def test_not_well_formed_feed_with_bare_ampersands_imports_with_urls_intact() -> None:
+    result = FeedImporter(OWNER).read(FEEDS / "bare_ampersand.xml")
+    documents = by_title(result.documents)
+    assert set(documents) == {"Salt & pepper drafts", "Second & last"}
+    # `&lang=en` stays a query parameter, not the HTML entity 〈 feedparser would make of it.
+    assert documents["Second & last"].url == "https://dana.example/?p=42&lang=en"
+    assert documents["Salt & pepper drafts"].url == "https://dana.example/?p=41&preview=true"
+    assert documents["Salt & pepper drafts"].raw_text == (
+        "Season the first draft lightly & taste it the next morning.")
+    [note] = result.notes
+    assert "bare '&' escaped on line(s) 4, 5, 6, 8, 9, 17, 18" in note
+
+
+BILLION_LAUGHS = ('<!DOCTYPE rss [ <!ENTITY a "ha"> <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+                  ' <!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"> <!ENTITY d "&c;&c;&c;&c;&c;&c;&c;'
+                  '&c;&c;&c;"> <!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;"> <!ENTITY f "&e;&e;&e;'
+                  '&e;&e;&e;&e;&e;&e;&e;"> <!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;"> ]>')
+
+
+def test_not_well_formed_feed_still_expands_no_entities(tmp_path: Path) -> None:
+    secret = write(tmp_path, "secret.txt", "TOP-SECRET-7f3a")
+    payload = ('<?xml version="1.0"?>\n' + BILLION_LAUGHS[:-2]
+               + f' <!ENTITY leak SYSTEM "{secret.as_uri()}"> ]>\n'
+               '<rss version="2.0"><channel><title>Q&A &g;</title><item><title>Item &g; &leak;'
+               "</title><link>https://x.example/?a=1&b=2</link><description>Body &g; &leak; "
+               "here & there.</description></item></channel></rss>")
+    result = FeedImporter().read(write(tmp_path, "laughs.xml", payload))
+    [doc] = result.documents
+    everything = f"{result.owner} {doc.title} {doc.raw_text} {doc.metadata}"
+    assert "TOP-SECRET" not in everything and "hahaha" not in everything
+    assert len(everything) < 2000
+    assert doc.url == "https://x.example/?a=1&b=2"
+
+
 # Over HTTP
 
 def test_feed_over_http_is_fetched_safely_and_fingerprinted(site: LocalSite) -> None:

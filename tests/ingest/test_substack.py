@@ -342,3 +342,13 @@ def test_corrupt_zip_is_an_error_naming_it(tmp_path: Path) -> None:
     broken = tmp_path / "export.zip"
     broken.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
     assert read_error(broken).file == str(broken)
+
+
+def test_entities_in_titles_and_subtitles_are_decoded(tmp_path: Path) -> None:
+    csv_text = (f"{HEADER}\n140010.quotes,2024-03-10T12:00:00.000Z,true,,,newsletter,everyone,"
+                "&#x201C;Slow&#x201D; mornings &amp; fast coffee,Why I&#8217;m up at 5 &mdash; "
+                "still,\n")
+    root = export_with(tmp_path, csv_text, {"140010.quotes": "<p>Body text.</p>"})
+    document = SubstackImporter().read(root).documents[0]
+    assert document.title == "“Slow” mornings & fast coffee"
+    assert document.metadata["subtitle"] == "Why I’m up at 5 — still"

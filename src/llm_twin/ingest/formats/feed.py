@@ -36,6 +36,11 @@ _HEAD_BYTES = 2048
 _FEED_ROOT = re.compile(r"<(?:rss\b|feed\b[^>]*http://www\.w3\.org/2005/Atom"
                         r"|rdf:RDF\b[^>]*http://purl\.org/rss/1\.0/)", re.IGNORECASE)
 _WXR_NAMESPACE = "wordpress.org/export/"
+# A `&` that starts no entity or character reference (`?a=1&b=2` in a URL makes the feed not
+# well-formed). feedparser's lenient parser would read `&lang=en` as the entity `&lang` (〈), so
+# such an `&` is escaped first, outside CDATA and comments, as browsers and peers read it.
+_BARE_AMPERSAND = re.compile(rb"&(?![A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#[xX][0-9a-fA-F]+;)")
+_CDATA_OR_COMMENT = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->", re.DOTALL)
 _FEED_URL_PATH = re.compile(r"(?:\.(?:xml|rss|atom|rdf)|/(?:feed|rss|atom)(?:\.xml)?)/?$",
                             re.IGNORECASE)
 _FEED_URL_QUERY = re.compile(r"(?:^|&)(?:feed=|format=(?:rss|atom)\b)", re.IGNORECASE)
@@ -104,6 +109,7 @@ class FeedImporter(ImporterBase):
         tags = data.count(b"<") + data.count(b"&lt;")  # feedparser parses escaped HTML too
         if tags > MAX_FEED_TAGS:
             raise too_large(source, "feeds", tags, MAX_FEED_TAGS, unit="tags")
+        data, repaired_lines = _escape_bare_ampersands(data)
         parsed = feedparser.parse(io.BytesIO(data), response_headers=headers)
         entries = [entry for entry in parsed.entries if _has_substance(entry)]
         if not entries and (parsed.bozo or not parsed.version):
@@ -111,6 +117,11 @@ class FeedImporter(ImporterBase):
                                     f"not a readable RSS or Atom feed: {_bozo_reason(parsed)}")
         info = _feed_info(parsed.feed)
         result = ImportResult(self.format_name, [], owner=info.author)
+        if repaired_lines:
+            shown = ", ".join(map(str, repaired_lines[:10]))
+            more = f" and {len(repaired_lines) - 10} more" if len(repaired_lines) > 10 else ""
+            result.notes.append(f"{source}: not well-formed XML, read leniently; a bare '&' "
+                                f"escaped on line(s) {shown}{more}")
         for position, entry in enumerate(entries):
             document = self._document(entry, position, info, source)
             if document is None:
@@ -182,6 +193,27 @@ def _looks_like_feed_url(url: str) -> bool:
 
 def _has_substance(entry: Any) -> bool:
     return any(entry.get(key) for key in ("title", "link", "summary", "content"))
+
+
+def _escape_bare_ampersands(data: bytes) -> tuple[bytes, list[int]]:
+    """The feed with every bare `&` outside CDATA and comments escaped, and their lines."""
+    if b"&" not in data:
+        return data, []
+    lines: list[int] = []
+    pieces: list[bytes] = []
+    start = 0
+    for kept in [*_CDATA_OR_COMMENT.finditer(data), None]:
+        end = kept.start() if kept is not None else len(data)
+        segment = data[start:end]
+        for match in _BARE_AMPERSAND.finditer(segment):
+            line = data.count(b"\n", 0, start + match.start()) + 1
+            if not lines or lines[-1] != line:
+                lines.append(line)
+        pieces.append(_BARE_AMPERSAND.sub(b"&amp;", segment))
+        if kept is not None:
+            pieces.append(kept.group(0))
+            start = kept.end()
+    return b"".join(pieces), lines
 
 
 def _bozo_reason(parsed: Any) -> str:

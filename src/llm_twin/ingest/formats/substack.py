@@ -12,6 +12,7 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime, UTC
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,7 @@ class SubstackImporter(ArchiveImporter):
         return ImportedDocument(
             platform="substack", kind="article",
             author=self.options.owner_name or FALLBACK_AUTHOR, is_owner=True, raw_text=text,
-            title=row.get("title") or None, created_at=created_at, external_id=post_id,
+            title=_unescaped(row.get("title")), created_at=created_at, external_id=post_id,
             metadata=metadata,
         )
 
@@ -175,7 +176,14 @@ def _metadata(row: _Row, body_name: str) -> dict[str, Any]:
     for column in ("type", "audience", "subtitle", "email_sent_at", "podcast_url"):
         if row.get(column):
             metadata[column] = row.get(column)
+    if "subtitle" in metadata:
+        metadata["subtitle"] = _unescaped(metadata["subtitle"])
     return metadata
+
+
+def _unescaped(value: str | None) -> str | None:
+    """posts.csv writes titles and subtitles HTML-escaped (`&#x201C;`, `&amp;`): decode them."""
+    return (unescape(value).strip() or None) if value else None
 
 
 def _body_text(tree: ExportTree, name: str) -> str:
