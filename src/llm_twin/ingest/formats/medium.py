@@ -22,7 +22,7 @@ from bs4 import BeautifulSoup, Tag
 
 from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import ImportedDocument, ImportFormatError, ImportResult
-from llm_twin.ingest.html_text import decode_text, html_to_text
+from llm_twin.ingest.html_text import decode_text, html_to_text, parse_html
 from llm_twin.ingest.safe_zip import ExportTree
 
 FALLBACK_AUTHOR = "owner"
@@ -136,7 +136,7 @@ def _looks_like_medium(head: bytes) -> bool:
 def _parse_post(tree: ExportTree, name: str) -> _MediumPost | None:
     """The post, or None for a page that is not one (no body section)."""
     where = tree.display_name(name)
-    soup = BeautifulSoup(decode_text(tree.read_bytes(name), where), "lxml")
+    soup = parse_html(decode_text(tree.read_bytes(name), where), where, "Medium posts")
     if soup.select_one(".h-feed") is not None:  # bookmarks, claps, highlights: others' posts
         return None
     body = soup.select_one('section[data-field="body"]')
