@@ -7,10 +7,12 @@ long, random version (and training) is `benchmarks/crash_soak.py`."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import load_benchmark
@@ -130,17 +132,56 @@ def test_dataset_build_killed_while_writing_leaves_no_half_build(soak, env, inge
     assert soak.read_workspace(ws).failures == []
 
 
-def test_export_killed_while_writing_leaves_no_half_export_in_place(soak, env, tmp_path):
-    ws = tmp_path / "ws"
-    ws.mkdir()
-    args = ["export", "base", "--format", "merged", "--force"]
-    writing = ws / "exports" / "base.partial" / "merged"  # the weights are being saved
-    assert twin(soak, env, ws, *args, kill_when=writing.exists) == -signal.SIGKILL
-    assert soak.export_failures(ws) == []
-    assert not (ws / "exports" / "base").exists()
-    twin(soak, env, ws, *args)
-    assert soak.export_failures(ws) == []
-    assert soak.export_outcome(ws)["entries"] == ["base"]  # the rerun cleared the partial folder
+class KilledHere(BaseException):
+    """Stands for SIGKILL: nothing after the raise runs (export_model has no handler past the
+    write of the partial folder)."""
+
+
+def adapter_run(tmp_path: Path, name: str) -> SimpleNamespace:
+    """A finished run whose adapter folder holds one marked file: `export --format adapter` of it
+    copies the folder and writes the manifest, with no model to load."""
+    adapter = tmp_path / "models" / name / "adapter"
+    adapter.mkdir(parents=True)
+    (adapter / "adapter_config.json").write_text(json.dumps({"run": name}))
+    return SimpleNamespace(id=name, kind="sft", status="finished", adapter_path=str(adapter),
+                           hyperparameters={}, base_model="base", gguf_file=None, lineage=None)
+
+
+def exported_run(out: Path) -> str:
+    return json.loads((out / "export.json").read_text())["run"]
+
+
+def test_export_killed_between_the_two_renames_of_a_forced_swap_loses_neither(tmp_path,
+                                                                              monkeypatch):
+    """`--force` moves the old export to `<out>.old`, then renames `<out>.partial` in. Killed
+    between the two, neither was in place and the rerun deleted both (the partial as stale, the
+    old as leftover); now the old one is put back before anything else happens."""
+    from llm_twin.training.export import ExportError, export_model
+
+    out = tmp_path / "exports" / "twin"
+    first, second = adapter_run(tmp_path, "run-first"), adapter_run(tmp_path, "run-second")
+    export_model(first, None, out, formats=["adapter"])
+    rename = Path.rename
+
+    def killed_on_the_second_rename(self: Path, target):
+        if self.name.endswith(".partial"):
+            raise KilledHere
+        return rename(self, target)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Path, "rename", killed_on_the_second_rename)
+        with pytest.raises(KilledHere):
+            export_model(second, None, out, formats=["adapter"], force=True)
+    assert not out.exists() and out.with_name("twin.old").is_dir()  # the moment of the kill
+
+    with pytest.raises(ExportError, match="already exists"):  # a rerun without --force
+        export_model(second, None, out, formats=["adapter"])
+    assert exported_run(out) == "run-first"  # the old export is back, whole
+    assert (out / "adapters" / "1-run-first" / "adapter_config.json").exists()
+
+    export_model(second, None, out, formats=["adapter"], force=True)  # the rerun with --force
+    assert exported_run(out) == "run-second"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["twin"]
 
 
 def test_the_checks_see_a_half_imported_source_and_a_chunk_row_without_vector(soak, indexed,

@@ -90,6 +90,7 @@ def export_model(run_or_base: TrainingRun | str, settings: TwinSettings, out_dir
         raise ExportError(f"Unknown CTranslate2 type {ct2_type!r}; available: {', '.join(CT2_TYPES)}.")
     _check_request(run, chosen)
     out_dir = Path(out_dir)
+    _finish_interrupted_swap(out_dir)
     if out_dir.exists() and not force:
         raise ExportError(f"{out_dir} already exists; pass --force to replace it.")
 
@@ -237,13 +238,25 @@ def _write_manifest(folder: Path, run, settings, formats, written: ExportResult)
 
 
 def _replace(partial: Path, out_dir: Path) -> None:
-    """Swap the finished export in; an old one is removed only after the new one is in place."""
+    """Swap the finished export in; an old one is removed only after the new one is in place.
+    A process killed between the two renames leaves only `<out>.old`:
+    `_finish_interrupted_swap` puts it back before anything else touches the folder."""
     old = out_dir.with_name(out_dir.name + ".old")
+    _finish_interrupted_swap(out_dir)
     shutil.rmtree(old, ignore_errors=True)
     if out_dir.exists():
         out_dir.rename(old)
     partial.rename(out_dir)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _finish_interrupted_swap(out_dir: Path) -> None:
+    """`<out>.old` with no `<out>` is a complete export moved aside by a `--force` run that was
+    killed before its new export was renamed in: it goes back in place. (`<out>.old` beside
+    `<out>` is the leftover of a finished swap, removed by the next `_replace`.)"""
+    old = out_dir.with_name(out_dir.name + ".old")
+    if old.is_dir() and not out_dir.exists():
+        old.rename(out_dir)
 
 
 def _relocate(result: ExportResult, partial: Path, out_dir: Path) -> ExportResult:
