@@ -131,3 +131,79 @@ def test_a_stream_closed_before_its_first_piece_still_frees_the_model():
     stream = tracked(GenerationStream(pieces()), done)
     stream.close()
     assert done.is_set()
+
+
+def test_a_job_running_when_the_server_died_is_interrupted_after_a_restart(tmp_path):
+    """Jobs lived only in memory: a server killed (or stopped) mid-job came back with no trace of
+    it; a caller polling it saw 404, and an in-memory `running` never ended. Now a journal keeps
+    them and a restarted server lists such a job as `interrupted`, with a message."""
+    import threading
+
+    from llm_twin.serving.jobs import JobRunner
+
+    journal = tmp_path / "serve-jobs.json"
+    started, release = threading.Event(), threading.Event()
+
+    def long_work(job):
+        started.set()
+        release.wait(30)
+        return {}
+
+    runner = JobRunner(journal=journal)
+    done = runner.submit("index", "quick", lambda job: {"chunks": 3})
+    deadline = time.monotonic() + 10
+    while done.finished_at is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    running = runner.submit("train", "long", long_work)
+    queued = runner.submit("index", "behind it", lambda job: {})
+    assert started.wait(10)
+    assert "waiting for 1 job(s)" in queued.message  # a queued job says what it waits for
+    # kill -9 now: only the journal survives; a new server reads it
+    after = {job.id: job for job in JobRunner(journal=journal).jobs()}
+    assert after[done.id].status == "succeeded" and after[done.id].result == {"chunks": 3}
+    for job_id in (running.id, queued.id):
+        assert after[job_id].status == "interrupted"
+        assert "server stopped" in after[job_id].error
+    # a clean stop (SIGTERM) does not wait for ever and records the same
+    runner.shutdown(timeout=0.2)
+    assert runner.get(running.id).status == "interrupted"
+    assert runner.get(queued.id).status == "interrupted"
+    release.set()
+    again = {job.id: job.status for job in JobRunner(journal=journal).jobs()}
+    assert again[running.id] == "interrupted" and again[done.id] == "succeeded"
+
+
+def test_twin_serve_exits_0_on_sigterm(tmp_path):
+    """uvicorn shuts down gracefully on SIGTERM and then re-raises the signal: `twin serve`
+    died of it (exit -15, as if killed) after a clean shutdown."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    twin = Path(sys.executable).with_name("twin")
+    server = subprocess.Popen([str(twin), "--workspace", str(tmp_path / "ws"), "serve", "--port",
+                               str(port), "--no-preload"], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True,
+                              env={**os.environ, "TWIN_OWNER_NAME": "Dana"})
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/status", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert server.poll() is None, server.stdout.read() if server.stdout else ""
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    output = server.stdout.read() if server.stdout else ""
+    assert code == 0, output
+    assert "Stopped (SIGTERM)" in output

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -58,7 +62,29 @@ def serve(
         console.print("Requests need [bold]Authorization: Bearer <token>[/]; the web app asks for "
                       "the token once.")
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        with _stopped_by_sigterm():
+            uvicorn.run(app, host=host, port=port, log_level="warning")
     except OSError as error:  # port in use
         errors.print(f"[bold red]Error:[/] cannot listen on {host}:{port}: {error}")
         raise typer.Exit(code=2) from None
+    except _Stopped:
+        console.print("Stopped (SIGTERM); running jobs are recorded as interrupted.")
+
+
+class _Stopped(Exception):
+    """SIGTERM, after uvicorn's graceful shutdown."""
+
+
+@contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """uvicorn (0.29+) shuts down gracefully on SIGTERM, then re-raises the signal with the handler
+    it found: with the default one the process died of the signal (exit -15, as if killed) after
+    a clean shutdown. Our handler turns that re-raised SIGTERM into a normal exit 0."""
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise _Stopped
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -6,6 +6,7 @@ builds that generate) then `store_lock` (the embedded vector store: searches and
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from collections.abc import Generator, Iterator
@@ -23,6 +24,8 @@ from llm_twin.serving.openai_api import ServedChat
 from llm_twin.storage.history import ServedOutput, ServedRequest, log_generations, new_request_id
 from llm_twin.storage.vector_store import VectorStore
 from llm_twin.training.registry import BASE_MODEL_NAME
+
+JOB_JOURNAL = "serve-jobs.json"  # the background jobs, kept across restarts (serving.jobs)
 
 
 @dataclass
@@ -46,7 +49,9 @@ class TwinService:
         self.config = config
         self.generation_lock = threading.Lock()
         self.store_lock = threading.Lock()
-        self.jobs = JobRunner()
+        self.jobs = JobRunner(journal=workspace.settings.workspace / JOB_JOURNAL)
+        # uploads of jobs a previous server died in the middle of (no job is running yet)
+        shutil.rmtree(workspace.settings.workspace / "uploads", ignore_errors=True)
         self._stack = ExitStack()
         self._store: VectorStore | None = None
         self._base_backend = base_backend
