@@ -463,7 +463,7 @@ async function write(event) {
 
 const JOB_NAMES = { ingest: "Import", index: "Indexing", dataset: "Dataset build", train: "Training",
   voice: "Voice model" };
-const JOB_DONE = new Set(["succeeded", "failed"]);
+const JOB_DONE = new Set(["succeeded", "failed", "interrupted"]);
 
 function resultSummary(result) {
   if (!result || typeof result !== "object") return "";
@@ -493,12 +493,13 @@ function renderJob(container, job) {
     running: `${name}: ${job.stage || "running"}`,
     succeeded: `${name} finished`,
     failed: `${name} failed`,
+    interrupted: `${name} interrupted (the server stopped)`,
   }[job.status] || `${name}: ${job.status}`;
   const count = job.total ? `${job.done ?? 0} of ${job.total}` : "";
   const lines = [
     el("p", { className: "job-title", text: heading }),
     job.description ? el("p", { className: "muted job-description", text: job.description }) : null,
-    job.status === "failed" ? null : progress,
+    job.status === "failed" || job.status === "interrupted" ? null : progress,
     count && job.status === "running" ? el("p", { className: "muted", text: count }) : null,
     job.message ? el("p", { className: "job-message", text: job.message }) : null,
     job.error ? el("p", { className: "message-error", text: job.error }) : null,
