@@ -80,9 +80,12 @@ def test_a_release_0_1_workspace_upgrades_keeping_every_row(tmp_path, caplog):
         f"Upgrading the workspace database from the schema from before numbered revisions to {HEAD}…"]
     assert _version(database) == [(HEAD,)]
     after = _rows(database)
-    changed = ("documents", "training_runs")
+    changed = ("documents", "training_runs", "sources")
     assert {table: rows for table, rows in after.items() if table not in changed} == {
         table: rows for table, rows in before.items() if table not in changed}
+    # Revision 0004 appends the sources' `timezone`, unknown (NULL: shown in UTC) for old ones.
+    assert [row[:-1] for row in after["sources"]] == before["sources"]
+    assert [row[-1] for row in after["sources"]] == [None, None]
     # Revision 0003 appends `lineage` and `exports` to runs, unknown (NULL) for old ones.
     assert [row[:-2] for row in after["training_runs"]] == before["training_runs"]
     assert [row[-2:] for row in after["training_runs"]] == [(None, None)]

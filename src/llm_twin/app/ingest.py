@@ -28,6 +28,7 @@ from llm_twin.app.workspace import Workspace
 from llm_twin.errors import USER_ERRORS, InputError
 from llm_twin.ingest.base import Importer, ImportOptions
 from llm_twin.ingest.pipeline import IngestReport, ingest_path
+from llm_twin.ingest.timezones import machine_zone_name
 from llm_twin.ingest.registry import Location, as_location, default_importers, plan_imports
 
 
@@ -126,13 +127,16 @@ def import_report(outcomes: Iterable[ExportOutcome]) -> dict[str, Any]:
 
 def ingest_locations(ws: Workspace, locations: Iterable[str | Path], *,
                      format_name: str | None = None, me: tuple[str, ...] = (),
-                     allow_private: bool = False,
+                     allow_private: bool = False, timezone: str | None = None,
                      progress: Progress = SILENT) -> Iterator[ExportOutcome]:
     """Import every export found at `locations`, yielding each outcome as it is done.
-    `format_name` skips detection; `me`: the owner's names in chats and git."""
+    `format_name` skips detection; `me`: the owner's names in chats and git; `timezone`: the
+    IANA zone chat exports' local times are read in (default: this machine's, see
+    `machine_zone_name`). An unknown zone raises InputError before anything is read."""
     current = ["reading"]  # the stage the importers' counts belong to: the export being read
     options = ImportOptions(owner_name=ws.settings.owner_name, me=me, allow_private=allow_private,
-                            progress=lambda done, total: progress.report(current[0], done, total))
+                            progress=lambda done, total: progress.report(current[0], done, total),
+                            timezone=machine_zone_name() if timezone is None else timezone)
     importers = default_importers(options=options)
     chosen = _importer_named(format_name, importers) if format_name else None
     for location in locations:

@@ -31,6 +31,12 @@ def ingest(
                      "needed where an export does not say who you are (WhatsApp).")] = None,
     allow_private: Annotated[bool, typer.Option(
         "--allow-private", help="Let URL imports reach private and loopback addresses.")] = False,
+    timezone: Annotated[str | None, typer.Option(
+        "--timezone", metavar="ZONE",
+        help="IANA time zone (e.g. Europe/Paris) the chats' local times were written in: "
+             "WhatsApp's lines and Telegram's `date`, stored in UTC; kept with the source and "
+             "used to show its dates (Messenger's and Instagram's times are absolute). Default: "
+             "this machine's zone, from the TZ variable, else /etc/localtime, else UTC.")] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the import report as JSON (one entry per export and the total; "
                        "see the README) instead of the table.")] = False,
@@ -47,7 +53,7 @@ def ingest(
         def run(progress: Progress = SILENT) -> list[ExportOutcome]:
             return list(ingest_locations(ws, locations, format_name=format_name,
                                          me=tuple(me or ()), allow_private=allow_private,
-                                         progress=progress))
+                                         timezone=timezone, progress=progress))
 
         if as_json:
             outcomes = run()

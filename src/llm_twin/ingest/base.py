@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from llm_twin.errors import InputError
+from llm_twin.ingest.timezones import zone_info
 from llm_twin.platforms import KINDS
 
 
@@ -120,12 +121,19 @@ class ImportOptions:
         case-insensitively against sender names when the export has no account data of its own.
     allow_private: let the web importer fetch private and loopback addresses (tests, intranets).
     progress: optional callback (done, total) for long imports; total may be None.
+    timezone: the IANA zone (`Europe/Paris`) chat exports' zone-less local times are read in
+        (`--timezone`); None reads them as UTC. A name that is not a zone raises InputError.
     """
 
     owner_name: str | None = None
     me: tuple[str, ...] = ()
     allow_private: bool = False
     progress: Callable[[int, int | None], None] | None = None
+    timezone: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.timezone is not None:
+            object.__setattr__(self, "timezone", zone_info(self.timezone).key)
 
     def report(self, done: int, total: int | None = None) -> None:
         if self.progress is not None:
@@ -150,6 +158,9 @@ class ImportResult:
     # How many places were repaired to read an export that was not well-formed (e.g. the lines of
     # a WXR file whose bare `&` were escaped); shown as "repaired" in `twin ingest`'s report.
     repaired: int = 0
+    # The IANA zone this export's dates are read and shown in (chat exports: `--timezone`),
+    # stored as Source.timezone; None for exports whose dates need no zone.
+    timezone: str | None = None
 
     def skip(self, reason: str, count: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + count

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterable
-from datetime import tzinfo, UTC
+from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
 
 import charset_normalizer
@@ -16,6 +16,7 @@ from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import ImportFormatError, ImportOptions
 from llm_twin.features.redaction import Pseudonyms, redact_personal_data
 from llm_twin.ingest.safe_zip import DEFAULT_MAX_TOTAL_BYTES
+from llm_twin.ingest.timezones import zone_info
 
 # What redact_personal_data can replace needs an "@" (e-mails, URL credentials), 7+ digits
 # (phones, cards) or an IBAN's "CC00" start. The phone matcher is the slow part of an import and
@@ -31,14 +32,25 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 class ChatExportImporter(ArchiveImporter):
     """A chat export: others' phone numbers are recognised as dialled in `region`, and times the
-    export writes without a zone are in `local_timezone`."""
+    export writes without a zone are in `local_timezone` (default: `options.timezone`, else UTC)."""
 
     def __init__(self, options: ImportOptions | None = None, *, region: str = "US",
-                 local_timezone: tzinfo = UTC,
+                 local_timezone: tzinfo | None = None,
                  max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES):
         super().__init__(options, max_total_bytes=max_total_bytes)
         self.region = region
+        if local_timezone is None:
+            local_timezone = zone_info(self.options.timezone) if self.options.timezone else UTC
         self.local_timezone = local_timezone
+
+    @property
+    def timezone_name(self) -> str | None:
+        """The zone's IANA name, stored with the source (ImportResult.timezone); None for a
+        fixed offset other than UTC, which has none."""
+        key = getattr(self.local_timezone, "key", None)
+        if isinstance(key, str):
+            return key
+        return "UTC" if self.local_timezone.utcoffset(None) == timedelta(0) else None
 
 
 def is_plain_file(path: Path) -> bool:

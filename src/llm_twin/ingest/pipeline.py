@@ -88,7 +88,8 @@ def store_import(location: str | Path, file_hash: str, result: ImportResult,
         known = _existing_hashes(session, [row["content_hash"] for row in rows])
         where = str(location.resolve()) if isinstance(location, Path) else location
         source = Source(format_name=result.format_name, path=where,
-                        file_hash=file_hash, owner=result.owner, skipped=dict(result.skipped))
+                        file_hash=file_hash, owner=result.owner, skipped=dict(result.skipped),
+                        timezone=result.timezone)
         session.add(source)
         session.flush()
         new_rows = []

@@ -51,6 +51,9 @@ class Source(Base):
     owner: Mapped[str | None] = mapped_column(String(256))
     document_count: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The IANA zone a chat export's dates were read in and are shown in (`--timezone`); None
+    # for other exports and for sources imported before it was recorded (shown in UTC).
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     documents: Mapped[list[Document]] = relationship(back_populates="source",
                                                      cascade="all, delete-orphan",

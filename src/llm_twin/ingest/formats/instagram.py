@@ -91,7 +91,8 @@ class InstagramImporter(ArchiveImporter):
             files = _content_files(tree)
             _refuse_html_download(tree, files)
             account = _read_account(tree)
-            result = ImportResult(self.format_name, [], owner=account.name or account.username)
+            result = ImportResult(self.format_name, [], owner=account.name or account.username,
+                                  timezone=self.options.timezone)  # shown in; times are UTC
             for content in files:
                 if not content.is_html:
                     _read_content_file(tree, content, account, result)

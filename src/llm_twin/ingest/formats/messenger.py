@@ -136,7 +136,8 @@ class MessengerImporter(ArchiveImporter):
         path = Path(location)
         with open_export(path, self.max_total_bytes) as tree:
             account_name = _facebook_account_name(tree)
-            result = ImportResult(self.format_name, [], owner=account_name)
+            result = ImportResult(self.format_name, [], owner=account_name,
+                                  timezone=self.options.timezone)  # shown in; times are UTC
             found = read_meta_chats(tree, result, platform="messenger", options=self.options,
                                     account_names=[account_name] if account_name else [])
             if not found:

@@ -96,7 +96,7 @@ class TelegramImporter(ChatExportImporter):
         exports = self._load(Path(path))
         if not exports:
             raise ImportFormatError(path, f"no Telegram {RESULT_FILE} found in this export")
-        result = ImportResult(self.format_name, [])
+        result = ImportResult(self.format_name, [], timezone=self.timezone_name)
         chats: list[_Chat] = []
         owner = _Owner(None, None, OwnerMatcher(self.options.me))
         for where, member, root in exports:

@@ -6,7 +6,8 @@ WhatsApp exports across phone locales. It follows the line pattern and the date-
 of the JavaScript reference parser (Pustur/whatsapp-chat-parser), in one pass over the lines.
 
 WhatsApp writes no account data, so the owner comes from `--me`. Timestamps are the phone's local
-time without a zone; they are read in `local_timezone` (UTC unless told) and stored in UTC.
+time without a zone; they are read in `local_timezone` (`--timezone`: ImportOptions.timezone,
+else UTC) and stored in UTC, the zone kept with the source.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class WhatsAppImporter(ChatExportImporter):
 
     def read(self, location: str | Path) -> ImportResult:
         path = Path(location)
-        result = ImportResult(self.format_name, [])
+        result = ImportResult(self.format_name, [], timezone=self.timezone_name)
         chats = self._load_chats(Path(path), result)
         if not chats:
             raise ImportFormatError(path, "no WhatsApp chat found (expected 'WhatsApp Chat with "
