@@ -1,9 +1,11 @@
-"""Kill -9 during `twin ingest`, `twin index`, `twin dataset build` and `twin export`: the real CLI in
-a subprocess, SIGKILLed in the middle of its work (as soon as the workspace shows work under way),
-then checked with benchmarks/crash_soak.py's checks (integrity_check ok, no half-imported source,
-every chunk row with its vector, no half dataset build or export in place) and rerun to the
-uninterrupted run's outcome. One kill per stage keeps this file within `make test`'s budget; the
-long, random version (and training) is `benchmarks/crash_soak.py`."""
+"""Kill -9 during `twin ingest` (an archive, a folder of exports), `twin index` and `twin dataset
+build`: the real CLI in a subprocess, SIGKILLed in the middle of its work (as soon as the workspace
+shows work under way), then checked with benchmarks/crash_soak.py's checks (integrity_check ok, no
+half-imported source, every chunk row with its vector, no half dataset build in place) and rerun to
+the uninterrupted run's outcome. `twin export` (which loads and saves a 540 MB model) is covered
+here by its riskiest moment, the `--force` swap killed between its two renames, at the unit level.
+One kill per stage keeps this file within `make test`'s budget; the long, random version (with
+training, export and `twin serve`) is `benchmarks/crash_soak.py`."""
 
 from __future__ import annotations
 
@@ -19,10 +21,16 @@ from conftest import load_benchmark
 
 TWIN = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "twin"
 
-pytestmark = [
+CLI = [  # the marks of the tests that run the real `twin`
     pytest.mark.skipif(not TWIN.exists(), reason=f"the twin CLI is not installed at {TWIN}"),
-    pytest.mark.models,  # `twin index`, `dataset build` and `export` load the real models
+    pytest.mark.models,  # `twin index` and `dataset build` load the real models
 ]
+
+
+def cli(test):
+    for mark in CLI:
+        test = mark(test)
+    return test
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +104,7 @@ def indexed(soak, env, ingested, tmp_path_factory) -> Path:
     return ws
 
 
+@cli
 def test_ingest_killed_mid_archive_reruns_to_the_same_counts(soak, env, data, tmp_path):
     empty = tmp_path / "start"
     empty.mkdir()
@@ -103,6 +112,7 @@ def test_ingest_killed_mid_archive_reruns_to_the_same_counts(soak, env, data, tm
                    lambda ws: count(ws, "documents") > 0)
 
 
+@cli
 def test_folder_ingest_killed_after_its_first_export_reruns_to_the_same_counts(soak, env, data,
                                                                               tmp_path):
     empty = tmp_path / "start"
@@ -111,12 +121,14 @@ def test_folder_ingest_killed_after_its_first_export_reruns_to_the_same_counts(s
                    lambda ws: count(ws, "sources") > 0)
 
 
+@cli
 def test_index_killed_mid_work_leaves_every_chunk_row_its_vector_and_reruns(soak, env, ingested,
                                                                             indexed, tmp_path):
     kill_and_rerun(soak, env, ingested, tmp_path / "ws", ["index"],
                    lambda ws: count(ws, "chunks") > 0, reference_ws=indexed)
 
 
+@cli
 def test_dataset_build_killed_while_writing_leaves_no_half_build(soak, env, ingested, tmp_path):
     ws = tmp_path / "ws"
     shutil.copytree(ingested, ws)
@@ -184,6 +196,7 @@ def test_export_killed_between_the_two_renames_of_a_forced_swap_loses_neither(tm
     assert sorted(p.name for p in out.parent.iterdir()) == ["twin"]
 
 
+@cli
 def test_the_checks_see_a_half_imported_source_and_a_chunk_row_without_vector(soak, indexed,
                                                                            tmp_path):
     """The harness's checks can fail: a source missing documents and a vector-less chunk row."""
