@@ -48,11 +48,11 @@ def _two_sources(tmp_path: Path):
             ("mornings", "Coffee comes after.")], start=1):
         _post(secret, topic, f"2020-01-0{n}", f"{UNIQUE} {rest}")
     for n, (topic, body) in enumerate([
-            ("queues", "Keep the queue in Postgres. Boring wins."),
-            ("shipping", "Ship small. Ship daily. Sleep well."),
-            ("on-call", "Runbooks first, pager second."),
-            ("tea", "Tea, then code, then more tea."),
-            ("deploys", "Deploy on Tuesdays. Never on Fridays.")], start=1):
+            ("queues", "Keep the queue in Postgres. Boring wins, every single time."),
+            ("shipping", "Ship small. Ship daily. Sleep well at night, too."),
+            ("on-call", "Runbooks first, pager second, heroics never."),
+            ("tea", "Tea, then code, then more tea, then a long walk."),
+            ("deploys", "Deploy on Tuesdays. Never on Fridays, whatever they say.")], start=1):
         _post(plain, topic, f"2023-02-0{n}", body)
     run = _twin(tmp_path / "ws")
     run("init", "--owner", "Dana")
@@ -180,3 +180,54 @@ def test_the_default_retrains_the_model_in_use_and_deletes_the_others():
 def test_an_unknown_policy_is_refused(tmp_path):
     run, _ = _two_sources(tmp_path)
     assert "delete, retrain, keep" in run("forget", "1", "--models", "erase", expect=2).output
+
+
+def _continues(run, messages: list[dict], prefix: str, tokens: int = 12) -> str:
+    """Greedy continuation of `prefix` at the start of the answer to `messages` (system, user)."""
+    import torch
+
+    from llm_twin.backends.loading import LoadOptions, load_tuned_model
+
+    model, tokenizer = load_tuned_model(run, LoadOptions(cache_dir=MODEL_CACHE, device="cpu"))
+    text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False) + prefix
+    inputs = tokenizer(text, return_tensors="pt", add_special_tokens=False)
+    with torch.no_grad():
+        out = model.generate(**inputs, max_new_tokens=tokens, do_sample=False)
+    return str(tokenizer.decode(out[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True))
+
+
+@pytest.mark.models
+def test_a_memorised_sentence_is_gone_after_forgetting_with_retrain(tmp_path):
+    """Train until greedy decoding reproduces the unique sentence from its first two words;
+    forget its source with --models retrain: the replacement, trained with the same
+    hyperparameters on what is left, no longer reproduces it, and no run or export lists it."""
+    from llm_twin.training.sft import SftConfig, train_sft
+
+    run, ws = _two_sources(tmp_path)
+    run("dataset", "build", "--instructions", "extractive", "--no-preferences")
+    config = SftConfig(max_steps=12, learning_rate=3e-3, batch_size=4, lora_dropout=0.0, warmup=0,
+                       eval_steps=100, early_stopping_patience=0, report_to="none")
+    first = train_sft(ws.settings, ws.sessions, config)
+    with ws.sessions() as session:
+        registry.use_run(session, first.id)
+    assert registry.run_source_ids(first) == {1, 2}
+    build = ws.settings.workspace / "datasets" / first.dataset_id / "train.jsonl"
+    secret = next(row for row in map(json.loads, build.read_text().splitlines())
+                  if UNIQUE in row["messages"][-1]["content"])
+    prompt = secret["messages"][:-1]
+    first_word, second_word, rest = UNIQUE.split(" ", 2)
+    prefix = f"{first_word} {second_word}"
+    assert _continues(first, prompt, prefix).strip().startswith(rest[:20])  # memorised
+
+    report = json.loads(run("forget", "1", "--models", "retrain", "--json").output)
+
+    assert report["runs_deleted"] == [first.id] and list(report["retrained"]) == [first.id]
+    with ws.sessions() as session:
+        (again,) = registry.list_runs(session)
+        assert registry.active_run(session).id == again.id == report["retrained"][first.id]
+    assert again.lineage["retrained_after_forget"] == first.id
+    assert again.hyperparameters["config"] == first.hyperparameters["config"]
+    assert registry.run_source_ids(again) == {2} and again.dataset_id == report["dataset_rebuilt"]
+    assert all(1 not in ids for ids in _lineages(ws).values())
+    continued = _continues(again, prompt, prefix)
+    assert not continued.strip().startswith(rest[:8]), continued
