@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,9 @@ class SourceListing:
     imported_at: datetime
     owner: str | None
     documents: dict[tuple[str, str], int]  # (platform, kind) -> count
+    timezone: str | None = None  # the zone its dates are shown in (chats: `--timezone`)
+    first: datetime | None = None  # its oldest and newest dated documents, in UTC
+    last: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -131,8 +134,22 @@ def list_sources(ws: Workspace) -> list[SourceListing]:
         by_source: dict[int, dict[tuple[str, str], int]] = {}
         for source_id, platform, kind, count in counts:
             by_source.setdefault(source_id, {})[(platform, kind)] = count
+        spans = {source_id: (first, last) for source_id, first, last in session.execute(
+            select(Document.source_id, func.min(Document.created_at),
+                   func.max(Document.created_at)).group_by(Document.source_id))}
         return [SourceListing(s.id, s.format_name, s.path, s.imported_at, s.owner,
-                              by_source.get(s.id, {})) for s in sources]
+                              by_source.get(s.id, {}), s.timezone,
+                              *(_utc(moment) for moment in spans.get(s.id, (None, None))))
+                for s in sources]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """An aggregate's datetime: SQLite hands MIN/MAX back naive (or as text), in UTC."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
 
 
 # What each kind of text is used for (`twin sources --audit`): drafts for public platforms

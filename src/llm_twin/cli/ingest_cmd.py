@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,10 +15,12 @@ from rich.text import Text
 
 from llm_twin.app.progress import SILENT, Progress
 from llm_twin.app.ingest import ExportOutcome, import_report, import_total, ingest_locations
-from llm_twin.app.sources import audit_sources, describe_source, forget_source, list_sources
+from llm_twin.app.sources import (SourceListing, audit_sources, describe_source, forget_source,
+                                  list_sources)
 from llm_twin.cli.common import console, open_workspace, user_errors
 from llm_twin.cli.progress import progress_bar
 from llm_twin.ingest.registry import as_location, default_importers
+from llm_twin.ingest.timezones import in_zone
 
 
 def ingest(
@@ -151,14 +154,28 @@ def sources(
         return
     with user_errors():
         listed = list_sources(open_workspace())
-        table = Table("id", "format", "documents", "imported", "owner", "location")
+        table = Table("id", "format", "documents", "dates", "zone", "imported", "owner",
+                      "location", caption="Dates and times in each source's zone (chats: "
+                                          "`twin ingest --timezone`), else UTC.")
         for source in listed:
             counts = ", ".join(f"{count} {platform} {kind}"
                                for (platform, kind), count in source.documents.items())
-            table.add_row(str(source.id), source.format_name, counts or "0",
-                          source.imported_at.strftime("%Y-%m-%d %H:%M"), source.owner or "",
-                          source.path)
+            table.add_row(str(source.id), source.format_name, counts or "0", _span(source),
+                          source.timezone or "UTC", _local(source.imported_at, source.timezone),
+                          source.owner or "", source.path)
         console.print(table if listed else "No sources yet: [bold]twin ingest PATH[/].")
+
+
+def _local(moment: datetime, zone: str | None) -> str:
+    return in_zone(moment, zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _span(source: SourceListing) -> str:
+    """Its oldest and newest documents' dates, e.g. "2024-01-15 09:30 – 2024-07-15 09:52"."""
+    if source.first is None or source.last is None:
+        return ""
+    first, last = _local(source.first, source.timezone), _local(source.last, source.timezone)
+    return first if first == last else f"{first} – {last}"
 
 
 def _audit(as_json: bool) -> None:
