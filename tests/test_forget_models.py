@@ -145,6 +145,8 @@ def test_forget_deletes_every_run_and_export_that_saw_the_source(tmp_path):
     with ws.sessions() as session:
         assert registry.active_run(session) is None  # the twin is back on the base model
     assert report["dataset_builds_removed"] == ["both0000000a"]
+    shown = json.loads(run("models", "show", "sft-b").output)  # lineage shown with the run
+    assert shown["lineage"]["source_ids"] == [2] and shown["exports"]
 
 
 def test_keep_leaves_the_models_and_warns_that_the_words_remain(tmp_path):

@@ -42,7 +42,8 @@ def describe_model(ws: Workspace, run_id: str) -> dict[str, Any]:
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
             "duration_s": run.duration_s, "adapter_path": run.adapter_path,
             "merged_path": run.merged_path, "gguf_path": run.gguf_path, "ct2_path": run.ct2_path,
-            "hyperparameters": run.hyperparameters, "metrics": run.metrics}
+            "hyperparameters": run.hyperparameters, "metrics": run.metrics,
+            "lineage": run.lineage, "exports": run.exports}
 
 
 @dataclass
