@@ -24,7 +24,10 @@ build in place after a kill, the rerun's build id the reference's); `train-sft` 
 a kill `twin models` must show the run interrupted, `twin train --resume` continues it from its last
 checkpoint (a run killed before its first starts afresh) and it ends at the reference's step count;
 `export` exports the trained run (adapter, merged): no half export in place, the rerun's files
-those of the reference. --max-minutes caps a stage's kills by time.
+those of the reference. `serve` kills `twin serve` in turn mid-job (an uploaded X archive being
+imported and indexed) and mid-stream (a streamed /api/write after its first token): the restarted
+server must answer and search, list the killed job failed or interrupted (none running), and
+finish the upload to the uninterrupted run's counts. --max-minutes caps a stage's kills by time.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -490,6 +494,226 @@ def stages(names: list[str], data: Path, tweets: int, index_tweets: int,
     return [known[name] for name in names]
 
 
+# -- twin serve ------------------------------------------------------------------------------
+
+SERVE_IDEA = "Why small teams should write down their decisions"
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    url: str
+    log: Path
+
+
+def start_server(ws: Path, env: dict[str, str], timeout: float = 600) -> Server:
+    """`twin serve --no-preload` on a free loopback port, answering /api/status."""
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = ws.with_name(ws.name + "-serve.log")
+    with open(log, "a") as output:
+        process = subprocess.Popen([str(TWIN), "--workspace", str(ws), "serve", "--port", str(port),
+                                    "--no-preload", "--max-new-tokens", "64"], env=env,
+                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"twin serve exited {process.returncode}: "
+                               f"{log.read_text(errors='replace')[-400:]}")
+        try:
+            if httpx.get(f"{server.url}/api/status", timeout=5).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    kill_server(server)
+    raise RuntimeError("twin serve did not answer /api/status in time")
+
+
+def kill_server(server: Server) -> None:
+    if server.process.poll() is None:
+        os.killpg(server.process.pid, signal.SIGKILL)
+    server.process.wait()
+
+
+def stop_server(server: Server) -> None:
+    """SIGTERM (uvicorn's graceful shutdown), SIGKILL after 60 s."""
+    if server.process.poll() is None:
+        os.killpg(server.process.pid, signal.SIGTERM)
+        try:
+            server.process.wait(60)
+        except subprocess.TimeoutExpired:
+            kill_server(server)
+
+
+def upload_job(server: Server, archive: Path) -> str:
+    """POST /api/ingest (import and index in one background job); the job's id."""
+    import httpx
+
+    with open(archive, "rb") as body:
+        response = httpx.post(f"{server.url}/api/ingest", timeout=120,
+                              files={"files": (archive.name, body, "application/zip")})
+    response.raise_for_status()
+    return response.json()["job"]["id"]
+
+
+def job_status(server: Server, job_id: str) -> str | None:
+    import httpx
+
+    for job in httpx.get(f"{server.url}/api/jobs", timeout=30).json()["jobs"]:
+        if job["id"] == job_id:
+            return job["status"]
+    return None
+
+
+def wait_jobs(server: Server, timeout: float = 1800) -> list[dict]:
+    """Every job listed once none is queued or running."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        jobs = httpx.get(f"{server.url}/api/jobs", timeout=30).json()["jobs"]
+        if all(j["status"] not in ("queued", "running") for j in jobs):
+            return jobs
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"jobs still running after {timeout:.0f} s: {jobs}")
+        time.sleep(0.5)
+
+
+def finish_upload(server: Server, archive: Path) -> list[str]:
+    """The upload again, then an index job (a killed job may have stored the import and not its
+    index); every job must succeed."""
+    import httpx
+
+    upload_job(server, archive)
+    wait_jobs(server)
+    httpx.post(f"{server.url}/api/index", timeout=30).raise_for_status()
+    return [f"job {j['id']} ({j['kind']}) {j['status']}: {j.get('error')}"
+            for j in wait_jobs(server)[:2] if j["status"] != "succeeded"]
+
+
+def stream_until_first_token(client, server: Server, hold: float) -> bool:
+    """Open a streamed /api/write and return (leaving it open) `hold` seconds after its first
+    token event; False when the stream ended first."""
+    response = client.send(client.build_request("POST", f"{server.url}/api/write", json={
+        "idea": SERVE_IDEA, "max_new_tokens": 64, "seed": 7}), stream=True)
+    lines = response.iter_lines()
+    for line in lines:
+        if line.startswith("event: token"):
+            started = time.monotonic()
+            for line in lines:  # keep reading while the hold lasts: the server keeps streaming
+                if time.monotonic() - started >= hold:
+                    return True
+                if line.startswith("event: done"):
+                    return False
+            return False
+        if line.startswith("event: done"):
+            return False
+    return False
+
+
+def serve_soak(kills: int, rng: random.Random, scratch: Path, data: Path, index_tweets: int,
+               env: dict[str, str], log: Callable[[str], None] = print,
+               max_seconds: float | None = None) -> StageResult:
+    """kill -9 `twin serve` in turn in the middle of an upload job (import + index of an X
+    archive) and of a streamed /api/write. After each kill: the workspace checks, then the server
+    restarted must answer, list the killed job failed or interrupted (never running), search, and
+    finish the upload to the uninterrupted run's counts."""
+    import httpx
+
+    result = StageResult("serve")
+    start = scratch / "serve-start"
+    small = x_archive(data / f"x-{index_tweets}.zip", index_tweets)
+    start.mkdir(parents=True)
+    _must(run_twin(start, ["ingest", str(small)], env))
+    _must(run_twin(start, ["index"], env))
+    upload = data / "upload" / f"x-upload-{index_tweets}.zip"
+    if not upload.exists():
+        upload.parent.mkdir(parents=True, exist_ok=True)
+        build_archive(upload, max(index_tweets // 2, 10))
+        _rename_account(upload)
+
+    reference_ws = scratch / "serve-reference"
+    shutil.copytree(start, reference_ws)
+    server = start_server(reference_ws, env)
+    began = time.perf_counter()
+    failures = finish_upload(server, upload)
+    job_seconds = time.perf_counter() - began
+    stop_server(server)
+    reference = read_workspace(reference_ws)
+    if failures or reference.failures or reference.orphan_vectors:
+        raise SystemExit(f"serve: the uninterrupted upload failed: {failures} {reference}")
+    result.reference_seconds = job_seconds
+    log(f"serve: reference upload + index {job_seconds:.1f} s, {reference.counts}")
+    attempt, deadline = 0, time.monotonic() + (max_seconds or float("inf"))
+    while result.kills < kills and attempt < kills * 3 and time.monotonic() < deadline:
+        attempt += 1
+        mode = "job" if attempt % 2 else "stream"
+        ws = scratch / "serve-kill"
+        shutil.rmtree(ws, ignore_errors=True)
+        shutil.copytree(start, ws)
+        server = start_server(ws, env)
+        job_id, delay = None, rng.uniform(0.05, job_seconds if mode == "job" else 3.0)
+        try:
+            if mode == "job":
+                job_id = upload_job(server, upload)
+                time.sleep(delay)
+                landed = job_status(server, job_id) in ("queued", "running")
+            else:
+                with httpx.Client(timeout=600) as client:  # the kill lands with it open
+                    landed = stream_until_first_token(client, server, delay)
+                    kill_server(server)
+        except (httpx.HTTPError, RuntimeError) as error:
+            kill_server(server)
+            result.failures.append(f"{mode} kill {attempt}: the request failed before the kill: "
+                                   f"{error}")
+            continue
+        kill_server(server)
+        if not landed:
+            result.finished_first += 1
+            continue
+        result.kills += 1
+        found = [f"after the kill: {f}" for f in check_after_kill(ws, reference.counts)]
+        try:
+            server = start_server(ws, env)
+        except RuntimeError as error:
+            found.append(f"restart: {error}")
+        else:
+            try:
+                jobs = httpx.get(f"{server.url}/api/jobs", timeout=30).json()["jobs"]
+                found += [f"job {j['id']} ({j['kind']}) {j['status']} after the restart"
+                          for j in jobs if j["status"] in ("queued", "running")]
+                if job_id is not None:
+                    status = next((j["status"] for j in jobs if j["id"] == job_id), None)
+                    if status not in ("failed", "interrupted"):
+                        found.append(f"the killed job is {status or 'not listed'} after the "
+                                     "restart, not failed or interrupted")
+                search = httpx.get(f"{server.url}/api/search", params={"q": "decisions"},
+                                   timeout=300)
+                if search.status_code != 200:
+                    found.append(f"search after the restart: {search.status_code}")
+                if mode == "job":
+                    found += finish_upload(server, upload)
+            except httpx.HTTPError as error:
+                found.append(f"after the restart: {type(error).__name__}: {error}")
+            stop_server(server)
+            if mode == "job":
+                found += [f"after the rerun: {f}" for f in check_after_rerun(ws, reference.counts)]
+            else:
+                found += [f"after the restart: {f}" for f in read_workspace(ws).failures]
+        if found:
+            result.failures.append(f"{mode} kill at {delay:.2f} s: " + "; ".join(found))
+            log(f"  serve {mode} kill {result.kills} at {delay:.2f} s: FAILED {found}")
+        else:
+            result.survived += 1
+            log(f"  serve {mode} kill {result.kills} at {delay:.2f} s: ok")
+    return result
+
+
 def _rename_account(archive: Path) -> None:
     """Rewrite the tweets' text so none is a duplicate of the first archive's."""
     import zipfile
@@ -540,8 +764,13 @@ def main() -> None:
     env = twin_env()
     try:
         limit = args.max_minutes * 60 if args.max_minutes else None
+        serve = "serve" in names
+        names = [n for n in names if n != "serve"]
         results = [soak(stage, args.kills, rng, scratch, env, max_seconds=limit)
                    for stage in stages(names, scratch / "data", args.tweets, args.index_tweets, env)]
+        if serve:
+            results.append(serve_soak(args.kills, rng, scratch, scratch / "data",
+                                      args.index_tweets, env, max_seconds=limit))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print_table(results)
