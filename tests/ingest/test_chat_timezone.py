@@ -127,3 +127,27 @@ def test_cli_unknown_zone_names_it_and_stores_nothing(tmp_path: Path) -> None:
     assert result.exit_code != 0
     assert "Unknown time zone 'Mars/Base'" in result.output and "Europe/Paris" in result.output
     assert "No sources yet" in _twin(workspace, "sources").output
+
+
+def test_search_hits_from_a_chat_show_its_local_date(workspace, tmp_path: Path) -> None:
+    """09:30 on 15 January in Auckland (UTC+13) is 20:30 on the 14th in UTC: the hit shows the
+    15th, the chat's own date; a source without a zone keeps UTC."""
+    from llm_twin.app.indexing import index_into
+    from llm_twin.app.search import SearchRequest, search_writing
+    from llm_twin.ingest.pipeline import ingest_path
+
+    chat = tmp_path / "WhatsApp Chat with Robin.txt"
+    shutil.copy(WHATSAPP, chat)
+    importer = WhatsAppImporter(ImportOptions(me=ME, timezone="Pacific/Auckland"))
+    ingest_path(chat, importer, workspace.sessions)
+    with workspace.vector_store() as store:
+        index_into(workspace, store)
+        found = search_writing(workspace, store, SearchRequest(
+            "the ferry is cancelled in the snow", k=3, literal=True, expansions=0, rerank=False))
+    hit = next(hit for hit in found.hits if "ferry" in hit.text)
+    assert hit.created_at == datetime(2024, 1, 14, 20, 30, tzinfo=UTC)
+    local = found.local_time(hit)
+    assert local is not None and local.isoformat() == "2024-01-15T09:30:00+13:00"
+    assert found.zones == {hit.source_id: "Pacific/Auckland"}
+    found.zones.clear()
+    assert found.local_time(hit) == datetime(2024, 1, 14, 20, 30, tzinfo=UTC)

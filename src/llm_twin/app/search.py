@@ -4,13 +4,17 @@ refined by the generation model when `llm_query_tools` is on), then hybrid retri
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+
+from sqlalchemy import select
 
 from llm_twin.app.workspace import Workspace
 from llm_twin.backends.base import Backend
 from llm_twin.inference.hits import RetrievedChunk
 from llm_twin.inference.self_query import parse_query
+from llm_twin.ingest.timezones import in_zone
+from llm_twin.storage.models import Source
 from llm_twin.storage.vector_store import SearchFilters, VectorStore
 
 
@@ -31,9 +35,15 @@ class SearchResult:
     topic: str  # what was searched for once the filters were read out
     filters: SearchFilters
     hits: list[RetrievedChunk]
+    # Source id -> the zone its dates are shown in (chat exports: `twin ingest --timezone`).
+    zones: dict[int, str] = field(default_factory=dict)
 
     def applied_filters(self) -> dict[str, str]:
         return describe_filters(self.filters)
+
+    def local_time(self, hit: RetrievedChunk) -> datetime | None:
+        """The hit's date in its source's zone (UTC for sources without one)."""
+        return in_zone(hit.created_at, self.zones.get(hit.source_id)) if hit.created_at else None
 
 
 def search_writing(ws: Workspace, store: VectorStore, request: SearchRequest, *,
@@ -51,7 +61,17 @@ def search_writing(ws: Workspace, store: VectorStore, request: SearchRequest, *,
     hits = retriever.search(topic, k=request.k, filters=filters)
     if request.explain:
         retriever.explain(topic, hits, filters=filters)
-    return SearchResult(request.query, topic, filters, hits)
+    return SearchResult(request.query, topic, filters, hits, _zones(ws, hits))
+
+
+def _zones(ws: Workspace, hits: list[RetrievedChunk]) -> dict[int, str]:
+    ids = {hit.source_id for hit in hits}
+    if not ids:
+        return {}
+    with ws.sessions() as session:
+        return {source_id: str(zone) for source_id, zone in session.execute(
+            select(Source.id, Source.timezone).where(Source.id.in_(ids),
+                                                     Source.timezone.is_not(None)))}
 
 
 def read_query(query: str, explicit: SearchFilters,

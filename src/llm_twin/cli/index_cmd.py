@@ -70,26 +70,28 @@ def search(
         applied = found.applied_filters()
         if as_json:
             print(json.dumps({"query": query, "topic": found.topic, "filters": applied,
-                              "hits": [_hit_dict(h, explain) for h in found.hits]},
+                              "hits": [_hit_dict(h, explain, found.local_time(h))
+                                       for h in found.hits]},
                              ensure_ascii=False, indent=2))
             return
         if not found.hits:
             console.print("No hits. Did you run [bold]twin index[/] after importing?")
             return
-        _print_hits(found.hits, explain)
+        _print_hits(found, explain)
         if applied or found.topic != query:
             console.print(f"[dim]searched for: {found.topic!r}; filters: "
                           + (", ".join(f"{k}={v}" for k, v in applied.items()) or "none") + "[/]")
 
 
-def _print_hits(hits, explain: bool) -> None:
+def _print_hits(found, explain: bool) -> None:
+    """The hits; dates in their source's zone (a chat's `--timezone`), else UTC."""
     columns = ["score", "platform", "date", "title / text", "source"] + (["why"] if explain else [])
     table = Table(*columns, show_lines=True)
-    for hit in hits:
+    for hit in found.hits:
         snippet = hit.text.replace("\n", " ")[:160]
         heading = f"[bold]{hit.title}[/]\n{snippet}" if hit.title else snippet
-        row = [f"{hit.score:.3f}", hit.platform,
-               hit.created_at.date().isoformat() if hit.created_at else "—",
+        when = found.local_time(hit)
+        row = [f"{hit.score:.3f}", hit.platform, when.date().isoformat() if when else "—",
                heading, hit.url or hit.source_path]
         if explain:
             row.append(_why(hit))
@@ -109,9 +111,9 @@ def _why(hit) -> str:
     return "\n".join(parts)
 
 
-def _hit_dict(hit, explain: bool) -> dict:
+def _hit_dict(hit, explain: bool, when) -> dict:
     data = {"score": hit.score, "platform": hit.platform, "kind": hit.kind, "title": hit.title,
-            "date": hit.created_at.isoformat() if hit.created_at else None, "url": hit.url,
+            "date": when.isoformat() if when else None, "url": hit.url,
             "source": hit.source_path, "source_id": hit.source_id, "text": hit.text}
     if explain:
         data["fused_rank"] = hit.fused_rank

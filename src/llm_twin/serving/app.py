@@ -245,6 +245,7 @@ def _api_router(twin: TwinService) -> APIRouter:
 
         return {"sources": [{"id": s.id, "format": s.format_name, "name": Path(s.path).name,
                              "imported_at": s.imported_at.isoformat(), "owner": s.owner,
+                             "timezone": s.timezone,
                              "documents": s.total,
                              "by_kind": {f"{platform} {kind}": count
                                          for (platform, kind), count in s.documents.items()}}
@@ -310,7 +311,8 @@ def _api_router(twin: TwinService) -> APIRouter:
         return {"topic": found.topic, "filters": found.applied_filters(),
                 "hits": [{"chunk_id": h.chunk_id, "document_id": h.document_id, "label": h.label,
                           "url": h.url, "platform": h.platform, "kind": h.kind,
-                          "created_at": h.created_at.isoformat() if h.created_at else None,
+                          "created_at": (when.isoformat()  # in the source's zone
+                                         if (when := found.local_time(h)) else None),
                           "score": h.score, "text": h.text} for h in found.hits]}
 
     @router.post("/write", summary="Drafts in your voice: server-sent events (start, token, "
