@@ -34,7 +34,8 @@ pytestmark = pytest.mark.models
 JOB_ROUTES = r"^/api/(ingest|index|datasets|train|voice)$"
 GENERATING = r"^/(api/write|v1/chat/completions)$"
 CHECKS = [not_a_server_error, response_schema_conformance]
-EXAMPLES = 8
+EXAMPLES = 5
+GENERATING_EXAMPLES = 2  # each runs the real model (a few tokens)
 
 
 @pytest.fixture
@@ -75,20 +76,19 @@ def operations(schema):
     return {f"{op.method.upper()} {op.path}": op for op in found}
 
 
-def test_every_api_and_v1_route_is_covered_or_named(schema):
-    paths = {key.split(" ", 1)[1] for key in operations(schema)}
-    assert {"/api/status", "/api/search", "/api/write", "/v1/chat/completions",
-            "/v1/models"} <= paths
-
-
 def test_api_routes_no_5xx_and_schema_conformant(schema):
+    """One test (one workspace set-up) for all routes; a few examples each keep it near 30 s of
+    its own time in `make test` (the soak's live phase runs more against a real `twin serve`)."""
     import re
 
+    found = operations(schema)
+    assert {"/api/status", "/api/search", "/api/write", "/v1/chat/completions",
+            "/v1/models"} <= {key.split(" ", 1)[1] for key in found}
     tried = 0
-    for key, operation in operations(schema).items():
+    for key, operation in found.items():
         method, path = key.split(" ", 1)
         if not re.match(r"^/(api|v1)/", path) or (method == "POST" and re.match(JOB_ROUTES, path)):
             continue
-        fuzz(operation, 3 if re.match(GENERATING, path) else EXAMPLES)
+        fuzz(operation, GENERATING_EXAMPLES if re.match(GENERATING, path) else EXAMPLES)
         tried += 1
     assert tried >= 12

@@ -57,10 +57,10 @@ def test_client_leaving_mid_stream_releases_the_model(app, path, body):
     model's and the store's locks stayed held and every later draft, chat and search hung."""
     twin = app.state.twin
     with running_server(app) as url:
-        with httpx.Client(base_url=url, timeout=60) as client:
-            with client.stream("POST", path, json=body) as response:
-                assert response.status_code == 200
-                next(response.iter_bytes())  # the first bytes, then the client goes away
+        with httpx.Client(base_url=url, timeout=60) as client, \
+                client.stream("POST", path, json=body) as response:
+            assert response.status_code == 200
+            next(response.iter_bytes())  # the first bytes, then the client goes away
         assert released(twin.generation_lock) and released(twin.store_lock)
         with httpx.Client(base_url=url, timeout=60) as client:
             assert client.get("/api/search", params={"q": "postgres"}).status_code == 200
