@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, inspect
 
 from llm_twin.backends.loading import adapter_stack
 from llm_twin.errors import InputError
+from llm_twin.storage.migrations.baseline import baseline_metadata
 from llm_twin.storage.models import Base, TrainingRun
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 from llm_twin.training import registry
@@ -129,8 +130,9 @@ def test_bad_kind_and_status_are_refused(sessions):
 def test_an_older_warehouse_gains_the_table(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     old = create_engine(url)  # a workspace from before the registry existed
-    Base.metadata.create_all(old, tables=[t for t in Base.metadata.sorted_tables
-                                          if t.name != "training_runs"])
+    baseline = baseline_metadata()  # the tables as the first versioned release made them
+    baseline.create_all(old, tables=[t for t in baseline.sorted_tables
+                                     if t.name != "training_runs"])
     assert "training_runs" not in inspect(old).get_table_names()
     old.dispose()
     engine = create_warehouse_engine(url)
