@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, inspect
 from llm_twin.backends.loading import adapter_stack
 from llm_twin.errors import InputError
 from llm_twin.storage.migrations.baseline import baseline_metadata
-from llm_twin.storage.models import Base, TrainingRun
+from llm_twin.storage.models import TrainingRun
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 from llm_twin.training import registry
 from llm_twin.training.registry import UnknownModel
