@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 from sqlalchemy import create_engine, inspect
@@ -94,7 +94,7 @@ def test_export_paths_are_recorded(sessions):
 
 
 def test_newest_runs_come_first_and_ids_never_collide(sessions):
-    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     with sessions() as session:
         first = registry.new_run_id("sft", session, moment)
         _record(session, first)
