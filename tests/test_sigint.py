@@ -17,7 +17,7 @@ import pytest
 from conftest import load_benchmark
 
 TWIN = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "twin"
-DATASET_ARGS = ["dataset", "build", "--instructions", "extractive", "--no-preferences"]
+DATASET_ARGS = ["dataset", "build", "--instructions", "extractive", "--no-preferences", "--bare-prompts"]
 
 pytestmark = pytest.mark.skipif(not TWIN.exists(), reason=f"the twin CLI is not installed at {TWIN}")
 
