@@ -450,9 +450,9 @@ def stages(names: list[str], data: Path, tweets: int, index_tweets: int,
         ingested(ws)
         _must(run_twin(ws, ["index"], env))
 
-    def built(ws: Path) -> None:
+    def built(ws: Path) -> None:  # bare prompts: retrieved context overfills TRAIN_ARGS' 128 tokens
         indexed(ws)
-        _must(run_twin(ws, DATASET_ARGS, env))
+        _must(run_twin(ws, [*DATASET_ARGS, "--bare-prompts"], env))
 
     def trained(ws: Path) -> None:
         built(ws)
