@@ -1,4 +1,5 @@
-"""`twin ingest`, `twin sources`, `twin forget`: bring exports in, list them, remove them."""
+"""`twin ingest`, `twin sources`, `twin formats`: bring exports in and list them (`twin forget` is
+forget_cmd.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from rich.text import Text
 
 from llm_twin.app.progress import SILENT, Progress
 from llm_twin.app.ingest import ExportOutcome, import_report, import_total, ingest_locations
-from llm_twin.app.sources import (SourceListing, audit_sources, describe_source, forget_source,
-                                  list_sources)
+from llm_twin.app.sources import (SourceListing, audit_sources, list_sources)
 from llm_twin.cli.common import console, open_workspace, user_errors
 from llm_twin.cli.progress import progress_bar
 from llm_twin.ingest.registry import as_location, default_importers
@@ -196,28 +196,6 @@ def _audit(as_json: bool) -> None:
         table.add_row(str(use.source_id), use.format_name, audience, str(use.documents),
                       str(use.owner_documents), use.posts, use.replies, use.training)
     console.print(table)
-
-
-def forget(
-    source_id: Annotated[int, typer.Argument(help="Source id from `twin sources`.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-) -> None:
-    """Forget a source completely: its documents, chunks and vectors are deleted."""
-    with user_errors():
-        ws = open_workspace()
-        summary = describe_source(ws, source_id)
-        if not yes and not typer.confirm(f"Forget source #{source_id} ({summary.path}, "
-                                         f"{summary.documents} documents)?"):
-            raise typer.Exit(code=1)
-        with ws.existing_vector_store() as store:
-            report = forget_source(ws, store, source_id)
-        console.print(f"Forgot source #{source_id}: {summary.documents} documents and their vectors.")
-        if report.generations_removed:
-            console.print(f"Deleted {report.generations_removed} logged generation(s) that drew on it.")
-        if report.dataset_builds_removed:
-            console.print(f"Deleted {len(report.dataset_builds_removed)} dataset build(s) holding "
-                          f"its text: {', '.join(report.dataset_builds_removed)}. Models trained on "
-                          "them still carry it; retrain or delete them (`twin models`).")
 
 
 def formats() -> None:
