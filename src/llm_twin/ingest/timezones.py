@@ -25,7 +25,8 @@ def zone_info(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InputError(f"Unknown time zone {name!r}: give an IANA zone name such as "
+        shown = name if len(name) <= 80 else name[:80] + "…"
+        raise InputError(f"Unknown time zone {shown!r}: give an IANA zone name such as "
                          f"{EXAMPLE_ZONE}, America/New_York or UTC.") from None
 
 

@@ -30,6 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from llm_twin.errors import InputError
+from llm_twin.ingest.timezones import zone_info
 from llm_twin.backends.base import Backend
 from llm_twin.app.workspace import Workspace
 from llm_twin.app.write import Sampling, WriteRequest
@@ -261,8 +262,16 @@ def _api_router(twin: TwinService) -> APIRouter:
     @router.post("/ingest", status_code=202, summary="Upload exports; imports (and indexes) them "
                                                      "in a background job")
     async def ingest(files: list[UploadFile] = File(...), me: str | None = Form(None),
-                     index: bool = Form(True)) -> dict[str, Any]:
-        spec = await _save_uploads(twin, files, me, index)
+                     index: bool = Form(True),
+                     timezone: str | None = Form(None, description=(
+                         "IANA zone chats' local times were written in (the web app sends the "
+                         "browser's); default the server's"))) -> dict[str, Any]:
+        if timezone:
+            try:
+                timezone = zone_info(timezone).key
+            except InputError as unknown:
+                raise HTTPException(422, str(unknown)) from None
+        spec = await _save_uploads(twin, files, me, index, timezone or None)
         await anyio.to_thread.run_sync(_check_uploads, spec)
         return start("ingest", ", ".join(Path(name).name for name in spec.files),
                      lambda job: tasks.ingest_uploads(twin, spec, job))
@@ -427,7 +436,7 @@ def _safe_name(name: str | None, index: int) -> str:
 
 
 async def _save_uploads(twin: TwinService, files: list[UploadFile], me: str | None,
-                        index: bool) -> tasks.IngestJob:
+                        index: bool, timezone: str | None = None) -> tasks.IngestJob:
     limit = twin.config.max_upload_mb * 1024 * 1024
     folder = twin.ws.settings.workspace / "uploads" / secrets.token_hex(8)
     folder.mkdir(parents=True)
@@ -452,7 +461,7 @@ async def _save_uploads(twin: TwinService, files: list[UploadFile], me: str | No
         shutil.rmtree(folder, ignore_errors=True)
         raise
     me_names = tuple(n.strip() for n in (me or "").split(",") if n.strip())
-    return tasks.IngestJob(folder, names, me_names, index)
+    return tasks.IngestJob(folder, names, me_names, index, timezone)
 
 
 def _check_uploads(spec: tasks.IngestJob) -> None:

@@ -25,12 +25,13 @@ class IngestJob:
     files: list[str]
     me: tuple[str, ...] = ()
     index: bool = True
+    timezone: str | None = None  # chats' local times (IANA); None: the server's zone
 
 
 def ingest_uploads(twin: TwinService, spec: IngestJob, job: Job) -> dict[str, Any]:
     try:
         outcomes = list(ingest_locations(twin.ws, [spec.folder / name for name in spec.files],
-                                         me=spec.me, progress=job))
+                                         me=spec.me, timezone=spec.timezone, progress=job))
     finally:
         shutil.rmtree(spec.folder, ignore_errors=True)
     imported = [_imported(o, o.report) for o in outcomes if o.report is not None]

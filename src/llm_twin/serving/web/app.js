@@ -624,6 +624,9 @@ async function upload(event) {
   for (const file of files) form.append("files", file, file.name);
   const me = $("#upload-me").value.trim();
   if (me) form.append("me", me);
+  // Chats' local times (WhatsApp, Telegram) are read in the browser's zone, not the server's.
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone) form.append("timezone", zone);
   form.append("index", $("#upload-index").checked ? "true" : "false");
   const job = await startJob($("#upload-submit"), "/api/ingest", { body: form }, "Uploading…");
   if (job) {
