@@ -200,6 +200,11 @@ def test_a_direct_message_never_reaches_the_training_data(workspace, indexed):
     assert len(build.sft) >= 6 and any(s.extra.get("context") for s in build.sft)
     assert not any(DM_PHRASE in t or FOLLOWERS_PHRASE in t for t in texts + prose)
     assert build.instruction_report.dropped["not_public"] == 2
+    from llm_twin.training_data.store import dataset_card
+
+    card = dataset_card(build, "card", "chars", len)
+    assert card["audiences"] == {"post_answers": ["public", "unlisted"]}
+    assert card["filters"]["instruction"]["dropped"]["not_public"] == 2
 
 
 def test_sources_audit_counts_by_audience_and_says_where_each_goes(workspace, tmp_path):

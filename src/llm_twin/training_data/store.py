@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_twin.errors import DatasetError, ExportError, NotFoundError
+from llm_twin.storage.models import PUBLIC_AUDIENCES
 from llm_twin.training_data.builder import DatasetBuild
 from llm_twin.training_data.instructions import MAX_SHARED_RUN
 from llm_twin.training_data.samples import PreferencePair, SftSample
@@ -163,6 +164,8 @@ def dataset_card(build: DatasetBuild, dataset_id: str, tokenizer_name: str,
                    **{split: _token_stats(build.split(split), count_tokens) for split in SFT_FILES}},
         "filters": {"instruction": build.instruction_report.as_dict(),
                     "conversation": build.conversation_report.as_dict()},
+        # training_data.quality.keep_public: what the model may learn to say to everyone
+        "audiences": {"post_answers": list(PUBLIC_AUDIENCES)},
         "splits": {"method": "newest share of each platform's dated documents is test",
                    "test_share": build.options.test_share,
                    "platforms": build.split_info.platforms},
