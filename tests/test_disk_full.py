@@ -14,6 +14,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -190,16 +191,23 @@ def test_index_on_a_full_disk(soak, tmpfs, tmp_path):
     assert twin(soak, start, "ingest", str(small))[0] == 0
     # Qdrant Edge writes through memory maps: on a full disk it died of SIGBUS (exit code 135).
     # The store now checks its room first: enough to open the shard, too little for the batch.
-    ws = tmpfs("128m") / "ws"
-    shutil.copytree(start, ws)
-    filler = fill(ws.parent, STORE_MARGIN + 256 * 1024)
-    code, output = twin(soak, ws, "index")
-    assert_disk_full_reported(code, output, f"the vector store at {ws / 'vectors'}")
-    assert (ws / "vectors" / "segments").exists()  # it failed writing, after opening the store
-    filler.unlink()
     reference_ws = tmp_path / "reference"
     shutil.copytree(start, reference_ws)
-    assert twin(soak, reference_ws, "index")[0] == 0
+    with tempfile.TemporaryFile() as reference_output:  # the uninterrupted run, alongside
+        reference_run = subprocess.Popen([str(TWIN), "--workspace", str(reference_ws), "index"],
+                                         env=soak.twin_env(), stdout=reference_output,
+                                         stderr=subprocess.STDOUT)
+        try:
+            ws = tmpfs("128m") / "ws"
+            shutil.copytree(start, ws)
+            filler = fill(ws.parent, STORE_MARGIN + 256 * 1024)
+            code, output = twin(soak, ws, "index")
+            assert_disk_full_reported(code, output, f"the vector store at {ws / 'vectors'}")
+            assert (ws / "vectors" / "segments").exists()  # it failed writing, after opening
+            filler.unlink()
+        finally:
+            assert reference_run.wait(timeout=600) == 0, reference_output.seek(0) or \
+                reference_output.read().decode("utf-8", "replace")
     reference = soak.read_workspace(reference_ws).counts
     assert soak.check_after_kill(ws, reference) == []
     code, output = twin(soak, ws, "index")

@@ -32,6 +32,16 @@ def archive(soak, tmp_path_factory) -> Path:
     return soak.x_archive(tmp_path_factory.mktemp("sigint-data") / "x-2000.zip", 2000)
 
 
+@pytest.fixture(scope="module")
+def ingested(soak, archive, tmp_path_factory) -> Path:
+    """A workspace with the archive ingested, uninterrupted: the reference of the ingest case and
+    the start of the dataset case (copied)."""
+    ws = tmp_path_factory.mktemp("sigint-ingested") / "ws"
+    code, output, _ = soak.run_twin(ws, ["ingest", str(archive)], soak.twin_env())
+    assert code == 0, output
+    return ws
+
+
 def interrupt(soak, ws: Path, args: list[str], started: Path, delay: float) -> tuple[int, str]:
     """Run `twin --workspace ws *args`; once `started` exists, wait `delay` s and send SIGINT to
     the process group, as a terminal's Ctrl-C does."""
@@ -57,11 +67,8 @@ def assert_interrupted(code: int, output: str, command: str) -> None:
                          "same command to continue)."), output
 
 
-def test_ctrl_c_during_ingest(soak, archive, tmp_path):
-    reference_ws = tmp_path / "reference"
-    code, output, _ = soak.run_twin(reference_ws, ["ingest", str(archive)], soak.twin_env())
-    assert code == 0, output
-    reference = soak.read_workspace(reference_ws).counts
+def test_ctrl_c_during_ingest(soak, archive, ingested, tmp_path):
+    reference = soak.read_workspace(ingested).counts
 
     ws = tmp_path / "ws"
     # the database appears when the command starts its work; parsing and storing take ~1.5 s
@@ -82,9 +89,8 @@ def dataset_files(ws: Path) -> dict[str, int]:
 
 
 @pytest.mark.models  # loads the small default generation model's tokenizer
-def test_ctrl_c_during_dataset_build(soak, archive, tmp_path):
-    start = tmp_path / "start"
-    assert soak.run_twin(start, ["ingest", str(archive)], soak.twin_env())[0] == 0
+def test_ctrl_c_during_dataset_build(soak, ingested, tmp_path):
+    start = ingested
     reference_ws = tmp_path / "reference"
     shutil.copytree(start, reference_ws)
     code, output, seconds = soak.run_twin(reference_ws, DATASET_ARGS, soak.twin_env())
