@@ -6,24 +6,22 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from llm_twin.errors import WorkspaceError
-from llm_twin.storage.models import Document
+from llm_twin.storage.migrations.baseline import baseline_metadata
+from llm_twin.storage.models import Document, Source
 from llm_twin.storage.warehouse import create_warehouse_engine, session_factory
 
 
 def test_new_nullable_columns_are_added_to_an_old_database(tmp_path):
     database = tmp_path / "twin.db"
-    create_warehouse_engine(f"sqlite:///{database}").dispose()
-    with sqlite3.connect(database) as connection:  # turn it into the first release's schema
-        connection.execute("DROP TABLE alembic_version")
-        old_columns = [row[1] for row in connection.execute("PRAGMA table_info(documents)")
-                       if not row[1].startswith("crosspost")]
-        connection.execute(f"CREATE TABLE documents_v1 AS SELECT {', '.join(old_columns)} "
-                           "FROM documents")
-        connection.execute("DROP TABLE documents")
-        connection.execute("ALTER TABLE documents_v1 RENAME TO documents")
+    engine = create_engine(f"sqlite:///{database}")  # the first release's schema, frozen
+    baseline_metadata().create_all(engine)
+    engine.dispose()
+    with sqlite3.connect(database) as connection:  # less a column added after it
+        connection.execute("DROP INDEX ix_documents_crosspost_key")
+        connection.execute("ALTER TABLE documents DROP COLUMN crosspost_key")
         connection.execute("INSERT INTO sources (format_name, path, file_hash, imported_at, "
                            "document_count, skipped) VALUES ('x-archive', 'p', 'h', "
                            "'2024-01-01 00:00:00', 1, '{}')")
@@ -33,7 +31,9 @@ def test_new_nullable_columns_are_added_to_an_old_database(tmp_path):
     sessions = session_factory(create_warehouse_engine(f"sqlite:///{database}"))
     with sessions() as session:
         document = session.scalars(select(Document)).one()
+        source = session.scalars(select(Source)).one()
     assert document.raw_text == "old post" and document.crosspost_key is None
+    assert document.audience == "public" and source.timezone is None  # revisions 0002, 0004
 
 
 def test_a_missing_required_column_is_a_clear_error(tmp_path):
