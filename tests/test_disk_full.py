@@ -250,3 +250,27 @@ def test_export_of_an_adapter_on_a_full_disk(soak, tmpfs, tmp_path):
     assert sorted(p.name for p in copied.parent.iterdir()) == ["adapter_config.json",
                                                                "adapter_model.safetensors"]
     assert copied.read_bytes() == (adapter / "adapter_model.safetensors").read_bytes()
+
+
+def test_a_server_job_reports_a_full_disk_with_the_clis_line(tmp_path):
+    """`twin serve` jobs (index, dataset build, ...) reported a full disk as the exception's repr
+    ("OperationalError: ..."); the job's error is now the CLI's one line."""
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from llm_twin.serving.jobs import JobRunner
+
+    runner = JobRunner(journal=tmp_path / "jobs.json")
+
+    def full(_job):
+        raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database or disk is full"))
+
+    job = runner.submit("index", "test", full)
+    deadline = time.monotonic() + 10
+    while job.status in ("queued", "running") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert job.status == "failed"
+    assert job.error == (f"Disk full: could not write to the workspace database in {tmp_path} "
+                         "(database or disk is full); free some space and rerun the same command.")
+    runner.shutdown()

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import EllipsisType
 from typing import Any
 
-from llm_twin.errors import USER_ERRORS
+from llm_twin.errors import USER_ERRORS, DiskFullError, disk_full
 from llm_twin.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -167,11 +167,18 @@ class JobRunner:
                 self._fail(job, str(error))
             except Exception as error:  # a job must never kill the worker
                 log.error("Job %s (%s) failed:\n%s", job.id, job.kind, traceback.format_exc())
-                self._fail(job, f"{type(error).__name__}: {error}")
+                full = self._disk_full(error)  # the CLI's one line, not the exception's repr
+                self._fail(job, str(full) if full else f"{type(error).__name__}: {error}")
             finally:
                 if job.status != "interrupted":
                     job.finished_at = utcnow()
                 self._save()
+
+    def _disk_full(self, error: BaseException) -> DiskFullError | None:
+        folder = self.journal.parent if self.journal else None
+        return disk_full(error, database=f"the workspace database in {folder}" if folder
+                         else "the workspace database",
+                         writing=f"a file (workspace {folder})" if folder else "a file")
 
     def _fail(self, job: Job, error: str) -> None:
         with self._lock:
