@@ -207,3 +207,22 @@ def test_twin_serve_exits_0_on_sigterm(tmp_path):
     output = server.stdout.read() if server.stdout else ""
     assert code == 0, output
     assert "Stopped (SIGTERM)" in output
+
+
+def test_a_row_id_beyond_sqlite_integers_is_a_422_not_a_500(workspace):
+    """schemathesis against the live server: DELETE /api/sources/<huge>, POST
+    /api/generations/<huge>/feedback and GET /api/history?offset=<huge> were a 500 (OverflowError:
+    Python int too large to convert to SQLite INTEGER)."""
+    from fastapi.testclient import TestClient
+
+    huge = 2**64
+    app = create_app(workspace, ServeConfig())
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            assert client.delete(f"/api/sources/{huge}").status_code == 422
+            assert client.post(f"/api/generations/{huge}/feedback",
+                               json={"rating": 1}).status_code == 422
+            answer = client.get("/api/history", params={"offset": huge})
+            assert answer.status_code == 200 and answer.json()["generations"] == []
+    finally:
+        app.state.twin.close()

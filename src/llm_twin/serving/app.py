@@ -20,10 +20,11 @@ import secrets
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -130,6 +131,10 @@ class TrainBody(BaseModel):
     max_length: int = Field(512, ge=32, le=8192)
     impostor_docs: int = Field(0, ge=0, le=1000)
     use: bool = True
+
+
+# a row id in a path: SQLite's INTEGER range (a larger number was an OverflowError, a 500)
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
 
 # -- the app -------------------------------------------------------------------------------------
@@ -277,7 +282,7 @@ def _api_router(twin: TwinService) -> APIRouter:
                      lambda job: tasks.ingest_uploads(twin, spec, job))
 
     @router.delete("/sources/{source_id}", summary="Forget a source completely")
-    def forget(source_id: int) -> dict[str, Any]:
+    def forget(source_id: RowId) -> dict[str, Any]:
         from llm_twin.app.sources import forget_source
 
         if twin.jobs.busy():
@@ -334,7 +339,7 @@ def _api_router(twin: TwinService) -> APIRouter:
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.post("/generations/{generation_id}/feedback", summary="Rate a draft and/or save your edit")
-    def feedback(generation_id: int, body: FeedbackBody) -> dict[str, Any]:
+    def feedback(generation_id: RowId, body: FeedbackBody) -> dict[str, Any]:
         changes = {name: getattr(body, name) for name in body.model_fields_set}
         try:
             with ws.sessions.begin() as session:
@@ -347,7 +352,7 @@ def _api_router(twin: TwinService) -> APIRouter:
     def generations(limit: int = 50, offset: int = 0) -> dict[str, Any]:
         with ws.sessions() as session:
             rows = history.recent_generations(session, limit=max(1, min(limit, 500)),
-                                              offset=max(0, offset))
+                                              offset=max(0, min(offset, 2**62)))
             return {"generations": [history.as_dict(r) for r in rows]}
 
     @router.get("/models", summary="Fine-tuned runs and the one in use")
