@@ -158,22 +158,41 @@ def dataset_files(ws: Path) -> dict[str, int]:
 
 
 @pytest.mark.models  # loads the small default generation model's tokenizer
+def alongside(soak, ws: Path, *args: str) -> subprocess.Popen:
+    """`twin --workspace ws *args` started in the background (its output in `.output`)."""
+    output = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `finished`)
+    process = subprocess.Popen([str(TWIN), "--workspace", str(ws), *args], env=soak.twin_env(),
+                               stdout=output, stderr=subprocess.STDOUT)
+    process.output = output  # type: ignore[attr-defined]
+    return process
+
+
+def finished(process: subprocess.Popen) -> None:
+    code = process.wait(timeout=600)
+    process.output.seek(0)  # type: ignore[attr-defined]
+    text = process.output.read().decode("utf-8", "replace")  # type: ignore[attr-defined]
+    process.output.close()  # type: ignore[attr-defined]
+    assert code == 0, text
+
+
 def test_dataset_build_on_a_full_disk(soak, ingested, tmpfs, tmp_path):
     start = ingested
     reference_ws = tmp_path / "reference"
     shutil.copytree(start, reference_ws)
-    assert twin(soak, reference_ws, *DATASET_ARGS)[0] == 0
+    reference_run = alongside(soak, reference_ws, *DATASET_ARGS)  # the uninterrupted build
+    try:
+        ws = tmpfs("16m") / "ws"
+        shutil.copytree(start, ws)
+        filler = fill(ws.parent, 1500 * 1024)
+        code, output = twin(soak, ws, *DATASET_ARGS)
+        assert_disk_full_reported(code, output, f"the dataset build in {ws / 'datasets'}")
+        assert dataset_files(ws) == {}  # no half-written build folder, no LATEST
+        assert [p.name for p in (ws / "datasets").iterdir()] == []
+        filler.unlink()
+    finally:
+        finished(reference_run)
     reference = dataset_files(reference_ws)
-    assert sum(reference.values()) > 2_000_000  # more than the room left below
-
-    ws = tmpfs("16m") / "ws"
-    shutil.copytree(start, ws)
-    filler = fill(ws.parent, 1500 * 1024)
-    code, output = twin(soak, ws, *DATASET_ARGS)
-    assert_disk_full_reported(code, output, f"the dataset build in {ws / 'datasets'}")
-    assert dataset_files(ws) == {}  # no half-written build folder, no LATEST
-    assert [p.name for p in (ws / "datasets").iterdir()] == []
-    filler.unlink()
+    assert sum(reference.values()) > 2_000_000  # more than the room left above
     assert soak.check_after_kill(ws, soak.read_workspace(reference_ws).counts) == []
     assert twin(soak, ws, *DATASET_ARGS)[0] == 0
     assert dataset_files(ws) == reference
@@ -193,21 +212,17 @@ def test_index_on_a_full_disk(soak, tmpfs, tmp_path):
     # The store now checks its room first: enough to open the shard, too little for the batch.
     reference_ws = tmp_path / "reference"
     shutil.copytree(start, reference_ws)
-    with tempfile.TemporaryFile() as reference_output:  # the uninterrupted run, alongside
-        reference_run = subprocess.Popen([str(TWIN), "--workspace", str(reference_ws), "index"],
-                                         env=soak.twin_env(), stdout=reference_output,
-                                         stderr=subprocess.STDOUT)
-        try:
-            ws = tmpfs("128m") / "ws"
-            shutil.copytree(start, ws)
-            filler = fill(ws.parent, STORE_MARGIN + 256 * 1024)
-            code, output = twin(soak, ws, "index")
-            assert_disk_full_reported(code, output, f"the vector store at {ws / 'vectors'}")
-            assert (ws / "vectors" / "segments").exists()  # it failed writing, after opening
-            filler.unlink()
-        finally:
-            assert reference_run.wait(timeout=600) == 0, reference_output.seek(0) or \
-                reference_output.read().decode("utf-8", "replace")
+    reference_run = alongside(soak, reference_ws, "index")  # the uninterrupted run
+    try:
+        ws = tmpfs("128m") / "ws"
+        shutil.copytree(start, ws)
+        filler = fill(ws.parent, STORE_MARGIN + 256 * 1024)
+        code, output = twin(soak, ws, "index")
+        assert_disk_full_reported(code, output, f"the vector store at {ws / 'vectors'}")
+        assert (ws / "vectors" / "segments").exists()  # it failed writing, after opening
+        filler.unlink()
+    finally:
+        finished(reference_run)
     reference = soak.read_workspace(reference_ws).counts
     assert soak.check_after_kill(ws, reference) == []
     code, output = twin(soak, ws, "index")
