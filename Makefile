@@ -15,7 +15,7 @@ DEMO_SFT_STEPS ?= 10
 DEMO_DPO_STEPS ?= 2
 DEMO_TRAIN     := --batch-size 2 --max-length 256 --impostor-docs 0
 
-.PHONY: install demo lint test clean-demo clean
+.PHONY: install demo lint test test-all clean-demo clean
 
 install: $(STAMP)
 
@@ -55,8 +55,12 @@ lint: install
 test: lint
 	@scripts/install-browser.sh
 	@eval "$$(scripts/test-postgres.sh start)"; \
-	$(BIN)/python -m pytest -q; status=$$?; \
+	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS); status=$$?; \
 	scripts/test-postgres.sh stop; exit $$status
+
+# Everything, the slow model tests (GGUF/CT2 exports, the eval harness, bf16 training) included.
+test-all:
+	$(MAKE) test PYTEST_ARGS="-m ''"
 
 clean-demo:
 	rm -rf $(DEMO)

@@ -199,6 +199,7 @@ def _continues(run, messages: list[dict], prefix: str, tokens: int = 12) -> str:
 
 
 @pytest.mark.models
+@pytest.mark.slow  # `make test-all`: two training runs, ~170 s on 2 cores
 def test_a_memorised_sentence_is_gone_after_forgetting_with_retrain(tmp_path):
     """Train until greedy decoding reproduces the unique sentence from its first two words;
     forget its source with --models retrain: the replacement, trained with the same
@@ -206,8 +207,9 @@ def test_a_memorised_sentence_is_gone_after_forgetting_with_retrain(tmp_path):
     from llm_twin.training.sft import SftConfig, train_sft
 
     run, ws = _two_sources(tmp_path)
-    run("dataset", "build", "--instructions", "extractive", "--no-preferences")
+    run("dataset", "build", "--instructions", "extractive", "--no-preferences", "--bare-prompts")
     config = SftConfig(max_steps=12, learning_rate=3e-3, batch_size=4, lora_dropout=0.0, warmup=0,
+                       max_length=128,
                        eval_steps=100, early_stopping_patience=0, report_to="none")
     first = train_sft(ws.settings, ws.sessions, config)
     with ws.sessions() as session:

@@ -118,6 +118,7 @@ def results_of(result) -> dict:
     return json.loads((report_path(result).parent / "results.json").read_text())
 
 
+@pytest.mark.slow  # `make test-all`; over a minute on 2 cores
 def test_base_only_says_so_then_ranked_rag_and_tuned_systems(twin):
     common = ("--max-new-tokens", "8", "--base-answers", "4", "--impostor", str(twin.impostor))
     with twin_api_server() as url:

@@ -118,6 +118,7 @@ def load_gguf(folder: Path, file_name: str):
 
 # -- the base: GGUF Q8_0 and metadata -------------------------------------------------------------
 
+@pytest.mark.slow  # `make test-all`; over a minute on 2 cores
 def test_q8_0_gguf_reloads_close_to_the_source(base, base_export, prompt_ids):
     model, _ = base
     path = base_export.gguf_paths["q8_0"]
@@ -128,6 +129,7 @@ def test_q8_0_gguf_reloads_close_to_the_source(base, base_export, prompt_ids):
     assert torch.corrcoef(torch.stack([got, expected]))[0, 1] > 0.99
 
 
+@pytest.mark.slow  # `make test-all`; over a minute on 2 cores
 def test_gguf_carries_the_base_metadata_over_and_keeps_norms_in_f32(base_export):
     import gguf
 
@@ -150,6 +152,7 @@ def test_gguf_carries_the_base_metadata_over_and_keeps_norms_in_f32(base_export)
 
 # -- a fine-tuned run: merged and F16 GGUF -----------------------------------------------------------
 
+@pytest.mark.slow  # `make test-all`; over a minute on 2 cores
 def test_merged_and_f16_gguf_exports_match_the_peft_model(base, tuned_run, tuned_export, prompt_ids):
     """The F16 GGUF re-loaded by transformers (which undoes llama.cpp's q/k permutation) gives the
     PEFT model's logits: tensor names, permutation, tied embeddings and hyperparameters are right."""
@@ -294,6 +297,7 @@ def test_cli_exports_a_run_and_names_an_unknown_one(tuned_run, settings):
     assert again.exit_code == 2 and "--force" in again.output
 
 
+@pytest.mark.slow  # `make test-all`; over a minute on 2 cores
 def test_ct2_export_runs_in_ctranslate2_like_the_tuned_model(tuned_run, sessions, settings,
                                                              workdir, prompt_ids):
     """`--format ct2`: the merged run converted (float32, so the numbers match exactly) with its

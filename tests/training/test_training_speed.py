@@ -72,6 +72,7 @@ def test_a_run_shorter_than_eval_steps_is_not_evaluated_inside_training(workspac
 
 
 @pytest.mark.models
+@pytest.mark.slow  # `make test-all`; over a minute on 2 cores
 def test_a_run_that_evaluated_still_evaluates_its_last_step(workspace):
     settings, sessions = workspace
     counted = CountEvaluations()
@@ -81,6 +82,7 @@ def test_a_run_that_evaluated_still_evaluates_its_last_step(workspace):
 
 
 @pytest.mark.models
+@pytest.mark.slow  # `make test-all`; over a minute on 2 cores
 def test_bf16_autocast_follows_the_float32_loss_curve(workspace):
     settings, sessions = workspace
     config = SftConfig(max_steps=4, batch_size=4, learning_rate=1e-3, lora_dropout=0.0, warmup=0,
