@@ -220,12 +220,12 @@ def test_upload_imports_and_indexes_then_forget_removes_everything(server, index
     assert server.delete(f"/api/sources/{source_id}").status_code == 404
 
 
-def test_a_malformed_export_fails_its_job_by_name_and_stores_nothing(server):
+def test_a_malformed_export_is_refused_by_name_and_stores_nothing(server):
+    """Refused at upload (a 422 naming the file), not accepted and failed later by its job."""
     before = server.get("/api/status").json()["documents"]
     broken = b'{"not": "an export"'
-    job = server.post("/api/ingest", files={"files": ("tweets.js", broken, "text/javascript")})
-    done = wait_for(server, job.json()["job"])
-    assert done["status"] == "failed" and "tweets.js" in done["error"]
+    response = server.post("/api/ingest", files={"files": ("tweets.js", broken, "text/javascript")})
+    assert response.status_code == 422 and "tweets.js" in response.json()["detail"]
     assert server.get("/api/status").json()["documents"] == before
 
 

@@ -9,6 +9,7 @@ edited, saved and rated through the page, and the server's history must hold wha
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import tempfile
 import zipfile
@@ -177,6 +178,34 @@ def test_compose_edit_rate_and_the_history_records_it(imported, server):
     expect(item).to_contain_text("edited")
     item.locator("summary").click()
     expect(item.locator(".history-edit")).to_have_text(latest["edited_text"])
+    assert page.problems == []
+
+
+def test_a_draft_with_an_unsupported_claim_lists_its_sentence_and_facts(imported, server):
+    """The claims list rendered `[object Object]`: the server sends {sentence, facts}. The draft is
+    the real server's answer, with one claim in the shape the server serialises
+    (inference.writer's draft JSON), so the page's rendering is what is checked."""
+    page = imported
+    answer = httpx.post(f"{server}/api/write", json={"idea": "Why our job queue lives in Postgres",
+                                                      "platform": "x", "n": 1, "stream": False},
+                        timeout=120).json()
+    claim = {"sentence": "Postgres handled 90,000 jobs a second in 2019.",
+             "facts": ["90,000", "2019"]}
+    answer["drafts"][0]["unsupported_claims"] = [claim]
+    body = f"event: drafts\ndata: {json.dumps(answer)}\n\nevent: done\ndata: {{}}\n\n"
+    page.route("**/api/write", lambda route: route.fulfill(
+        status=200, headers={"content-type": "text/event-stream"}, body=body))
+    try:
+        page.get_by_role("link", name="Compose").click()
+        page.get_by_label("Idea").fill("Why our job queue lives in Postgres")
+        page.click("#write")
+        claims = page.locator(".draft .claims li")
+        expect(claims).to_have_count(1, timeout=WAIT_MS)
+        expect(claims).to_have_text("Postgres handled 90,000 jobs a second in 2019. "
+                                    "(not in your sources: 90,000, 2019)")
+        assert "[object Object]" not in page.locator(".draft").inner_text()
+    finally:
+        page.unroute("**/api/write")
     assert page.problems == []
 
 

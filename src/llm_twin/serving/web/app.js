@@ -289,12 +289,21 @@ async function readEvents(response, onEvent) {
   if (buffer.trim()) flush(buffer);
 }
 
-function listBlock(title, items, className) {
+function listBlock(title, items, className, toText = String) {
   if (!Array.isArray(items) || !items.length) return null;
   return el("div", { className }, [
     el("h4", { text: title }),
-    el("ul", {}, items.map((item) => el("li", { text: item }))),
+    el("ul", {}, items.map((item) => el("li", { text: toText(item) }))),
   ]);
+}
+
+/** An unsupported claim as the server sends it ({sentence, facts}): the sentence, then the facts
+ * in it that no source supports. */
+function claimText(claim) {
+  if (!claim || typeof claim !== "object") return String(claim ?? "");
+  const facts = Array.isArray(claim.facts) && claim.facts.length
+    ? ` (not in your sources: ${claim.facts.join(", ")})` : "";
+  return `${claim.sentence ?? ""}${facts}`;
 }
 
 function setRating(card, rating) {
@@ -361,7 +370,7 @@ function draftCard(draft, position) {
     el("p", { className: "draft-meta", text: meta.join(" · ") }),
     duplicate,
     listBlock("Clichés", draft.cliches, "cliches"),
-    listBlock("Check these claims", draft.unsupported_claims, "claims"),
+    listBlock("Check these claims", draft.unsupported_claims, "claims", claimText),
     listBlock("Notes", draft.notes, "notes"),
     el("div", { className: "row actions" }, [copy, save, up, down]),
     feedback,
