@@ -149,3 +149,26 @@ def load_benchmark(name: str):
     sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
     spec.loader.exec_module(module)
     return module
+
+
+# -- the real `twin` CLI in a subprocess (crash, full-disk and Ctrl-C tests) -------------------
+
+TWIN_CLI = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "twin"
+needs_twin_cli = pytest.mark.skipif(not TWIN_CLI.exists(),
+                                    reason=f"the twin CLI is not installed at {TWIN_CLI}")
+# The cheapest real dataset build: extractive instructions, no preference pairs, bare prompts.
+CLI_DATASET_ARGS = ["dataset", "build", "--instructions", "extractive", "--no-preferences",
+                    "--bare-prompts"]
+
+
+@pytest.fixture(scope="session")
+def soak():
+    """benchmarks/crash_soak.py: running `twin`, killing it, checking the workspace after."""
+    return load_benchmark("crash_soak")
+
+
+@pytest.fixture(scope="session")
+def x_archive_2000(soak, tmp_path_factory) -> Path:
+    """A generated X archive of 2,000 tweets, written once for every test that ingests one."""
+    return soak.x_archive(tmp_path_factory.mktemp("x-archive-2000") / "x-2000.zip", 2000)
+

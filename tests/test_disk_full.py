@@ -18,32 +18,21 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import load_benchmark
+from conftest import CLI_DATASET_ARGS, TWIN_CLI, needs_twin_cli
 
 from llm_twin.errors import DiskFullError, disk_full
 from llm_twin.storage.disk_space import STORE_MARGIN, allocated_bytes, content_bytes
 
-TWIN = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "twin"
-DATASET_ARGS = ["dataset", "build", "--instructions", "extractive", "--no-preferences", "--bare-prompts"]
-
-pytestmark = pytest.mark.skipif(not TWIN.exists(), reason=f"the twin CLI is not installed at {TWIN}")
+pytestmark = needs_twin_cli
 
 
-@pytest.fixture(scope="module")
-def soak():
-    return load_benchmark("crash_soak")
 
 
 @pytest.fixture(scope="module")
-def archive(soak, tmp_path_factory) -> Path:
-    return soak.x_archive(tmp_path_factory.mktemp("disk-full-data") / "x-2000.zip", 2000)
-
-
-@pytest.fixture(scope="module")
-def ingested(soak, archive, tmp_path_factory) -> Path:
+def ingested(soak, x_archive_2000, tmp_path_factory) -> Path:
     """A workspace with the archive ingested, uninterrupted (copied by the tests that start from it)."""
     ws = tmp_path_factory.mktemp("disk-full-ingested") / "ws"
-    code, output = twin(soak, ws, "ingest", str(archive))
+    code, output = twin(soak, ws, "ingest", str(x_archive_2000))
     assert code == 0, output
     return ws
 
@@ -134,18 +123,18 @@ def test_the_room_for_a_rewrite_counts_data_pages_not_allocated_zeros(tmp_path):
 
 # -- the real commands on a full tmpfs --------------------------------------------------------
 
-def test_ingest_on_a_full_disk(soak, archive, ingested, tmpfs):
+def test_ingest_on_a_full_disk(soak, x_archive_2000, ingested, tmpfs):
     reference = soak.read_workspace(ingested).counts
 
     ws = tmpfs("8m") / "ws"
     assert twin(soak, ws, "status")[0] == 0  # the workspace and its database exist
     filler = fill(ws.parent, 600 * 1024)  # the 2,000 tweets need ~2 MB of WAL
-    code, output = twin(soak, ws, "ingest", str(archive))
+    code, output = twin(soak, ws, "ingest", str(x_archive_2000))
     assert_disk_full_reported(code, output, f"the workspace database in {ws}")
     filler.unlink()
     assert soak.check_after_kill(ws, reference) == []
     assert soak.read_workspace(ws).counts.documents == 0  # the export's one transaction rolled back
-    assert twin(soak, ws, "ingest", str(archive))[0] == 0
+    assert twin(soak, ws, "ingest", str(x_archive_2000))[0] == 0
     assert soak.check_after_rerun(ws, reference) == []
 
 
@@ -161,7 +150,7 @@ def dataset_files(ws: Path) -> dict[str, int]:
 def alongside(soak, ws: Path, *args: str) -> subprocess.Popen:
     """`twin --workspace ws *args` started in the background (its output in `.output`)."""
     output = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `finished`)
-    process = subprocess.Popen([str(TWIN), "--workspace", str(ws), *args], env=soak.twin_env(),
+    process = subprocess.Popen([str(TWIN_CLI), "--workspace", str(ws), *args], env=soak.twin_env(),
                                stdout=output, stderr=subprocess.STDOUT)
     process.output = output  # type: ignore[attr-defined]
     return process
@@ -179,12 +168,12 @@ def test_dataset_build_on_a_full_disk(soak, ingested, tmpfs, tmp_path):
     start = ingested
     reference_ws = tmp_path / "reference"
     shutil.copytree(start, reference_ws)
-    reference_run = alongside(soak, reference_ws, *DATASET_ARGS)  # the uninterrupted build
+    reference_run = alongside(soak, reference_ws, *CLI_DATASET_ARGS)  # the uninterrupted build
     try:
         ws = tmpfs("16m") / "ws"
         shutil.copytree(start, ws)
         filler = fill(ws.parent, 1500 * 1024)
-        code, output = twin(soak, ws, *DATASET_ARGS)
+        code, output = twin(soak, ws, *CLI_DATASET_ARGS)
         assert_disk_full_reported(code, output, f"the dataset build in {ws / 'datasets'}")
         assert dataset_files(ws) == {}  # no half-written build folder, no LATEST
         assert [p.name for p in (ws / "datasets").iterdir()] == []
@@ -194,7 +183,7 @@ def test_dataset_build_on_a_full_disk(soak, ingested, tmpfs, tmp_path):
     reference = dataset_files(reference_ws)
     assert sum(reference.values()) > 2_000_000  # more than the room left above
     assert soak.check_after_kill(ws, soak.read_workspace(reference_ws).counts) == []
-    assert twin(soak, ws, *DATASET_ARGS)[0] == 0
+    assert twin(soak, ws, *CLI_DATASET_ARGS)[0] == 0
     assert dataset_files(ws) == reference
 
 

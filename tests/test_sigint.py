@@ -14,30 +14,19 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import load_benchmark
+from conftest import CLI_DATASET_ARGS, TWIN_CLI, needs_twin_cli
 
-TWIN = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "twin"
-DATASET_ARGS = ["dataset", "build", "--instructions", "extractive", "--no-preferences", "--bare-prompts"]
-
-pytestmark = pytest.mark.skipif(not TWIN.exists(), reason=f"the twin CLI is not installed at {TWIN}")
+pytestmark = needs_twin_cli
 
 
-@pytest.fixture(scope="module")
-def soak():
-    return load_benchmark("crash_soak")
 
 
 @pytest.fixture(scope="module")
-def archive(soak, tmp_path_factory) -> Path:
-    return soak.x_archive(tmp_path_factory.mktemp("sigint-data") / "x-2000.zip", 2000)
-
-
-@pytest.fixture(scope="module")
-def ingested(soak, archive, tmp_path_factory) -> Path:
+def ingested(soak, x_archive_2000, tmp_path_factory) -> Path:
     """A workspace with the archive ingested, uninterrupted: the reference of the ingest case and
     the start of the dataset case (copied)."""
     ws = tmp_path_factory.mktemp("sigint-ingested") / "ws"
-    code, output, _ = soak.run_twin(ws, ["ingest", str(archive)], soak.twin_env())
+    code, output, _ = soak.run_twin(ws, ["ingest", str(x_archive_2000)], soak.twin_env())
     assert code == 0, output
     return ws
 
@@ -46,7 +35,7 @@ def interrupt(soak, ws: Path, args: list[str], started: Path, delay: float) -> t
     """Run `twin --workspace ws *args`; once `started` exists, wait `delay` s and send SIGINT to
     the process group, as a terminal's Ctrl-C does."""
     with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen([str(TWIN), "--workspace", str(ws), *args], env=soak.twin_env(),
+        process = subprocess.Popen([str(TWIN_CLI), "--workspace", str(ws), *args], env=soak.twin_env(),
                                    stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 120
         while not started.exists() and process.poll() is None and time.monotonic() < deadline:
@@ -67,15 +56,15 @@ def assert_interrupted(code: int, output: str, command: str) -> None:
                          "same command to continue)."), output
 
 
-def test_ctrl_c_during_ingest(soak, archive, ingested, tmp_path):
+def test_ctrl_c_during_ingest(soak, x_archive_2000, ingested, tmp_path):
     reference = soak.read_workspace(ingested).counts
 
     ws = tmp_path / "ws"
     # the database appears when the command starts its work; parsing and storing take ~1.5 s
-    code, output = interrupt(soak, ws, ["ingest", str(archive)], ws / "twin.db", 0.2)
+    code, output = interrupt(soak, ws, ["ingest", str(x_archive_2000)], ws / "twin.db", 0.2)
     assert_interrupted(code, output, "twin ingest")
     assert soak.check_after_kill(ws, reference) == []
-    code, output, _ = soak.run_twin(ws, ["ingest", str(archive)], soak.twin_env())
+    code, output, _ = soak.run_twin(ws, ["ingest", str(x_archive_2000)], soak.twin_env())
     assert code == 0, output
     assert soak.check_after_rerun(ws, reference) == []
 
@@ -93,17 +82,17 @@ def test_ctrl_c_during_dataset_build(soak, ingested, tmp_path):
     start = ingested
     reference_ws = tmp_path / "reference"
     shutil.copytree(start, reference_ws)
-    code, output, seconds = soak.run_twin(reference_ws, DATASET_ARGS, soak.twin_env())
+    code, output, seconds = soak.run_twin(reference_ws, CLI_DATASET_ARGS, soak.twin_env())
     assert code == 0, output
     reference = dataset_files(reference_ws)
 
     ws = tmp_path / "ws"
     shutil.copytree(start, ws)
-    code, output = interrupt(soak, ws, DATASET_ARGS, ws / "twin.db", seconds * 0.6)
+    code, output = interrupt(soak, ws, CLI_DATASET_ARGS, ws / "twin.db", seconds * 0.6)
     assert_interrupted(code, output, "twin dataset build")
     assert list((ws / "datasets").glob("*partial*")) == []  # nothing half-written is left
     assert soak.check_after_kill(ws, soak.read_workspace(reference_ws).counts) == []
-    assert soak.run_twin(ws, DATASET_ARGS, soak.twin_env())[0] == 0
+    assert soak.run_twin(ws, CLI_DATASET_ARGS, soak.twin_env())[0] == 0
     assert dataset_files(ws) == reference
 
 
