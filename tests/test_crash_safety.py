@@ -17,12 +17,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from conftest import load_benchmark
-
-TWIN = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "twin"
+from conftest import needs_twin_cli
 
 CLI = [  # the marks of the tests that run the real `twin`
-    pytest.mark.skipif(not TWIN.exists(), reason=f"the twin CLI is not installed at {TWIN}"),
+    needs_twin_cli,
     pytest.mark.models,  # `twin index` and `dataset build` load the real models
 ]
 
@@ -31,11 +29,6 @@ def cli(test):
     for mark in CLI:
         test = mark(test)
     return test
-
-
-@pytest.fixture(scope="module")
-def soak():
-    return load_benchmark("crash_soak")
 
 
 @pytest.fixture(scope="module")
