@@ -8,7 +8,7 @@ from llm_twin.storage.models import _META_CHECKS, Document, DocumentMeta, docume
 
 WELL_FORMED: DocumentMeta = {"conversation": "chat-1", "position": 3, "posts": ["one", "two"],
                              "language": "python", "path": "src/app.py", "tag": "commit_message",
-                             "draft": True}
+                             "draft": True, "engagement": {"likes": 31, "reposts": 5}}
 
 
 def test_every_declared_key_is_checked() -> None:
@@ -28,7 +28,10 @@ def test_anything_but_a_json_object_reads_as_empty(extra: object) -> None:
 
 @pytest.mark.parametrize("key, bad", [("conversation", 7), ("position", "3"), ("posts", "one"),
                                       ("posts", ["one", 2]), ("language", None), ("path", ["a"]),
-                                      ("tag", {"name": "x"}), ("draft", "yes"), ("draft", 1)])
+                                      ("tag", {"name": "x"}), ("draft", "yes"), ("draft", 1),
+                                      ("engagement", {"likes": "31"}), ("engagement", {"views": 9}),
+                                      ("engagement", {"likes": -1}), ("engagement", {"likes": True}),
+                                      ("engagement", [31, 5])])
 def test_a_value_of_the_wrong_type_is_left_out(key: str, bad: object) -> None:
     meta = document_meta({**WELL_FORMED, key: bad})
     assert key not in meta

@@ -71,6 +71,9 @@ class DocumentMeta(TypedDict, total=False):
     path: str  # the file the document came from, relative to its export
     tag: str  # a special kind of text: "commit_message", "profile", "co_authored"...
     draft: bool  # never published
+    # Counts the export carried, normalised across platforms (features.engagement):
+    # {"likes", "reposts", "replies", "quotes"}, ints >= 0, a key only when the export had it.
+    engagement: dict[str, int]
 
 
 # Who a document was written for, normalised across platforms (Document.audience).
@@ -118,10 +121,19 @@ def _is_str_list(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
+ENGAGEMENT_KEYS = ("likes", "reposts", "replies", "quotes")
+
+
+def _is_engagement(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        key in ENGAGEMENT_KEYS and isinstance(count, int) and not isinstance(count, bool)
+        and count >= 0 for key, count in value.items())
+
+
 _META_CHECKS: dict[str, Callable[[object], bool]] = {
     "conversation": _is_str, "position": lambda value: isinstance(value, int),
     "posts": _is_str_list, "language": _is_str, "path": _is_str, "tag": _is_str,
-    "draft": lambda value: isinstance(value, bool)}
+    "draft": lambda value: isinstance(value, bool), "engagement": _is_engagement}
 
 
 def document_meta(extra: object) -> DocumentMeta:
