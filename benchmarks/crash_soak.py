@@ -174,10 +174,12 @@ def twin_env(cache_dir: Path | None = None) -> dict[str, str]:
 
 def run_twin(ws: Path, args: list[str], env: dict[str, str], *,
              kill_after: float | None = None,
-             kill_when: Callable[[], bool] | None = None) -> tuple[int, str, float]:
-    """Run `twin --workspace ws *args`; SIGKILL its process group after `kill_after` seconds, or
-    as soon as `kill_when()` (polled every 20 ms) is true. Returns (exit code, output, seconds);
-    the code is -9 when the kill landed."""
+             kill_when: Callable[[], bool] | None = None,
+             send: signal.Signals = signal.SIGKILL) -> tuple[int, str, float]:
+    """Run `twin --workspace ws *args`; send `send` (SIGKILL) to its process group after
+    `kill_after` seconds, or as soon as `kill_when()` (polled every 20 ms) is true. Returns (exit
+    code, output, seconds); the code is -9 when a SIGKILL landed, 130 when a SIGINT (Ctrl-C) was
+    handled by the command."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen([str(TWIN), "--workspace", str(ws), *args], env=env,
@@ -192,7 +194,7 @@ def run_twin(ws: Path, args: list[str], env: dict[str, str], *,
                 if process.poll() is None:
                     raise subprocess.TimeoutExpired(process.args, 0)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+            os.killpg(process.pid, send)
             process.wait()
         seconds = time.perf_counter() - started
         output.seek(0)
@@ -226,8 +228,25 @@ class StageResult:
     reference_seconds: float = 0.0
 
 
+INTERRUPTED = 130  # what `twin` exits with after Ctrl-C (one line, no traceback)
+
+
+def interrupt_landed(send: signal.Signals, code: int, output: str) -> tuple[bool, list[str]]:
+    """Whether the signal stopped the command, and what is wrong with how it stopped. A SIGINT
+    that lands before the CLI's handler is in place (Python still importing) or after its work
+    (exiting) ends the process by the default handler (-2): landed, and reported."""
+    if send == signal.SIGKILL:
+        return code == -signal.SIGKILL, []
+    if code == INTERRUPTED:
+        return True, ["a traceback on Ctrl-C"] if "Traceback" in output else []
+    if code == -send:
+        return True, [f"stopped by the default {send.name} handler (outside the command's work)"]
+    return False, []
+
+
 def soak(stage: Stage, kills: int, rng: random.Random, scratch: Path, env: dict[str, str],
-         log: Callable[[str], None] = print, max_seconds: float | None = None) -> StageResult:
+         log: Callable[[str], None] = print, max_seconds: float | None = None,
+         send: signal.Signals = signal.SIGKILL) -> StageResult:
     result = StageResult(stage.name)
     start = scratch / f"{stage.name}-start"
     stage.prepare(start)
@@ -249,16 +268,17 @@ def soak(stage: Stage, kills: int, rng: random.Random, scratch: Path, env: dict[
         ws = scratch / f"{stage.name}-kill"
         shutil.rmtree(ws, ignore_errors=True)
         shutil.copytree(start, ws)
-        code, output, _ = run_twin(ws, stage.args, env, kill_after=delay)
-        if code != -signal.SIGKILL:
+        code, output, _ = run_twin(ws, stage.args, env, kill_after=delay, send=send)
+        landed, how = interrupt_landed(send, code, output)
+        if not landed:
             result.finished_first += 1
             if code != 0:
                 result.failures.append(f"kill at {delay:.2f} s: exited {code} before the kill: "
                                        f"{output[-300:]}")
             continue
         result.kills += 1
-        failures = [f"after the kill: {f}" for f in
-                    check_after_kill(ws, reference.counts) + stage.after_kill(ws)]
+        failures = how + [f"after the kill: {f}" for f in
+                          check_after_kill(ws, reference.counts) + stage.after_kill(ws)]
         code, output, _ = run_twin(ws, stage.rerun(ws) if stage.rerun else stage.args, env)
         if code != 0:
             failures.append(f"rerun exited {code}: {output[-400:]}")
@@ -755,7 +775,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--max-minutes", type=float, default=None,
                         help="stop a stage's kills after this long (the table shows how many ran)")
+    parser.add_argument("--signal", choices=("kill", "int"), default="kill",
+                        help="kill: SIGKILL (a power cut); int: SIGINT, as Ctrl-C in a terminal "
+                             "(the command must exit 130 without a traceback and leave the same "
+                             "guarantees). The serve stage always uses SIGKILL.")
     args = parser.parse_args()
+    send = signal.SIGINT if args.signal == "int" else signal.SIGKILL
     names: list[str] = []
     for item in args.stages.split(","):
         names += [n for n in STAGE_GROUPS.get(item.strip(), (item.strip(),)) if n not in names]
@@ -766,7 +791,7 @@ def main() -> None:
         limit = args.max_minutes * 60 if args.max_minutes else None
         serve = "serve" in names
         names = [n for n in names if n != "serve"]
-        results = [soak(stage, args.kills, rng, scratch, env, max_seconds=limit)
+        results = [soak(stage, args.kills, rng, scratch, env, max_seconds=limit, send=send)
                    for stage in stages(names, scratch / "data", args.tweets, args.index_tweets, env)]
         if serve:
             results.append(serve_soak(args.kills, rng, scratch, scratch / "data",
