@@ -305,3 +305,8 @@ def test_folder_holding_other_files_too_is_not_claimed(car_file: Path, tmp_path:
     (tmp_path / "tweets.js").write_text("window.YTD.tweets.part0 = []", encoding="utf-8")
     assert not BlueskyImporter().detect(tmp_path)
     assert BlueskyImporter().detect(tmp_path / "repo.car")
+
+
+def test_no_engagement_counts_are_made_up(result) -> None:
+    # A repository holds only the owner's own records: others' likes are in their repositories.
+    assert result.documents and all("engagement" not in d.metadata for d in result.documents)

@@ -395,3 +395,8 @@ def test_binary_csv_is_an_error_naming_it(tmp_path: Path) -> None:
     data = SHARES_HEADER.encode() + bytes(range(256)) * 4
     with pytest.raises(ImportFormatError, match=r"Shares\.csv"):
         LinkedInImporter().read(only_file(tmp_path, "Shares.csv", data))
+
+
+def test_no_engagement_counts_are_made_up(result) -> None:
+    # The export has no reaction or comment counts for posts.
+    assert result.documents and all("engagement" not in d.metadata for d in result.documents)

@@ -227,3 +227,19 @@ def test_detect_rejects_other_formats(other: str) -> None:
 def test_html_without_paragraphs_and_plain_links() -> None:
     html = 'plain <a href="https://example.org/x">example.org/x</a><br>next'
     assert note_html_to_text(html) == "plain https://example.org/x\nnext"
+
+
+def test_engagement_from_the_collections_total_items(docs) -> None:
+    # Mastodon 4.3+ writes likes and shares totals; its replies collection is a first page
+    # without a total, so no reply count is made up from it.
+    assert docs[ROOT].metadata["engagement"] == {"likes": 18, "reposts": 4}
+    assert docs[THIRD].metadata["engagement"] == {"likes": 0, "reposts": 0, "replies": 2}
+    assert "engagement" not in docs[SECOND].metadata  # older servers write no collections
+
+
+def test_a_malformed_total_is_left_out(tmp_path: Path) -> None:
+    def change(outbox):
+        outbox["orderedItems"][0]["object"]["likes"]["totalItems"] = "many"
+    archive = edit_outbox(copy_archive(tmp_path), change)
+    docs = {doc.external_id: doc for doc in MastodonImporter().read(archive).documents}
+    assert docs[ROOT].metadata["engagement"] == {"reposts": 4}

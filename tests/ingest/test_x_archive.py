@@ -435,3 +435,28 @@ def test_an_unreadable_date_names_the_field(tmp_path):
     folder = write_archive(tmp_path / "a", standard_files([tweet("11", "hi", created_at="Foo Bar 99")]))
     with pytest.raises(ImportFormatError, match="created_at"):
         XArchiveImporter().read(folder)
+
+
+def test_engagement_counts_are_kept_normalised(archive: Path) -> None:
+    docs = by_id(XArchiveImporter().read(archive))
+    assert docs[LINK_ID].metadata["engagement"] == {"likes": 31, "reposts": 5}
+    # A thread's counts are its first post's (the one people saw in their timeline).
+    assert docs[ROOT_ID].metadata["engagement"] == {"likes": 1, "reposts": 0}
+
+
+def test_reply_and_quote_counts_are_read_when_the_archive_has_them(tmp_path: Path) -> None:
+    tweets = [tweet(ROOT_ID, "A post with every count", favorite_count="12", retweet_count="3",
+                    reply_count="4", quote_count="2"),
+              tweet(LINK_ID, "Counts written as numbers, one unreadable", favorite_count=7,
+                    retweet_count="n/a")]
+    docs = by_id(XArchiveImporter().read(write_archive(tmp_path / "a", standard_files(tweets))))
+    assert docs[ROOT_ID].metadata["engagement"] == {"likes": 12, "reposts": 3, "replies": 4,
+                                                    "quotes": 2}
+    assert docs[LINK_ID].metadata["engagement"] == {"likes": 7}
+
+
+def test_a_tweet_without_counts_has_no_engagement(tmp_path: Path) -> None:
+    bare = tweet(ROOT_ID, "No counts at all")
+    del bare["tweet"]["favorite_count"], bare["tweet"]["retweet_count"]
+    docs = by_id(XArchiveImporter().read(write_archive(tmp_path / "a", standard_files([bare]))))
+    assert "engagement" not in docs[ROOT_ID].metadata

@@ -5,7 +5,9 @@ the signed commit (it names the owner's DID); the commit points at a Merkle sear
 entries map `collection/rkey` keys to record blocks. Walking the tree recovers each post's rkey,
 hence its `at://` URI and web address; records the tree does not reach are still read, by
 their `$type`, with the block CID as their id. Only `app.bsky.feed.post` records become
-documents: likes, reposts, follows and the rest are counted as skipped.
+documents: likes, reposts, follows and the rest are counted as skipped. A repository holds only
+the owner's own records, so no like, repost or reply counts (others' likes of a post live in
+their repositories): Bluesky documents carry no `engagement` (features.engagement).
 """
 
 from __future__ import annotations

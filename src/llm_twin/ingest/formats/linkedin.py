@@ -4,6 +4,8 @@ Read: posts (Shares.csv, or Shares_<id>.csv), articles (Articles/Articles/*.html
 (Comments.csv, low weight), messages (messages.csv) and the profile's headline and summary
 (Profile.csv). Every file is optional: the export holds what the user ticked. Nothing else is
 read, so addresses, birth dates, e-mail addresses and phone numbers in the other CSVs never get in.
+The export has no reaction or comment counts for posts (Shares.csv's columns are Date, ShareLink,
+ShareCommentary, SharedUrl, MediaUrl, Visibility), so LinkedIn documents carry no `engagement`.
 
 The CSVs are parsed with the `csv` module; two LinkedIn quirks are repaired on top of it (see
 `_repair_multiline` and `_read_rows(backslash_quotes=True)`). In messages, the owner is the

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
+from llm_twin.features.engagement import engagement_counts
 from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import (ImportedDocument, ImportFormatError, ImportResult,
                                   json_problem)
@@ -187,12 +188,27 @@ def _flags(note: dict[str, Any], actor: _Actor,
     if warning is not None:
         flags["content_warning"] = warning
     flags["sensitive"] = note.get("sensitive") is True
+    engagement = engagement_counts(likes=_total_items(note.get("likes")),
+                                   reposts=_total_items(note.get("shares")),
+                                   replies=_total_items(note.get("replies")))
+    if engagement:
+        flags["engagement"] = engagement
     attachments = note.get("attachment")
     if isinstance(attachments, list) and attachments:
         flags["attachments"] = len(attachments)
     if note.get("type") == "Question":
         flags["poll_options"] = _poll_options(note)
     return flags
+
+
+def _total_items(collection: Any) -> int | None:
+    """A `likes`/`shares`/`replies` collection's `totalItems`: Mastodon 4.3+ writes it for likes
+    and shares; `replies` usually holds only a first page without a total (then None)."""
+    if isinstance(collection, dict):
+        total = collection.get("totalItems")
+        if isinstance(total, int) and not isinstance(total, bool):
+            return total
+    return None
 
 
 def _visibility(note: dict[str, Any], actor: _Actor) -> str:

@@ -17,6 +17,7 @@ from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
+from llm_twin.features.engagement import engagement_counts
 from llm_twin.ingest.archive import ArchiveImporter
 from llm_twin.ingest.base import (ImportedDocument, ImportFormatError, ImportResult,
                                   json_problem)
@@ -442,6 +443,13 @@ def _metadata(tweet: _Tweet) -> dict[str, Any]:
         count = _count(data.get(key))
         if count is not None:
             metadata[key] = count
+    # Archives write favorite_count and retweet_count (as strings); reply_count and quote_count
+    # only in some years' archives, so each is kept when present.
+    engagement = engagement_counts(likes=data.get("favorite_count"),
+                                   reposts=data.get("retweet_count"),
+                                   replies=data.get("reply_count"), quotes=data.get("quote_count"))
+    if engagement:
+        metadata["engagement"] = engagement
     if tweet.parent_id is not None:
         metadata["in_reply_to"] = tweet.parent_id
         metadata["reply_to_user"] = _text(data.get("in_reply_to_screen_name"))
