@@ -18,6 +18,7 @@ from llm_twin.errors import InputError
 from llm_twin.inference.formatting import FormatHabits, FormattedDraft, format_draft
 from llm_twin.inference.grounding import DraftChecker, find_claims
 from llm_twin.inference.hits import RetrievedChunk
+from llm_twin.inference.preview import preview_draft
 from llm_twin.inference.profiles import PlatformProfile, rules_and_habits
 from llm_twin.inference.ranking import (RankingParts, RankingWeights, draft_fluency, rank,
                                         ranking_parts)
@@ -156,7 +157,8 @@ def _draft_json(index: int, draft: Draft) -> dict:
             "claims": draft.claims, "support": draft.support,
             "near_duplicate_of": draft.near_duplicate_of,
             "completion_tokens": draft.generation.completion_tokens,
-            "finished": draft.generation.finished}
+            "finished": draft.generation.finished,
+            "preview": preview_draft(formatted).to_json()}  # what the platform will show
 
 
 @dataclass
