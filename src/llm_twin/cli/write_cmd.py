@@ -43,6 +43,12 @@ def write(
         "--include-private", help="Also draw notes and examples from texts that were not public "
                                   "(followers-only posts, direct messages, drafts; never chats). "
                                   "Default: public and unlisted texts only.")] = False,
+    preview: Annotated[bool, typer.Option(
+        "--preview", help="Show each draft as its platform will: X as one card per post with its "
+                          "n/280, LinkedIn folded at \"…see more\" (~210 characters or 3 lines), "
+                          "Instagram's caption with its length and hashtag count, an article's "
+                          "title, subtitle and body; counts over a limit in red. (--json always "
+                          "has each draft's \"preview\".)")] = False,
 ) -> None:
     """Draft a post in your voice, grounded in what you wrote. You edit and publish it yourself."""
     quiet_libraries()
@@ -77,7 +83,7 @@ def write(
         if as_json:
             print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         else:
-            _print_result(result, show_timings=timings)
+            _print_result(result, show_timings=timings, preview=preview)
 
 
 def _fit_voice_first(ws):
@@ -113,11 +119,16 @@ def _last_lines(text: str, count: int) -> str:
     return "\n".join(text.splitlines()[-max(count, 1):])
 
 
-def _print_result(result: WriteResult, *, show_timings: bool) -> None:
+def _print_result(result: WriteResult, *, show_timings: bool, preview: bool = False) -> None:
+    from llm_twin.cli.preview_render import render_preview
+    from llm_twin.inference.preview import preview_draft
+
     for i, draft in enumerate(result.drafts, 1):
         formatted = draft.formatted
-        console.print(Panel(formatted.as_text(), title=_draft_label(result, draft, i),
-                            title_align="left", expand=False), highlight=False)
+        label = _draft_label(result, draft, i)
+        shown = (render_preview(preview_draft(formatted), title=label) if preview else
+                 Panel(formatted.as_text(), title=label, title_align="left", expand=False))
+        console.print(shown, highlight=False)
         if draft.cliches:
             console.print("  [dim]clichés: " + ", ".join(f"“{c}”" for c in draft.cliches) + "[/]",
                           highlight=False)
