@@ -29,6 +29,9 @@ class DatasetSpec:
     served_prompts: bool = True
     sample_tokens: int | None = None  # default: dataset_sample_tokens
     context_mix: str | None = None  # default: dataset_context_mix
+    # Train samples of more engaging posts repeated (training_data.engagement_weights).
+    weight_by_engagement: bool = False
+    era_tags: bool = False  # post prompts end with the answer's year (prompts.era)
 
 
 def build_dataset(ws: Workspace, backend: Backend, spec: DatasetSpec, *,
@@ -42,6 +45,9 @@ def build_dataset(ws: Workspace, backend: Backend, spec: DatasetSpec, *,
     if spec.instructions not in INSTRUCTION_WRITERS:
         raise InputError(f"instructions must be one of {', '.join(INSTRUCTION_WRITERS)}, "
                          f"not {spec.instructions!r}.")
+    if spec.era_tags and not spec.served_prompts:
+        raise InputError("--era-tags puts the year in the served prompt: it needs "
+                         "--served-prompts (the default), not --bare-prompts.")
     progress.report(f"loading {backend.model_id}", 0, None)
     backend.load()
     counter = _StageCounter(progress)
@@ -52,6 +58,7 @@ def build_dataset(ws: Workspace, backend: Backend, spec: DatasetSpec, *,
             ws.sessions() as session:
         built = build(session, options, writer, preference_sources=sources,
                       served_prompts=shaper, progress=counter.start)
+        _weigh_and_tag(session, built, spec)
     if not built.sft:
         raise DatasetError("No training samples: import your own writing first (`twin ingest`), "
                            "or check the filters in the card of an earlier build.")
@@ -133,7 +140,8 @@ def served_prompt_builder(ws: Workspace, backend: Backend, spec: DatasetSpec,
         owner=ws.owner_name(), retrieval_k=s.retrieval_k, style_examples=s.style_examples,
         sample_tokens=spec.sample_tokens or s.dataset_sample_tokens, prompt_tokens=s.prompt_tokens,
         turns_prompt_tokens=example_turns_budget(s.context_tokens, s.max_new_tokens),
-        mix=ContextMix.parse(spec.context_mix or s.dataset_context_mix), seed=spec.seed)
+        mix=ContextMix.parse(spec.context_mix or s.dataset_context_mix), seed=spec.seed,
+        era_tags=spec.era_tags)
     if ws.built_embedding_model() is None:
         yield _BareSamples(ContextReport(mix=settings.mix.as_dict(), index=False))
         return
@@ -141,6 +149,23 @@ def served_prompt_builder(ws: Workspace, backend: Backend, spec: DatasetSpec,
         yield ServedPromptBuilder(ws.retriever(store, backend=backend), settings,
                                   count_tokens=backend.count_tokens, render=backend.render_prompt,
                                   profiles=ws.profiles())
+
+
+def _weigh_and_tag(session, built, spec: DatasetSpec) -> None:
+    """Record `--era-tags` (the post samples whose prompt carries their year) and apply
+    `--weight-by-engagement` (sample repetition), both in the card."""
+    from llm_twin.features.engagement import engaged_posts
+    from llm_twin.prompts.era import era_hint
+    from llm_twin.training_data.engagement_weights import weight_by_engagement
+
+    if spec.era_tags:
+        tagged = sum(1 for sample in built.sft if sample.created_at is not None
+                     and len(sample.messages) > 1
+                     and era_hint(sample.created_at.year) in sample.messages[-2]["content"])
+        built.era_tags = {"enabled": True, "tagged": tagged, "wording": era_hint(2021)}
+    if spec.weight_by_engagement:
+        relative = {post.document_id: post.relative for post in engaged_posts(session)}
+        built.sft, built.weighting = weight_by_engagement(built.sft, relative)
 
 
 class _StageCounter:

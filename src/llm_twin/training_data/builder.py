@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -51,6 +52,10 @@ class DatasetBuild:
     owner_documents: int = 0
     source_ids: set[int] = field(default_factory=set)
     seconds: dict[str, float] = field(default_factory=dict)
+    # How train samples were weighted and era-tagged (app.dataset: `--weight-by-engagement`,
+    # `--era-tags`); recorded in the card.
+    weighting: dict[str, Any] = field(default_factory=lambda: {"method": "none"})
+    era_tags: dict[str, Any] = field(default_factory=lambda: {"enabled": False})
 
     def split(self, name: str) -> list[SftSample]:
         return [s for s in self.sft if s.split == name]

@@ -48,6 +48,7 @@ from llm_twin.inference.retrieval import BarredRetriever
 from llm_twin.inference.writer import retrieve_context
 from llm_twin.platforms import CHAT_PLATFORMS, PlatformRules
 from llm_twin.prompts.budget import build_prompt, fit_example_turns
+from llm_twin.prompts.era import era_hint
 from llm_twin.training_data.samples import CONVERSATION, SftSample
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ class ServedPromptSettings:
     turns_prompt_tokens: int = example_turns_budget(2048, 220)
     mix: ContextMix = field(default_factory=ContextMix)
     seed: int = 0
+    era_tags: bool = False  # a post's habits line ends with its answer's year (prompts.era)
 
 
 @dataclass
@@ -284,7 +286,10 @@ class ServedPromptBuilder:
     def habits(self, sample: SftSample) -> list[str]:
         """The habits line `twin write` adds for this platform (the owner's profile)."""
         profile = self.profiles.get(_rules_of(sample).name)
-        return profile.prompt_hints() if profile is not None else []
+        hints = profile.prompt_hints() if profile is not None else []
+        if self.settings.era_tags and sample.created_at is not None:
+            hints = [*hints, era_hint(sample.created_at.year)]
+        return hints
 
 
 def _idea_of(sample: SftSample) -> str:

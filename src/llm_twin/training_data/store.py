@@ -181,6 +181,8 @@ def dataset_card(build: DatasetBuild, dataset_id: str, tokenizer_name: str,
         "preferences": {"sources": build.preference_sources,
                         "by_origin": _by_origin(build.preferences)},
         "prompts": _prompt_context(build),
+        "weighting": build.weighting,
+        "era_tags": build.era_tags,
         "near_duplicate_threshold": build.options.near_duplicate_threshold,
         "build_seconds": build.seconds,
         "files": {**SFT_FILES, **{f"preference_{k}": v for k, v in PREFERENCE_FILES.items()},
@@ -262,6 +264,7 @@ def card_markdown(card: dict[str, Any]) -> str:
                   f"held-out post): {shapes}; mean {prompts['mean_examples']} examples and "
                   f"{prompts['mean_notes']} notes per shaped prompt."
                   + ("" if prompts["index"] else " No index: every sample is bare.")]
+    lines += _weighting_lines(card)
     instructions = card["instructions"]
     lines += _idea_overlap_lines(instructions.get("idea_overlap", {}))
     if instructions["generated"]:
@@ -272,6 +275,19 @@ def card_markdown(card: dict[str, Any]) -> str:
                       f"({instructions['rejected_share']:.1%}); rejected ones use the extractive "
                       "fallback."]
     return "\n".join(lines) + "\n"
+
+
+def _weighting_lines(card: dict[str, Any]) -> list[str]:
+    weighting, era = card.get("weighting", {}), card.get("era_tags", {})
+    lines = []
+    if weighting.get("method", "none") != "none":
+        lines += ["", "## Weighting", "", f"{weighting['method']}: {weighting['rule']} "
+                  f"({weighting['repeated_samples']} train samples repeated, "
+                  f"{weighting['added_samples']} copies added)."]
+    if era.get("enabled"):
+        lines += ["", "## Era tags", "", f"{era['tagged']} post samples' prompts end with the year "
+                  f"their answer was written: \"{era['wording']}\"."]
+    return lines
 
 
 def _idea_overlap_lines(overlap: dict[str, dict[str, Any]]) -> list[str]:
