@@ -57,13 +57,25 @@ def build(
     context_mix: Annotated[str | None, typer.Option(
         help="Shares of served prompts with full context, distractor notes (retrieved for another "
              "idea) and the bare request: full,distractor,bare (default 0.6,0.2,0.2).")] = None,
+    weight_by_engagement: Annotated[bool, typer.Option(
+        "--weight-by-engagement",
+        help="Let your more engaging posts count more: a train sample whose post got at least 2x "
+             "your median engagement on its platform (likes + 2 x reposts + 2 x quotes + "
+             "replies, as your exports carry them) is written twice, from 4x three times. The "
+             "test split is unchanged; the card records the rule and counts.")] = False,
+    era_tags: Annotated[bool, typer.Option(
+        "--era-tags",
+        help="End each post prompt with the year its answer was written (\"Write as I wrote in "
+             "2021.\"), so a model trained on it can write in a given year's voice: `twin write "
+             "--as-of 2021` asks for it when the model in use was trained with era tags.")] = False,
 ) -> None:
     """Build the datasets from everything you imported; prints the dataset card's summary."""
     quiet_libraries()
     spec = DatasetSpec(instructions=instructions, preferences=preferences, max_pairs=max_pairs,
                        seed=seed, test_share=test_share, languages=tuple(language or ()),
                        served_prompts=served_prompts, sample_tokens=sample_tokens,
-                       context_mix=context_mix)
+                       context_mix=context_mix, weight_by_engagement=weight_by_engagement,
+                       era_tags=era_tags)
     with user_errors():
         ws = open_workspace()
         with progress_bar() as progress:
@@ -103,6 +115,17 @@ def _print_summary(card: dict, path: Path, created: bool) -> None:
                       f"{overlap['mean_longest_run']:.1f} / max {overlap['max_longest_run']} words, "
                       f"{overlap['copied_runs']} of {overlap['ideas']} ideas with {COPIED_RUN}+ "
                       "answer words in a row.")
+    weighting = card.get("weighting", {})
+    if weighting.get("method", "none") != "none":
+        if weighting["documents_with_counts"]:
+            console.print(f"Weighted by engagement ({weighting['method']}): "
+                          f"{weighting['repeated_samples']} train samples repeated, "
+                          f"{weighting['added_samples']} copies added.")
+        else:
+            console.print("[yellow]No engagement counts in your imports: no sample was weighted.[/]")
+    era = card.get("era_tags", {})
+    if era.get("enabled"):
+        console.print(f"Era tags: {era['tagged']} post prompts end with their year.")
     state = "Saved" if created else "Unchanged since the last identical build:"
     console.print(f"{state} {path}  (card: twin dataset show {card['id']})")
 
