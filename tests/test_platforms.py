@@ -12,7 +12,7 @@ from llm_twin.platforms import (CHAT_PLATFORMS, DRAFT_PLATFORMS, KINDS, SOURCE_P
 
 
 def test_every_draft_platform_has_rules():
-    assert DRAFT_PLATFORMS == ("linkedin", "x", "instagram", "medium", "substack")
+    assert DRAFT_PLATFORMS == ("linkedin", "x", "instagram", "medium", "substack", "blog", "paper")
     for name in DRAFT_PLATFORMS:
         rules = rules_for(name)
         assert isinstance(rules, PlatformRules)
@@ -28,6 +28,8 @@ def test_every_draft_platform_has_rules():
     ("instagram", "Instagram", 2200, 30, False, False, 600),
     ("medium", "Medium", None, None, False, True, 3000),
     ("substack", "Substack", None, None, False, True, 3000),
+    ("blog", "blog", 20000, None, False, True, 4000),
+    ("paper", "paper", 2000, None, False, False, 1200),  # an abstract unless the idea says
 ])
 def test_rule_values(name, label, max_chars, max_tags, thread, title, target):
     rules = rules_for(name)
@@ -46,7 +48,7 @@ def test_rules_for_accepts_case_and_twitter_alias():
     assert rules_for("Twitter") is rules_for("x")
 
 
-@pytest.mark.parametrize("bad", ["myspace", "", None, 3, "blog", "whatsapp"])
+@pytest.mark.parametrize("bad", ["myspace", "", None, 3, "web", "whatsapp"])
 def test_unknown_or_undrafted_platform_lists_the_draft_platforms(bad):
     with pytest.raises(InputError) as error:
         rules_for(bad)
@@ -64,7 +66,8 @@ def test_source_platforms_hold_every_platform_a_document_comes_from():
 
 
 def test_long_form_chat_and_labels_come_from_the_rows():
-    assert [p for p in SOURCE_PLATFORMS if is_long_form(p)] == ["medium", "substack", "blog"]
+    assert [p for p in SOURCE_PLATFORMS if is_long_form(p)] == ["medium", "substack", "blog",
+                                                                 "paper"]
     assert not is_long_form(None) and not is_long_form("myspace")
     assert set(CHAT_PLATFORMS) == {"whatsapp", "telegram", "messenger", "instagram", "linkedin"}
     assert (label_of("mastodon"), label_of("bluesky"), label_of("blog")) == (

@@ -9,7 +9,8 @@ a row with `drafts=True`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from llm_twin.errors import InputError
 
@@ -37,6 +38,13 @@ class PlatformRules:
     max_hashtags: int | None = None
     is_thread_platform: bool = False
     needs_title: bool = False
+    # A Markdown file with YAML front matter shaped like the owner's own blog files (blog).
+    front_matter: bool = False
+    # Drafts one part of a paper (abstract, introduction or a section): see PAPER_FORMS (paper).
+    paper_forms: bool = False
+    # The kinds of the owner's texts the style examples fall back to when the platform itself
+    # has too few; empty: articles for long-form platforms, posts and threads for the others.
+    example_kinds: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.drafts and not (self.style_hint and self.target_chars > 0):
@@ -66,14 +74,23 @@ PLATFORM_TABLE = (
                   target_chars=3000, needs_title=True),
     PlatformRules("substack", "Substack", long_form=True, drafts=True, style_hint=_ARTICLE_HINT,
                   target_chars=3000, needs_title=True),
-    PlatformRules("blog", "blog", long_form=True),
+    PlatformRules(
+        "blog", "blog", long_form=True, drafts=True,
+        style_hint="a blog post in Markdown: a title line, then the body, with ## headings "
+                   "where it helps",
+        target_chars=4000, max_chars_per_post=20000, needs_title=True, front_matter=True,
+        example_kinds=("article",)),
+    PlatformRules(
+        "paper", "paper", long_form=True, drafts=True,
+        style_hint="the abstract of a paper: one paragraph in a formal register, no headings",
+        target_chars=1200, max_chars_per_post=2000, paper_forms=True,
+        example_kinds=("paper", "article")),
     PlatformRules("mastodon", "Mastodon"),
     PlatformRules("bluesky", "Bluesky"),
     PlatformRules("whatsapp", "WhatsApp", chat=True),
     PlatformRules("telegram", "Telegram", chat=True),
     PlatformRules("messenger", "Messenger", chat=True),
     PlatformRules("web", "web"),
-    PlatformRules("paper", "paper"),
     PlatformRules("code", "code"),
 )
 _BY_NAME = {rules.name: rules for rules in PLATFORM_TABLE}
@@ -83,6 +100,55 @@ _DRAFT_NAMES = {name: rules.name for rules in PLATFORM_TABLE if rules.drafts
 SOURCE_PLATFORMS = tuple(_BY_NAME)  # every platform a document can come from
 DRAFT_PLATFORMS = tuple(rules.name for rules in PLATFORM_TABLE if rules.drafts)  # what `twin write` drafts
 CHAT_PLATFORMS = tuple(rules.name for rules in PLATFORM_TABLE if rules.chat)  # what `twin reply` answers in
+
+
+@dataclass(frozen=True)
+class PaperForm:
+    """One part of a paper `twin write --platform paper` drafts."""
+
+    name: str
+    heading: str | None  # the heading the formatter puts over it; None: the draft's own
+    style_hint: str
+    target_chars: int
+    max_chars: int
+
+
+PAPER_FORMS = {form.name: form for form in (
+    PaperForm("abstract", "Abstract",
+              "the abstract of a paper: one paragraph in a formal register, no headings",
+              1200, 2000),
+    PaperForm("introduction", "Introduction",
+              "the introduction of a paper in Markdown: the problem, why it matters and what "
+              "this work does, in a formal register", 3000, 12000),
+    PaperForm("section", None,
+              "one section of a paper in Markdown, under its own ## heading, in a formal "
+              "register", 3000, 12000),
+)}
+DEFAULT_PAPER_FORM = "abstract"
+# "introduction: …", "the intro for my paper on …", "a section on related work", "abstract - …"
+_PAPER_FORM_OPENING = re.compile(
+    r"^\W*(?:(?:write|draft)\s+)?(?:(?:an?|the|my)\s+)?(?P<form>abstract|introduction|intro|section)"
+    r"(?:\s*[:\-\u2013\u2014]|\s+(?:for|of|on|about)\b)", re.I)
+
+
+def paper_form(idea: str) -> str:
+    """Which part of a paper an idea asks for: an idea opening with "introduction:", "the
+    introduction for …", "section on …" (or "abstract: …") names it; anything else is an
+    abstract."""
+    match = _PAPER_FORM_OPENING.match(idea or "")
+    if match is None:
+        return DEFAULT_PAPER_FORM
+    form = match["form"].lower()
+    return "introduction" if form == "intro" else form
+
+
+def form_rules(rules: PlatformRules, idea: str) -> PlatformRules:
+    """The rules for the part of a paper the idea asks for; other platforms' rules unchanged."""
+    if not rules.paper_forms:
+        return rules
+    form = PAPER_FORMS[paper_form(idea)]
+    return replace(rules, style_hint=form.style_hint, target_chars=form.target_chars,
+                   max_chars_per_post=form.max_chars)
 
 
 def rules_for(platform: str) -> PlatformRules:

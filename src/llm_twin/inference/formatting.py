@@ -6,7 +6,15 @@ the chat artefacts small models wrap around their answer. It never rewrites word
 punctuation and single line breaks are where the voice lives, so they are kept.
 
 `FormatHabits` (learned per platform by `inference.profiles`) bends the formatting towards the
-owner's own: their thread numbering style and how many hashtags they use. The hard limits always win.
+owner's own: their thread numbering style, how many hashtags they use and, on a blog, the keys of
+their front matter. The hard limits always win.
+
+The scaffolding filter (`filter_scaffolding`) catches drafts that talk about their prompt instead
+of the idea: "Here's your 12th example from my blog", "based on my notes", "as requested", "as an
+AI", echoes of the prompt's own headers ("Examples of how I write:"), and hashtags glued from the
+idea's words (`#Whywestopusing` for the idea "Why we stop using …"). A sentence or line that is
+only scaffolding is cut; one that also carries the draft's content is left in and flagged. Each
+cut and flag is a note, and the draft counts them (`FormattedDraft.scaffolding`).
 """
 
 from __future__ import annotations
@@ -14,8 +22,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
-from llm_twin.platforms import PlatformRules, rules_for
+from frontmatter.default_handlers import YAMLHandler
+
+from llm_twin.platforms import PAPER_FORMS, PlatformRules, form_rules, paper_form, rules_for
 
 MAX_THREAD_POSTS = 25
 ARTICLE_TITLE_MAX_CHARS = 80  # a title derived from the first sentence
@@ -25,12 +37,57 @@ SUBTITLE_MAX_CHARS = 140
 THREAD_NUMBERING = ("i/n", "i/", "(i/n)", "none")
 
 
+# What a front matter key holds: the draft's title, today's date, a few tags (a YAML list, or
+# one comma-separated string), a one-line summary, a slug made of the title, or a value the owner
+# gives every post (layout: post).
+FRONT_MATTER_FILLS = ("title", "date", "tags", "tags_text", "summary", "slug", "constant")
+SUMMARY_MAX_CHARS = 160
+DEFAULT_TAGS = 3
+
+
+@dataclass(frozen=True)
+class FrontMatterField:
+    key: str
+    fill: str  # one of FRONT_MATTER_FILLS
+    value: Any = None  # the value of a "constant" field
+    vocabulary: tuple[str, ...] = ()  # a tags field's values in the owner's files, most used first
+    max_tags: int = DEFAULT_TAGS  # how many tags the owner usually gives a post
+
+    def __post_init__(self) -> None:
+        if self.fill not in FRONT_MATTER_FILLS:
+            raise ValueError(f"front matter fill must be one of {', '.join(FRONT_MATTER_FILLS)}, "
+                             f"got {self.fill!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "fill": self.fill, "value": self.value,
+                "vocabulary": list(self.vocabulary), "max_tags": self.max_tags}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FrontMatterField:
+        return cls(data["key"], data["fill"], data.get("value"),
+                   tuple(data.get("vocabulary") or ()), int(data.get("max_tags", DEFAULT_TAGS)))
+
+
+@dataclass(frozen=True)
+class FrontMatterShape:
+    """The front matter of the owner's blog files: their keys in their order and what each holds
+    (learned by `inference.profiles`); the default is title, date and tags."""
+
+    fields: tuple[FrontMatterField, ...] = (
+        FrontMatterField("title", "title"), FrontMatterField("date", "date"),
+        FrontMatterField("tags", "tags"))
+
+
+DEFAULT_FRONT_MATTER = FrontMatterShape()
+
+
 @dataclass(frozen=True)
 class FormatHabits:
     """The owner's formatting habits on one platform (see inference.profiles)."""
 
     thread_numbering: str = "i/n"  # one of THREAD_NUMBERING
     max_hashtags: int | None = None  # the most the owner uses; None: no habit known
+    front_matter: FrontMatterShape | None = None  # a blog's; None: DEFAULT_FRONT_MATTER
 
     def __post_init__(self) -> None:
         if self.thread_numbering not in THREAD_NUMBERING:
@@ -51,30 +108,69 @@ class FormattedDraft:
     truncated: bool = False  # text was cut away to fit a limit
     notes: list[str] = field(default_factory=list)  # what the formatter changed, for the user
     subtitle: str | None = None  # articles only
+    # A blog post's front matter, keys in the owner's order (as_text writes it as YAML).
+    front_matter: dict[str, Any] | None = None
+    form: str | None = None  # a paper's part: one of platforms.PAPER_FORMS
+    section: str | None = None  # the heading over a paper's part ("Abstract", "Introduction")
+    scaffolding_cut: int = 0  # sentences, lines and hashtags about the prompt that were cut
+    scaffolding_flagged: int = 0  # ones left in because cutting them would break the text
 
     @property
     def body(self) -> str:
         return "\n\n".join(self.posts)
 
+    @property
+    def scaffolding(self) -> dict[str, int]:
+        return {"cut": self.scaffolding_cut, "flagged": self.scaffolding_flagged}
+
+    def front_matter_json(self) -> dict[str, Any] | None:
+        """The front matter with dates as ISO text, for JSON."""
+        if self.front_matter is None:
+            return None
+        return {key: value.isoformat() if isinstance(value, date) else value
+                for key, value in self.front_matter.items()}
+
+    def front_matter_text(self) -> str | None:
+        """The front matter as the YAML block a blog file opens with, fences included."""
+        if self.front_matter is None:
+            return None
+        return f"---\n{_YAML.export(self.front_matter, sort_keys=False)}\n---"
+
     def as_text(self) -> str:
+        if self.front_matter is not None:
+            heading = (f"# {self.title}\n\n" if self.title and "title" not in self.front_matter
+                       else "")
+            return f"{self.front_matter_text()}\n\n{heading}{self.body}".rstrip()
+        section = f"## {self.section}\n\n" if self.section else ""
         if self.title is None:
-            return self.body
+            return f"{section}{self.body}"
         subtitle = f"*{self.subtitle}*\n\n" if self.subtitle else ""
-        return f"# {self.title}\n\n{subtitle}{self.body}".rstrip()
+        return f"# {self.title}\n\n{subtitle}{section}{self.body}".rstrip()
 
 
-def format_draft(text: str, platform: str, habits: FormatHabits | None = None) -> FormattedDraft:
-    """Clean a generated draft and fit it to the platform's limits (and the owner's habits)."""
-    rules = rules_for(platform)
+_YAML = YAMLHandler()
+
+
+def format_draft(text: str, platform: str, habits: FormatHabits | None = None, *,
+                 idea: str = "", today: date | None = None) -> FormattedDraft:
+    """Clean a generated draft, cut the prompt's scaffolding, and fit it to the platform's limits
+    (and the owner's habits). `idea` is what the draft was asked for: hashtags glued from its
+    words are scaffolding, and it names the part of a paper. `today` dates a blog post."""
+    rules = form_rules(rules_for(platform), idea)
     habits = habits or DEFAULT_HABITS
-    cleaned, notes = _clean(text)
-    if not rules.needs_title:
+    cleaned, notes, scaffolding = _clean(text, idea)
+    if not (rules.needs_title or rules.paper_forms):
         plain = _strip_markdown(cleaned)
         if plain != cleaned:
             cleaned = plain
             notes.append("removed Markdown the platform would show literally")
     if rules.is_thread_platform:
         draft = _format_thread(cleaned, rules, habits)
+    elif rules.paper_forms:
+        draft = _format_paper(cleaned, rules, paper_form(idea))
+    elif rules.front_matter:
+        draft = _format_blog(cleaned, rules, habits.front_matter or DEFAULT_FRONT_MATTER, idea,
+                             today or date.today())
     elif rules.needs_title:
         draft = _format_article(cleaned, rules)
     else:
@@ -82,6 +178,8 @@ def format_draft(text: str, platform: str, habits: FormatHabits | None = None) -
     if not cleaned:
         notes.append("the draft is empty")
     draft.notes = notes + draft.notes
+    draft.scaffolding_cut = scaffolding.cut
+    draft.scaffolding_flagged = scaffolding.flagged
     return draft
 
 
@@ -104,12 +202,16 @@ _PREAMBLE_OPENER = re.compile(
 _QUOTE_PAIRS = {'"': '"', "\u201c": "\u201d", "\u00ab": "\u00bb"}
 
 
-def _clean(text: str) -> tuple[str, list[str]]:
+def _clean(text: str, idea: str = "") -> tuple[str, list[str], ScaffoldingResult]:
     notes = []
     cleaned = _strip_role_tokens(text)
     if cleaned != text:
         notes.append("removed chat role tokens")
     cleaned = _tidy_lines(cleaned)
+    # Before the preamble step, so "Here's your 12th example:" is counted as scaffolding.
+    scaffolding = filter_scaffolding(cleaned, idea)
+    cleaned = scaffolding.text
+    notes += scaffolding.notes
     for step, note in ((_strip_preamble, "removed the chat preamble before the draft"),
                        (_strip_wrapping_quotes, "removed the quotes around the draft")):
         stripped = step(cleaned)
@@ -118,7 +220,7 @@ def _clean(text: str) -> tuple[str, list[str]]:
             notes.append(note)
     if not _WORD.search(cleaned) and _WORD.search(text):
         cleaned = text.strip()  # safety net: every step above keeps the words, this should not run
-    return cleaned, notes
+    return cleaned, notes, scaffolding
 
 
 _MARKDOWN_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+", re.M)  # "## Title", never "#hashtag"
@@ -515,3 +617,318 @@ def _title_from_first_sentence(text: str) -> str | None:
     if len(title) > ARTICLE_TITLE_MAX_CHARS:
         title = _cut_at_word(title, ARTICLE_TITLE_MAX_CHARS)
     return title or None
+
+
+# --- blogs: Markdown with the owner's front matter -------------------------------------------
+
+_TAG_WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
+_IDEA_STOPWORDS = frozenset("""
+a an and are as at be but by do does for from how i in into is it its my of on or our so that the
+their this to was we what when where which who why will with you your about after before over
+than then them they us vs not no more most less least very just can could should would
+""".split())
+
+
+def _format_blog(text: str, rules: PlatformRules, shape: FrontMatterShape, idea: str,
+                 today: date) -> FormattedDraft:
+    """An article (title, optional subtitle, body) whose title and summary go to the front
+    matter, in the keys and order of the owner's blog files."""
+    article = _format_article(text, rules)
+    body, notes = article.body, list(article.notes)
+    if rules.max_chars_per_post is not None:
+        body, boundary = _cut_to_limit(body, rules.max_chars_per_post)
+        if boundary:
+            notes.append(f"cut to {rules.max_chars_per_post:,} characters at a {boundary} "
+                         "boundary")
+            article.truncated = True
+    front: dict[str, Any] = {}
+    for item in shape.fields:
+        value = _front_matter_value(item, article.title, article.subtitle, body, idea, today)
+        if value not in (None, "", []):
+            front[item.key] = value
+    return FormattedDraft(rules.name, [body], title=article.title, subtitle=article.subtitle,
+                          truncated=article.truncated, notes=notes, front_matter=front)
+
+
+def _front_matter_value(item: FrontMatterField, title: str | None, subtitle: str | None,
+                        body: str, idea: str, today: date) -> Any:
+    if item.fill == "title":
+        return title
+    if item.fill == "date":
+        return today
+    if item.fill in ("tags", "tags_text"):
+        tags = choose_tags(idea, f"{title or ''}\n{body}", item.vocabulary, item.max_tags)
+        return tags if item.fill == "tags" else ", ".join(tags)
+    if item.fill == "summary":
+        return subtitle or _summary(body)
+    if item.fill == "slug":
+        return "-".join(_TAG_WORD.findall((title or "").casefold())) or None
+    return item.value
+
+
+def choose_tags(idea: str, text: str, vocabulary: tuple[str, ...], limit: int) -> list[str]:
+    """The owner's own tags the idea or the draft mentions (most used first); failing those, the
+    idea's content words."""
+    if limit <= 0:
+        return []
+    haystack = " ".join(_TAG_WORD.findall(f"{idea}\n{text}".casefold()))
+    chosen = [tag for tag in vocabulary
+              if (phrase := " ".join(_TAG_WORD.findall(str(tag).casefold())))
+              and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", haystack)][:limit]
+    if chosen:
+        return chosen
+    lowercase = all(str(tag) == str(tag).lower() for tag in vocabulary)
+    words = [w for w in _TAG_WORD.findall(idea) if w.casefold() not in _IDEA_STOPWORDS
+             and len(w) > 2 and not w.isdigit()]
+    unique = list(dict.fromkeys(w.lower() if lowercase else w for w in words))
+    return unique[:limit]
+
+
+def _summary(body: str) -> str | None:
+    line = next((ln.strip() for ln in body.split("\n")
+                 if _WORD.search(ln) and not _FENCE.match(ln) and not ln.lstrip().startswith("#")),
+                "")
+    sentence = _FIRST_SENTENCE.match(line)
+    summary = (sentence.group() if sentence else line).strip()
+    if len(summary) > SUMMARY_MAX_CHARS:
+        summary = _cut_at_word(summary, SUMMARY_MAX_CHARS)
+    return summary or None
+
+
+# --- papers: an abstract, an introduction or a section ---------------------------------------
+
+_PART_HEADING = re.compile(
+    r"^\s*(?:#{1,6}\s*)?(?:\*\*|__)?\s*(?:\d+(?:\.\d+)*\.?\s+)?(?P<name>[^\n]*?)\s*(?:\*\*|__)?"
+    r"\s*[:.]?\s*(?:\*\*|__)?\s*$")
+_PART_NAMES = {"abstract": "abstract", "summary": "abstract", "introduction": "introduction",
+               "intro": "introduction"}
+
+
+def _format_paper(text: str, rules: PlatformRules, form: str) -> FormattedDraft:
+    """The part of a paper: an explicit title line ("# Title", "Title: …") is kept as the title,
+    the part's own heading ("Abstract", "1 Introduction") moves to `section`, and the body is cut
+    to the part's limit. An abstract is one paragraph of plain text."""
+    notes: list[str] = []
+    title = None
+    first, _, rest = text.partition("\n")
+    if (re.match(r"^\s*(?:#\s|(?:\*\*|__)?\s*title\s*:)", first, re.I) and _WORD.search(rest)
+            and _part_of(first) is None):
+        title = _clean_title(first.strip()) or None
+        text = rest.strip()
+    heading = PAPER_FORMS[form].heading
+    first, _, rest = text.partition("\n")
+    named = _part_of(first)
+    own_heading = first.strip() if re.match(r"^\s*#{1,6}\s", first) else None
+    if named is not None and _WORD.search(rest):
+        text = rest.strip()
+        if named != form:
+            notes.append(f"the draft is headed as the {named}, not the {form} asked for")
+    elif form == "section" and own_heading and _WORD.search(rest):
+        heading = _clean_title(own_heading)
+        text = rest.strip()
+    if form == "abstract":
+        plain = _strip_markdown(text)
+        joined = re.sub(r"\s*\n\s*", " ", plain).strip()
+        if joined != text:
+            notes.append("joined the abstract into one paragraph of plain text")
+        text = joined
+    truncated = False
+    if rules.max_chars_per_post is not None:
+        text, boundary = _cut_to_limit(text, rules.max_chars_per_post)
+        if boundary:
+            truncated = True
+            notes.append(f"cut the {form} to {rules.max_chars_per_post:,} characters at a "
+                         f"{boundary} boundary")
+    return FormattedDraft(rules.name, [text], title=title, truncated=truncated, notes=notes,
+                          form=form, section=heading)
+
+
+def _part_of(line: str) -> str | None:
+    """The paper part a heading line names ("## Abstract", "**1. Introduction**"), if any."""
+    if len(line) > 60:
+        return None
+    match = _PART_HEADING.match(line)
+    return _PART_NAMES.get(match["name"].strip().casefold()) if match else None
+
+
+# --- the scaffolding filter ----------------------------------------------------------------------
+
+_FORM_NOUNS = (r"(?:post|tweet|thread|caption|article|blog post|newsletter|essay|abstract|"
+               r"introduction|section|draft|version|text)s?")
+_PLATFORM_NAMES = r"(?:linkedin|x|twitter|instagram|medium|substack|mastodon|bluesky)"
+_PRESENTS = r"(?:here(?:'s|’s| is| are)|below is|below are|this is|sure[,!]?\s+here(?:'s|’s| is))"
+_ORDINAL = (r"(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|"
+            r"tenth|next|another|new|final|revised|updated)")
+_AFTER_NOUN = r"(?=\s*(?:about|on|for|of|from|in|that|based|written|inspired|:|[.!]|$))"
+# A sentence that presents the draft instead of being it: always pure scaffolding.
+_PRESENTING = re.compile(
+    rf"\b{_PRESENTS}\s+(?:"
+    rf"your\s+(?:[\w'’-]+\s+){{0,3}}?{_FORM_NOUNS}|your\s+(?:[\w'’-]+\s+){{0,2}}?examples?"
+    rf"|(?:an?|the|my)\s+(?:{_ORDINAL}\s+)?{_PLATFORM_NAMES}\s+{_FORM_NOUNS}"
+    rf"|(?:an?|the|my)\s+(?:{_ORDINAL}\s+)?(?:[\w'’-]+\s+){{0,2}}?(?:draft|version|rewrite|"
+    rf"sample)s?"
+    rf"|(?:an?|the|my)\s+{_ORDINAL}\s+(?:[\w'’-]+\s+){{0,2}}?examples?"
+    rf"){_AFTER_NOUN}", re.I)
+# Phrases about the prompt: the sentence holding one is cut when little else is in it.
+_TALKS_ABOUT_PROMPT = [re.compile(pattern, re.I) for pattern in (
+    # the prompt's own headers and request, echoed (prompts/wording.py)
+    r"\bexamples? of how i write\b", r"\bthings i(?:'ve| have) said about (?:this|it)\b",
+    r"\bhow i write on (?:\w+)\b", r"\babout \d[\d,]* characters(?: long)?\b",
+    r"\breply with the (?:draft|message) only\b", r"\bwriting twin\b",
+    # the examples and notes it was shown
+    r"\b(?:\d+(?:st|nd|rd|th)|another) example\b", r"\bexamples? from my\b",
+    r"\b(?:my|your|the) \w+(?:'s|’s) notes\b", r"\b(?:from|in) (?:my|the|your) notes\b",
+    r"\bnotes (?:above|below|provided|given|you (?:gave|provided|shared|sent))\b",
+    r"\bexamples? (?:above|below|provided|given|you (?:gave|provided|shared|sent))\b",
+    r"\b(?:the|these|those) (?:above|following|provided|given) (?:examples?|notes)\b",
+    r"\b(?:based on|according to|drawing on) (?:the|my|your) (?:[\w-]+(?:'s|’s) )?"
+    r"(?:notes|examples?|prompt|request|instructions?)\b",
+    r"\bin the style of (?:the|my|your) (?:examples?|posts)\b",
+    # the request
+    r"\bas (?:you )?(?:requested|instructed)\b", r"\bas you asked\b",
+    r"\bper (?:your|the) (?:request|instructions?|prompt)\b",
+    r"\byour (?:prompt|request|instructions?|brief)\b",
+    r"\bthe (?:prompt|request|instructions?) (?:above|below|you (?:gave|sent|provided|shared))\b",
+    r"\b(?:the|this) (?:prompt|request) (?:asks|asked|says|said|wants)\b",
+    # the assistant behind it
+    r"\bas an? (?:ai|a\.i\.|language model|large language model|llm|ai (?:language )?model|"
+    r"assistant)\b", r"\bi(?:'m|’m| am) (?:just )?an? (?:ai|language model|assistant)\b",
+)]
+# "the examples above" is the draft's own when it shows code or numbered examples itself.
+_OWN_EXAMPLES = re.compile(r"^\s*(?:```|~~~|(?:example|e\.g\.)\s*\d*\s*[:.)])", re.I | re.M)
+_EXAMPLES_PLACE = re.compile(r"\bexamples? (?:above|below)\b|\b(?:above|following) examples?\b",
+                             re.I)
+_SCAFFOLD_SENTENCE = re.compile(r"[^.!?\u2026\n]+(?:[.!?\u2026]+[\"')\]\u201d\u2019]*|$)[ \t]*")
+_CHAT_OPENER_ONLY = re.compile(
+    r"\W*(?:(?:sure|certainly|of course|absolutely|okay|ok|alright|great|happy to help)\W*)*",
+    re.I)
+PURE_SCAFFOLDING_WORDS = 3  # a sentence with at most this many other words is only scaffolding
+MIN_GLUED_WORDS = 3  # "#MachineLearning" is a real tag; three or more glued idea words are not
+MIN_GLUED_CHARS = 8
+
+
+@dataclass
+class ScaffoldingResult:
+    text: str
+    cut: int = 0
+    flagged: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def filter_scaffolding(text: str, idea: str = "") -> ScaffoldingResult:
+    """Cut what talks about the prompt rather than the idea; flag what cannot be cut cleanly.
+
+    A sentence that presents the draft ("Here is a LinkedIn post about …", "Here's your 12th
+    example from my blog") is cut whole. A sentence with a phrase about the examples, notes,
+    request or prompt ("as requested", "the examples above", "as an AI") is cut when at most
+    PURE_SCAFFOLDING_WORDS other words remain, and flagged otherwise. A hashtag glued from
+    MIN_GLUED_WORDS or more consecutive words of the idea is cut in a run of hashtags and
+    flagged inside a sentence. Nothing is cut that would leave the draft without words."""
+    result = ScaffoldingResult(text)
+    own_examples = bool(_OWN_EXAMPLES.search(text))
+    lines = text.split("\n")
+    kept_lines: list[str] = []
+    for index, line in enumerate(lines):
+        pieces: list[str] = []
+        cut_before = result.cut
+        for match in _SCAFFOLD_SENTENCE.finditer(line):
+            sentence = match.group()
+            verdict = _scaffolding_verdict(sentence, own_examples)
+            rest_of_draft = "\n".join([*kept_lines, "".join(pieces), line[match.end():],
+                                       *lines[index + 1:]])
+            if verdict == "cut" and _WORD.search(rest_of_draft):
+                result.cut += 1
+                opening = not _WORD.search("\n".join(kept_lines)) and _PRESENTING.search(sentence)
+                result.notes.append("removed the chat preamble before the draft" if opening
+                                    else f"cut scaffolding about the prompt: "
+                                         f"\"{_quote(sentence)}\"")
+                continue
+            if verdict is not None:
+                result.flagged += 1
+                result.notes.append(f"check: \"{_quote(sentence)}\" talks about the prompt, "
+                                    "not the idea (left in: cutting it would break the text)")
+            pieces.append(sentence)
+        rebuilt = "".join(pieces).rstrip()
+        if result.cut > cut_before and _CHAT_OPENER_ONLY.fullmatch(rebuilt):
+            rebuilt = ""  # "Sure!" left of "Sure! Here's a LinkedIn post:"
+        if rebuilt.strip() or not line.strip():
+            kept_lines.append(rebuilt if rebuilt.strip() else line)
+    result.text = _tidy_lines("\n".join(kept_lines))
+    if idea:
+        _filter_glued_hashtags(result, idea)
+    return result
+
+
+def _scaffolding_verdict(sentence: str, own_examples: bool) -> str | None:
+    """"cut" for a sentence that is only scaffolding, "flag" for one that also says something,
+    None for one that does not talk about the prompt."""
+    if _PRESENTING.search(sentence):
+        return "cut"
+    spans = [m.span() for pattern in _TALKS_ABOUT_PROMPT for m in pattern.finditer(sentence)
+             if not (own_examples and _EXAMPLES_PLACE.search(m.group()))]
+    if not spans:
+        return None
+    rest = list(sentence)
+    for start, end in spans:
+        rest[start:end] = [" "] * (end - start)
+    other_words = [w for w in re.findall(r"[^\W_]+", "".join(rest))
+                   if w.casefold() not in _IDEA_STOPWORDS]
+    return "cut" if len(other_words) <= PURE_SCAFFOLDING_WORDS else "flag"
+
+
+def _quote(sentence: str, limit: int = 80) -> str:
+    sentence = " ".join(sentence.split())
+    return sentence if len(sentence) <= limit else _cut_at_word(sentence, limit)
+
+
+def glued_from_idea(hashtag: str, idea: str) -> bool:
+    """True when the hashtag is MIN_GLUED_WORDS or more consecutive words of the idea glued
+    together (the last one may be cut short): "#Whywestopusing" for "Why we stop using cron"."""
+    body = re.sub(r"[\W_]+", "", hashtag.lstrip("#")).casefold()
+    words = [w.casefold() for w in re.findall(r"[^\W_]+", idea)]
+    if len(body) < MIN_GLUED_CHARS or len(words) < MIN_GLUED_WORDS:
+        return False
+    for start in range(len(words)):
+        glued, spanned = "", 0
+        for word in words[start:]:
+            if len(glued) >= len(body):
+                break
+            glued += word
+            spanned += 1
+        if glued.startswith(body) and spanned >= MIN_GLUED_WORDS:
+            return True
+    return False
+
+
+_HASHTAG_RUN_LINE = re.compile(r"^(?:\s*#\w+)+\s*$")
+
+
+def _filter_glued_hashtags(result: ScaffoldingResult, idea: str) -> None:
+    lines = result.text.split("\n")
+    cut, flagged, notes = 0, 0, []
+    for number, line in enumerate(lines):
+        glued = [tag for tag in _HASHTAG.finditer(line) if glued_from_idea(tag.group(), idea)]
+        if not glued:
+            continue
+        in_run = _HASHTAG_RUN_LINE.match(line) is not None
+        for tag in reversed(glued):
+            trailing = not _WORD.search(_HASHTAG.sub("", line[tag.end():]))
+            if in_run or trailing:
+                start, end = _span_with_space(line, tag.start(), tag.end())
+                line = line[:start] + line[end:]
+                cut += 1
+                notes.append(f"cut the hashtag {tag.group()}: it glues the idea's words "
+                                    "together")
+            else:
+                flagged += 1
+                notes.append(f"check: the hashtag {tag.group()} glues the idea's words "
+                                    "together (left in: it is part of a sentence)")
+        lines[number] = line.rstrip()
+    text = _tidy_lines("\n".join(lines))
+    if cut and not _WORD.search(text):  # only glued hashtags: flag them, keep the draft
+        cut, flagged, text = 0, flagged + cut, result.text
+        notes = [f"check: the draft is only hashtags glued from the idea's words ({_quote(text)})"]
+    result.text = text
+    result.cut += cut
+    result.flagged += flagged
+    result.notes += notes

@@ -23,15 +23,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from llm_twin.inference.formatting import FormatHabits
-from llm_twin.platforms import (DRAFT_PLATFORMS, PlatformRules, is_long_form, rules_for,
-                                source_rules)
+from llm_twin.inference.formatting import FormatHabits, FrontMatterField, FrontMatterShape
+from llm_twin.platforms import (DRAFT_PLATFORMS, PlatformRules, form_rules, is_long_form,
+                                rules_for, source_rules)
 from llm_twin.storage.models import Document, document_meta
 
 MIN_TEXTS = 5
 PROFILE_FILE = "profiles.json"
-CACHE_VERSION = 1
-PROFILE_KINDS = ("post", "thread", "article")
+CACHE_VERSION = 2
+PROFILE_KINDS = ("post", "thread", "article", "paper")
 EMOJI = re.compile("[\U0001F300-\U0001FAFF\U00002600-\U000027BF\U0001F000-\U0001F2FF]")
 HASHTAG = re.compile(r"(?<![\w&#/])#(?=\w*[^\W\d_])\w+")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
@@ -64,9 +64,13 @@ class PlatformProfile:
     thread_share: float = 0.0
     median_thread_posts: float = 0.0
     thread_numbering: str = "none"  # one of formatting.THREAD_NUMBERING
+    # A blog's front matter: FrontMatterField.to_json() per key, in the owner's order.
+    front_matter: list[dict] | None = None
 
     def steer_rules(self, rules: PlatformRules) -> PlatformRules:
         """The platform rules with the owner's usual length as the target (within the limit)."""
+        if rules.paper_forms:  # whole papers say nothing of an abstract's length
+            return rules
         target = max(40, self.median_chars)
         if rules.max_chars_per_post is not None:
             target = min(target, rules.max_chars_per_post)
@@ -74,7 +78,11 @@ class PlatformProfile:
 
     def format_habits(self) -> FormatHabits:
         numbering = self.thread_numbering if self.thread_share > 0 else "i/n"
-        return FormatHabits(thread_numbering=numbering, max_hashtags=self.max_hashtags)
+        front_matter = (FrontMatterShape(tuple(FrontMatterField.from_json(f)
+                                               for f in self.front_matter))
+                        if self.front_matter else None)
+        return FormatHabits(thread_numbering=numbering, max_hashtags=self.max_hashtags,
+                            front_matter=front_matter)
 
     def prompt_hints(self) -> list[str]:
         """Short instructions in the owner's voice, each only when the habit is clear."""
@@ -167,7 +175,73 @@ def learn_profile(platform: str, documents: list[Document]) -> PlatformProfile |
         thread_share=len(threads) / len(documents),
         median_thread_posts=float(statistics.median(len(p) for p in threads)) if threads else 0.0,
         thread_numbering=_numbering_style(threads),
+        front_matter=([f.to_json() for f in learn_front_matter(documents).fields]
+                      if _has_front_matter(platform) else None),
     )
+
+
+# Keys of Document.extra that importers add themselves, never from a file's front matter.
+_NOT_FRONT_MATTER = frozenset({"path", "conversation", "position", "posts", "tag", "engagement",
+                               "file"})
+_TAG_KEYS = re.compile(r"^(?:tags?|categor(?:y|ies)|keywords?|topics?|labels?)$", re.I)
+_SUMMARY_KEYS = re.compile(r"^(?:description|summary|excerpt|subtitle|abstract|tl;?dr|lead|"
+                           r"teaser)$", re.I)
+FRONT_MATTER_MIN_SHARE = 0.5  # a key in at least half the owner's files is their habit
+CONSTANT_MIN_SHARE = 0.8  # a value most of those files share is copied as is ("layout: post")
+
+
+def learn_front_matter(documents: list[Document]) -> FrontMatterShape:
+    """The front matter of the owner's blog files, from what the markdown-folder importer kept:
+    the title and date (stored as the document's own), then the other keys in the files' order
+    (`Document.extra`). Tags fields keep the owner's tags as their vocabulary; a one-line
+    description or summary is filled from the draft; a value most files share is copied."""
+    if not documents:
+        return FrontMatterShape()
+    total = len(documents)
+    fields = []
+    if sum(bool(d.title) for d in documents) / total >= FRONT_MATTER_MIN_SHARE:
+        fields.append(FrontMatterField("title", "title"))
+    if sum(d.created_at is not None for d in documents) / total >= FRONT_MATTER_MIN_SHARE:
+        fields.append(FrontMatterField("date", "date"))
+    values: dict[str, list] = {}
+    for document in documents:
+        extra = document.extra if isinstance(document.extra, dict) else {}
+        for key, value in extra.items():
+            if key in _NOT_FRONT_MATTER or (key == "draft" and value is True):
+                continue
+            values.setdefault(key, []).append(value)
+    for key, seen in values.items():
+        if len(seen) / total >= FRONT_MATTER_MIN_SHARE:
+            field_ = _front_matter_field(key, seen)
+            if field_ is not None:
+                fields.append(field_)
+    return FrontMatterShape(tuple(fields)) if fields else FrontMatterShape()
+
+
+def _front_matter_field(key: str, seen: list) -> FrontMatterField | None:
+    lists = [v for v in seen if isinstance(v, list) and all(isinstance(x, str) for x in v)]
+    texts = [v for v in seen if isinstance(v, str)]
+    if len(lists) == len(seen) or (_TAG_KEYS.match(key) and len(texts) == len(seen)):
+        tags = lists or [[t.strip() for t in text.split(",") if t.strip()] for text in texts]
+        vocabulary = tuple(tag for tag, _ in Counter(t for v in tags for t in v).most_common())
+        usual = max(1, round(statistics.median(len(v) for v in tags))) if tags else 1
+        return FrontMatterField(key, "tags" if lists else "tags_text", vocabulary=vocabulary,
+                                max_tags=usual)
+    if _SUMMARY_KEYS.match(key) and len(texts) == len(seen):
+        return FrontMatterField(key, "summary")
+    if key.casefold() == "slug":
+        return FrontMatterField(key, "slug")
+    scalars = [json.dumps(v) for v in seen if isinstance(v, (str, bool, int, float))]
+    if scalars:
+        value, count = Counter(scalars).most_common(1)[0]
+        if count / len(seen) >= CONSTANT_MIN_SHARE:
+            return FrontMatterField(key, "constant", value=json.loads(value))
+    return None  # a value of its own per post (an image, a permalink): not made up
+
+
+def _has_front_matter(platform: str) -> bool:
+    rules = source_rules(platform)
+    return rules is not None and rules.front_matter
 
 
 def hook_shape(text: str) -> str:
@@ -250,8 +324,11 @@ def _write_cache(path: Path, count: int, profiles: dict[str, PlatformProfile]) -
 
 
 def _fits_platform(platform: str, document: Document) -> bool:
-    """Articles shape long-form platforms' profiles (Medium, Substack); posts and threads the
-    others'."""
+    """Articles shape long-form platforms' profiles (Medium, Substack, blog); papers and articles
+    the paper profile; posts and threads the others'."""
+    rules = source_rules(platform)
+    if rules is not None and rules.paper_forms:
+        return document.kind in ("paper", "article")
     return (document.kind == "article") == is_long_form(platform)
 
 
@@ -314,10 +391,11 @@ def _round_length(chars: int) -> int:
     return max(step, round(chars / step) * step)
 
 
-def rules_and_habits(platform: str, profile: PlatformProfile | None
+def rules_and_habits(platform: str, profile: PlatformProfile | None, idea: str = ""
                      ) -> tuple[PlatformRules, FormatHabits | None, list[str]]:
-    """What a write on `platform` uses: rules, formatter habits and prompt hints."""
-    rules = rules_for(platform)
+    """What a write on `platform` uses: rules (for a paper, those of the part the idea asks
+    for), formatter habits and prompt hints."""
+    rules = form_rules(rules_for(platform), idea)
     if profile is None:
         return rules, None, []
     return profile.steer_rules(rules), profile.format_habits(), profile.prompt_hints()

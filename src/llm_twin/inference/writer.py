@@ -149,6 +149,8 @@ def _draft_json(index: int, draft: Draft) -> dict:
     formatted = draft.formatted
     return {"index": index, "text": formatted.as_text(), "posts": formatted.posts,
             "title": formatted.title, "subtitle": formatted.subtitle, "notes": formatted.notes,
+            "front_matter": formatted.front_matter_json(), "form": formatted.form,
+            "section": formatted.section, "scaffolding": formatted.scaffolding,
             "voice_score": draft.voice_score, "cliches": draft.cliches,
             "ranking_score": draft.ranking_score,
             "ranking": draft.ranking.to_json(draft.weights) if draft.ranking is not None else None,
@@ -224,7 +226,7 @@ class DraftWriter:
         if not idea.strip():
             raise InputError("The idea is empty: say in a few words what the post should be about.")
         profile = self.profiles.get(_platform_key(platform))
-        rules, habits, hints = rules_and_habits(platform, profile)
+        rules, habits, hints = rules_and_habits(platform, profile, idea)
         timings = WriteTimings()
 
         started = time.perf_counter()
@@ -250,7 +252,7 @@ class DraftWriter:
 
     def _result(self, idea: str, plan: _Plan, generations: list[Generation], *,
                 rank_drafts: bool) -> WriteResult:
-        drafts = [_draft(g, plan) for g in generations]
+        drafts = [_draft(g, plan, idea) for g in generations]
         started = time.perf_counter()
         sources = [c.text for c in plan.prompt.notes + plan.prompt.examples]
         for draft in drafts:
@@ -321,7 +323,7 @@ def retrieve_style_examples(retriever: Searcher, idea: str, rules: PlatformRules
     audiences = post_audiences(include_private)
     found = retriever.search(idea, k=wanted, filters=SearchFilters(
         platform=rules.name, is_owner=True, exclude_kinds=CHATS, audiences=audiences))
-    kinds = ("article",) if rules.long_form else ("post", "thread")
+    kinds = rules.example_kinds or (("article",) if rules.long_form else ("post", "thread"))
     for kind in kinds:
         if len(found) >= wanted:
             break
@@ -336,12 +338,12 @@ def _platform_key(platform: str) -> str:
     return rules_for(platform).name
 
 
-def _draft(generation: Generation, plan: _Plan) -> Draft:
+def _draft(generation: Generation, plan: _Plan, idea: str = "") -> Draft:
     """Loops cut, a half sentence at the token limit dropped, then fitted to the platform."""
     text, looped = trim_repetition(generation.text)
     if not looped and not generation.finished:
         text = trim_unfinished(text)
-    formatted = format_draft(text, plan.platform, plan.habits)
+    formatted = format_draft(text, plan.platform, plan.habits, idea=idea)
     if looped:
         formatted.notes.insert(0, "cut the draft where it started repeating itself")
     return Draft(formatted, generation)
