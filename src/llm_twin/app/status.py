@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from llm_twin.app.workspace import Workspace
 from llm_twin.config import set_config_value
+from llm_twin.features.engagement import EngagedPost, top_posts
 from llm_twin.storage.warehouse import WarehouseSummary, summarize
 
 
@@ -17,6 +18,9 @@ def init_workspace(ws: Workspace, owner: str | None = None) -> None:
     _ = ws.sessions
 
 
+TOP_POSTS = 3  # best posts shown per platform
+
+
 @dataclass
 class WorkspaceStatus:
     owner: str
@@ -25,15 +29,19 @@ class WorkspaceStatus:
     backend: Any  # backends.factory's choice: its name and the reason
     tuned_run: Any  # the fine-tuned run drafts use; None: the base model
     ct2_precision: str | None  # "<compute type> on <device>" when CTranslate2 generates
+    # The owner's best posts per platform by engagement (features.engagement), best first.
+    top_posts: dict[str, list[EngagedPost]] = field(default_factory=dict)
 
 
 def workspace_status(ws: Workspace) -> WorkspaceStatus:
     with ws.sessions() as session:
         summary = summarize(session)
+        best = top_posts(session, TOP_POSTS)
     choice = ws.backend_choice()
     stale = [m for m in summary.embedding_models if m != ws.settings.embedding_model]
     return WorkspaceStatus(ws.owner_name(), summary, stale, choice, ws.tuned_run(),
-                           _ct2_precision(ws) if choice.name == "ctranslate2" else None)
+                           _ct2_precision(ws) if choice.name == "ctranslate2" else None,
+                           top_posts=best)
 
 
 def _ct2_precision(ws: Workspace) -> str:

@@ -50,6 +50,10 @@ def fit_voice_on_answers(ws: Workspace, base_answers: Sequence[str], *,
 def _fit_and_save(ws: Workspace, texts: VoiceTrainingTexts) -> tuple[VoiceScorer, dict]:
     from llm_twin.inference import voice
 
+    from llm_twin.inference.style_drift import owner_drift
+
     scorer, card = voice.fit_voice_model(texts)
+    with ws.sessions() as session:
+        card["drift"] = [row.to_json() for row in owner_drift(session)]
     voice.save_voice_model(ws.settings.workspace, scorer, card)
     return scorer, card

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from llm_twin.app.status import init_workspace, workspace_status
@@ -46,3 +47,27 @@ def status() -> None:
                       f"{' (' + s.gguf_file + ')' if s.gguf_file and not run else ''}"
                       f"{' · ' + found.ct2_precision if found.ct2_precision else ''}")
         console.print(f"    why: {choice.reason}", highlight=False)
+        print_top_posts(found.top_posts)
+
+
+def print_top_posts(best: dict) -> None:
+    """Your best posts per platform by engagement, with their date, counts and first line."""
+    if not best:
+        console.print("  top posts: none (no import carried likes, reposts or replies; X and "
+                      "Mastodon exports do)")
+        return
+    table = Table("platform", "date", "likes", "reposts", "replies", "quotes", "× median",
+                  "first line", title="Your top posts (likes + 2×reposts + 2×quotes + replies)",
+                  title_justify="left")
+    for platform, posts in best.items():
+        for post in posts:
+            counts = post.counts
+            table.add_row(platform, post.created_at.date().isoformat() if post.created_at else "-",
+                          *(str(counts[key]) if key in counts else "-"
+                            for key in ("likes", "reposts", "replies", "quotes")),
+                          f"{post.relative:.1f}", escape(_shorten(post.first_line, 60)))
+    console.print(table)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"

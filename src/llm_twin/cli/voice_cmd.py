@@ -87,6 +87,22 @@ def print_card(card: dict) -> None:
                       f"{card['held_out_owner_mean_score']:.2f}"
                       + (f", of the base model's {card['held_out_base_model_mean_score']:.2f}"
                          if "held_out_base_model_mean_score" in card else ""), highlight=False)
+    print_drift(card.get("drift") or [])
+
+
+def print_drift(rows: list[dict]) -> None:
+    """Your style by year (inference.style_drift): sentence length, emoji, hashtags, formality."""
+    if not rows:
+        return
+    table = Table("year", "texts", "words/sentence", "emoji/post", "hashtags/post", "formality",
+                  title="How your style drifted (formality: share of sentences without "
+                        "contractions, !, emoji, I/we/you or a lower-case start)",
+                  title_justify="left")
+    for row in rows:
+        table.add_row(str(row["year"]), str(row["posts"]), f"{row['sentence_words']:.1f}",
+                      f"{row['emoji_per_post']:.2f}", f"{row['hashtags_per_post']:.2f}",
+                      f"{row['formality']:.0%}")
+    console.print(table)
 
 
 def print_profiles(profiles: dict) -> None:
