@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams, TextStream
 from llm_twin.errors import InputError
@@ -22,9 +23,11 @@ from llm_twin.inference.preview import preview_draft
 from llm_twin.inference.profiles import PlatformProfile, rules_and_habits
 from llm_twin.inference.ranking import (RankingParts, RankingWeights, draft_fluency, rank,
                                         ranking_parts)
-from llm_twin.inference.retrieval import Retriever, Searcher
+from llm_twin.inference.best_examples import best_style_examples, no_engagement_notice
+from llm_twin.inference.retrieval import BarredRetriever, Retriever, Searcher
 from llm_twin.platforms import PlatformRules, rules_for
 from llm_twin.prompts.budget import BuiltPrompt, build_prompt
+from llm_twin.prompts.era import era_hint
 from llm_twin.storage.models import PUBLIC_AUDIENCES
 from llm_twin.storage.vector_store import SearchFilters
 
@@ -117,6 +120,8 @@ class WriteResult:
     timings: WriteTimings = field(default_factory=WriteTimings)
     ranked: bool = False  # drafts are sorted best first by ranking score
     profile: PlatformProfile | None = None  # the owner's platform profile the write used
+    # What the request could not do as asked (e.g. --like-my-best without engagement counts).
+    notices: list[str] = field(default_factory=list)
 
     @property
     def sources(self) -> list[RetrievedChunk]:
@@ -142,6 +147,7 @@ class WriteResult:
                         "generation": self.timings.generation, "scoring": self.timings.scoring,
                         "total": self.timings.total},
             "prompt_tokens": self.prompt.prompt_tokens,
+            "notices": self.notices,
         }
 
 
@@ -175,6 +181,9 @@ class WriterOptions:
     rank_weights: RankingWeights = field(default_factory=RankingWeights)
     # Notes and examples from non-public texts too (followers-only, direct messages, drafts).
     include_private: bool = False
+    like_my_best: bool = False  # style examples from the owner's most engaging posts
+    as_of: datetime | None = None  # notes and examples only from texts dated up to it
+    era: int | None = None  # ask for this year's voice (a model trained with era tags)
 
 
 @dataclass
@@ -185,6 +194,7 @@ class _Plan:
     profile: PlatformProfile | None
     prompt: BuiltPrompt[RetrievedChunk]
     timings: WriteTimings
+    notices: list[str] = field(default_factory=list)
 
 
 class DraftWriter:
@@ -234,10 +244,18 @@ class DraftWriter:
         timings.model_load = time.perf_counter() - started
 
         started = time.perf_counter()
-        examples, notes = retrieve_context(self.retriever, idea, rules,
+        notices: list[str] = []
+        as_of = self.options.as_of
+        retriever = (BarredRetriever(self.retriever, until=as_of) if as_of is not None
+                     else self.retriever)
+        examples, notes = retrieve_context(retriever, idea, rules,
                                            examples=self.options.style_examples,
                                            notes=self.options.retrieval_k,
-                                           include_private=self.options.include_private)
+                                           include_private=self.options.include_private,
+                                           like_my_best=self.options.like_my_best, until=as_of,
+                                           notices=notices)
+        if self.options.era is not None:
+            hints = [*hints, era_hint(self.options.era)]
         timings.retrieval = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -248,7 +266,7 @@ class DraftWriter:
                               render=self.backend.render_prompt, budget_tokens=budget,
                               habits=hints)
         timings.prompt_building = time.perf_counter() - started
-        return _Plan(rules.name, rules, habits, profile, prompt, timings)
+        return _Plan(rules.name, rules, habits, profile, prompt, timings, notices)
 
     def _result(self, idea: str, plan: _Plan, generations: list[Generation], *,
                 rank_drafts: bool) -> WriteResult:
@@ -268,7 +286,7 @@ class DraftWriter:
             drafts = rank(drafts, self.options.rank_weights)
         plan.timings.scoring = time.perf_counter() - started
         return WriteResult(idea, plan.platform, drafts, plan.prompt, plan.timings, ranked=ranked,
-                           profile=plan.profile)
+                           profile=plan.profile, notices=plan.notices)
 
     def _rank_parts(self, idea: str, drafts: list[Draft], messages) -> None:
         texts = [d.formatted.as_text() for d in drafts]
@@ -289,7 +307,9 @@ class DraftWriter:
             draft.cliches = self.voice.cliches.find(text)
 
 def retrieve_context(retriever: Searcher, idea: str, rules: PlatformRules, *, examples: int,
-                     notes: int, notes_idea: str | None = None, include_private: bool = False
+                     notes: int, notes_idea: str | None = None, include_private: bool = False,
+                     like_my_best: bool = False, until: datetime | None = None,
+                     notices: list[str] | None = None
                      ) -> tuple[list[RetrievedChunk], list[RetrievedChunk]]:
     """A post prompt's style examples and notes (`twin write` and its training samples alike).
 
@@ -297,9 +317,10 @@ def retrieve_context(retriever: Searcher, idea: str, rules: PlatformRules, *, ex
     both searches find the same posts, and a note that repeats an example is dropped from the
     prompt, which then carries no material at all. `notes_idea` retrieves the notes for another
     idea (the training samples' distractor shape). Only public and unlisted texts unless
-    `include_private`."""
+    `include_private`. `like_my_best`, `until`, `notices`: see retrieve_style_examples."""
     chosen = retrieve_style_examples(retriever, idea, rules, examples,
-                                     include_private=include_private)
+                                     include_private=include_private, like_my_best=like_my_best,
+                                     until=until, notices=notices)
     shown = {chunk.document_id for chunk in chosen}
     found = retrieve_notes(retriever, notes_idea or idea, notes + len(shown),
                            include_private=include_private)
@@ -315,12 +336,29 @@ def retrieve_notes(retriever: Searcher, idea: str, k: int, *,
 
 
 def retrieve_style_examples(retriever: Searcher, idea: str, rules: PlatformRules,
-                            wanted: int, *, include_private: bool = False) -> list[RetrievedChunk]:
+                            wanted: int, *, include_private: bool = False,
+                            like_my_best: bool = False, until: datetime | None = None,
+                            notices: list[str] | None = None) -> list[RetrievedChunk]:
     """The owner's own posts on this platform; failing that, their texts of the same form (only
-    public and unlisted ones unless `include_private`)."""
+    public and unlisted ones unless `include_private`). `like_my_best`: first from the owner's
+    most engaging posts there (inference.best_examples), dated up to `until`; without counts
+    for the platform, a line in `notices` and the most relevant examples."""
     if wanted <= 0:
         return []
     audiences = post_audiences(include_private)
+    if like_my_best:
+        best = best_style_examples(retriever, idea, rules, wanted, audiences=audiences,
+                                   until=until)
+        if best is None:
+            if notices is not None:
+                notices.append(no_engagement_notice(rules.label))
+        elif len(best) >= wanted:
+            return best
+        else:  # fewer indexed top posts than wanted: the most relevant ones fill up
+            chosen = {c.document_id for c in best}
+            extra = retrieve_style_examples(retriever, idea, rules, wanted + len(best),
+                                            include_private=include_private)
+            return best + [c for c in extra if c.document_id not in chosen][:wanted - len(best)]
     found = retriever.search(idea, k=wanted, filters=SearchFilters(
         platform=rules.name, is_owner=True, exclude_kinds=CHATS, audiences=audiences))
     kinds = rules.example_kinds or (("article",) if rules.long_form else ("post", "thread"))
