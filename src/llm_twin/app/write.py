@@ -4,13 +4,16 @@ one batch, ranked best first."""
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, UTC
 from typing import TYPE_CHECKING
 
 from llm_twin.app.progress import SILENT, Progress
 from llm_twin.app.voice import fit_voice
 from llm_twin.app.workspace import Workspace
 from llm_twin.backends.base import Backend, TextStream
+from llm_twin.errors import InputError
 from llm_twin.inference.writer import DraftWriter, WriteResult
 from llm_twin.storage.vector_store import VectorStore
 
@@ -41,6 +44,44 @@ class WriteRequest:
     model: str | None = None  # a run id or "base"; default: the model in use
     # Notes and examples from followers-only, direct and draft texts too (never chats).
     include_private: bool = False
+    # Style examples from the owner's most engaging posts on the platform (`--like-my-best`).
+    like_my_best: bool = False
+    # Notes and examples only from texts dated up to this moment (`--as-of`, parse_as_of).
+    as_of: datetime | None = None
+
+
+_AS_OF = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2}))?$")
+
+
+def parse_as_of(text: str) -> datetime:
+    """`--as-of`: a year (up to its last moment) or a date YYYY-MM-DD (up to its end), in UTC."""
+    match = _AS_OF.match(text.strip())
+    try:
+        if match is None:
+            raise ValueError
+        year = int(match[1])
+        if match[2] is None:
+            return datetime.combine(datetime(year, 12, 31), time.max, UTC)
+        return datetime.combine(datetime(year, int(match[2]), int(match[3])), time.max, UTC)
+    except ValueError:
+        raise InputError(f"--as-of {text!r}: give a year (2021) or a date (2021-06-30).") from None
+
+
+def era_year(ws: Workspace, request: WriteRequest) -> int | None:
+    """The year whose voice `--as-of` asks the model for: only when the model in use was trained
+    on a dataset built with `--era-tags` (its card's era_tags), else None."""
+    from llm_twin.training_data.store import DatasetNotFound, load_build
+
+    if request.as_of is None:
+        return None
+    run = ws.tuned_run(request.model)
+    if run is None:
+        return None
+    try:
+        card = load_build(ws.settings.workspace, run.dataset_id).card
+    except DatasetNotFound:  # the build was deleted since: no way to know, so no tag
+        return None
+    return request.as_of.year if card.get("era_tags", {}).get("enabled") else None
 
 
 def needs_voice_fit(ws: Workspace, request: WriteRequest) -> bool:
@@ -60,6 +101,8 @@ def write_drafts(ws: Workspace, store: VectorStore, backend: Backend, request: W
     stored one ranks."""
     writer = ws.writer(store, backend, voice=voice, rank=request.rank,
                        include_private=request.include_private, **request.sampling.overrides())
+    writer.options = replace(writer.options, like_my_best=request.like_my_best,
+                             as_of=request.as_of, era=era_year(ws, request))
     if stream and request.n == 1:
         return writer.stream(request.idea, request.platform)
     return TextStream(_batch(writer, request))
