@@ -104,6 +104,8 @@ def test_systems_parse_and_reject_unknown_names():
 
 def test_held_out_samples_map_to_write_platforms():
     assert write_platform("linkedin", "post", "") == "linkedin"
-    assert write_platform("blog", "article", "") == "medium"
+    assert write_platform("blog", "article", "") == "blog"
+    assert write_platform("paper", "paper", "") == "paper"
+    assert write_platform("web", "article", "") == "medium"
     assert write_platform("blog", "post", "Write a short blog post, about 140 characters long") == "x"
     assert write_platform("blog", "post", "Write a short blog post, about 900 characters long") == "linkedin"

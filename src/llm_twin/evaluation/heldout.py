@@ -15,7 +15,7 @@ from pathlib import Path
 
 from llm_twin.backends.base import Message
 from llm_twin.errors import DatasetError
-from llm_twin.platforms import DRAFT_PLATFORMS
+from llm_twin.platforms import DRAFT_PLATFORMS, is_long_form
 from llm_twin.training.dataset_build import DatasetBuild, load_conversations
 from llm_twin.training_data.impostors import load_impostor_texts
 from llm_twin.training_data.store import read_jsonl
@@ -110,8 +110,9 @@ def _is_post_sample(row: dict) -> bool:
 def write_platform(platform: str, kind: str, user_message: str) -> str:
     """The `twin write` platform for a held-out sample: its own when it is one, an article
     platform for long-form, else X for short posts and LinkedIn for longer ones."""
-    if platform in DRAFT_PLATFORMS:
-        return platform
+    if platform in DRAFT_PLATFORMS and (kind in ("article", "paper")
+                                        or not is_long_form(platform)):
+        return platform  # a blog's short posts are drafted below, not as blog articles
     if kind in ("article", "paper"):
         return "medium"
     target = _TARGET.search(user_message)

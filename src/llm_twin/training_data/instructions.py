@@ -22,7 +22,8 @@ from typing import Protocol
 
 from llm_twin.backends.base import Backend, GenerationParams, Message
 from llm_twin.features.shingles import shingles, words
-from llm_twin.platforms import DRAFT_PLATFORMS, PlatformRules, label_of, rules_for
+from llm_twin.platforms import (DRAFT_PLATFORMS, PAPER_FORMS, PlatformRules, label_of,
+                                rules_for, source_rules)
 from llm_twin.prompts.wording import (code_request, commit_message_request, system_message,
                                       user_message)
 from llm_twin.training_data.owner_texts import COMMIT_MESSAGE, OwnerText
@@ -103,6 +104,16 @@ def instruction_messages(unit: OwnerText, idea: str, owner: str) -> list[Message
 def training_rules(unit: OwnerText) -> PlatformRules:
     """The serving platform rules closest to where the text was published, with its real length."""
     target = round_length(len(unit.text))
+    own = source_rules(unit.platform)
+    if own is not None and own.drafts and own.paper_forms:
+        form = PAPER_FORMS[paper_part(unit)]
+        return replace(own, style_hint=form.style_hint, target_chars=target,
+                       max_chars_per_post=max(form.max_chars, target))
+    if (own is not None and own.drafts and own.front_matter
+            and unit.kind in ("article", "paper")):  # `twin write --platform blog`
+        hint = "one section of a blog post, in Markdown" if unit.sections > 1 else own.style_hint
+        return replace(own, style_hint=hint, target_chars=target,
+                       max_chars_per_post=max(own.max_chars_per_post or 0, target))
     if unit.kind in ("article", "paper"):
         hint = ("one section of a blog post, in Markdown" if unit.sections > 1
                 else "a blog post in Markdown")
@@ -115,6 +126,20 @@ def training_rules(unit: OwnerText) -> PlatformRules:
         return replace(rules, target_chars=target)
     return replace(rules_for("x"), style_hint=f"a short {label_of(unit.platform)} post",
                    target_chars=target)
+
+
+_PART_HEADING = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\d+(?:\.\d+)*\.?\s+)?(?P<name>abstract|"
+                           r"introduction)\b", re.I)
+
+
+def paper_part(unit: OwnerText) -> str:
+    """Which part of a paper a section of it is, as `twin write --platform paper` names them:
+    the abstract, the introduction (by their headings; an untitled opening is the abstract), or
+    any other section."""
+    match = _PART_HEADING.match(unit.text)
+    if match is not None:
+        return match["name"].lower()
+    return "abstract" if unit.sections > 1 and unit.section == 0 else "section"
 
 
 def round_length(chars: int) -> int:
