@@ -15,8 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from llm_twin.app.write import (Sampling, WriteRequest, fit_voice_for_ranking, needs_voice_fit,
-                                write_drafts)
+from llm_twin.app.write import (Sampling, WriteRequest, era_year, fit_voice_for_ranking,
+                                needs_voice_fit, parse_as_of, write_drafts)
 from llm_twin.backends.base import TextStream
 from llm_twin.cli.common import (AsJson, BackendName, MaxNewTokens, ModelChoice, Seed, ShowTimings,
                                  Temperature, console, first_load_hint, open_workspace,
@@ -49,6 +49,19 @@ def write(
                           "Instagram's caption with its length and hashtag count, an article's "
                           "title, subtitle and body; counts over a limit in red. (--json always "
                           "has each draft's \"preview\".)")] = False,
+    like_my_best: Annotated[bool, typer.Option(
+        "--like-my-best", help="Take the style examples from your most engaging posts on this "
+                               "platform (likes + 2 x reposts + 2 x quotes + replies, as your X or "
+                               "Mastodon export carried them), the ones closest to the idea among "
+                               "them. Without counts for the platform: the most relevant "
+                               "examples, with a notice. See `twin status` for your top posts.")
+    ] = False,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", metavar="YEAR|YYYY-MM-DD",
+        help="Write as you did then: notes and style examples only from texts dated up to the end "
+             "of that year or day (undated texts are left out). If the model in use was trained "
+             "on a `twin dataset build --era-tags` build, it is also asked for that year's "
+             "voice.")] = None,
 ) -> None:
     """Draft a post in your voice, grounded in what you wrote. You edit and publish it yourself."""
     quiet_libraries()
@@ -56,8 +69,11 @@ def write(
         console.print(f"[red]Error:[/] unknown platform {platform!r}; "
                       f"choose one of {', '.join(DRAFT_PLATFORMS)}.")
         raise typer.Exit(code=2)
+    with user_errors():
+        as_of_moment = parse_as_of(as_of) if as_of is not None else None
     request = WriteRequest(idea, platform, n, rank, Sampling(max_new_tokens, temperature, seed), model,
-                           include_private=include_private)
+                           include_private=include_private, like_my_best=like_my_best,
+                           as_of=as_of_moment)
     if include_private:
         # stderr: `--json` output stays parseable.
         Console(stderr=True).print(
@@ -80,6 +96,12 @@ def write(
                 with console.status(f"Writing {n} {platform} draft{'s' if n > 1 else ''}…"):
                     result = drafts.finish()
         result.timings.model_load = getattr(backend, "load_seconds", result.timings.model_load)
+        if as_of_moment is not None and era_year(ws, request) is None:
+            result.notices.append(f"the model in use was not trained with era tags (`twin dataset "
+                                  f"build --era-tags`): --as-of {as_of} only limits the notes and "
+                                  "examples to texts up to then")
+        for notice in result.notices:  # stderr: `--json` output stays parseable
+            Console(stderr=True).print(f"[yellow]Note:[/] {escape(notice)}", highlight=False)
         if as_json:
             print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         else:
