@@ -29,7 +29,11 @@ def write(
     idea: Annotated[str, typer.Argument(help="The skeleton idea, e.g. '3 lessons from moving our "
                                              "queue into Postgres, keep it punchy'.")],
     platform: Annotated[str, typer.Option(
-        "--platform", "-p", help=f"One of: {', '.join(DRAFT_PLATFORMS)}.")] = "linkedin",
+        "--platform", "-p", help=f"One of: {', '.join(DRAFT_PLATFORMS)}. blog: a Markdown post "
+                                 "with front matter keyed like your imported blog's files (title, "
+                                 "date, tags by default). paper: an abstract; start the idea with "
+                                 "'introduction:' or 'section on …' for those parts.")
+    ] = "linkedin",
     n: Annotated[int, typer.Option("-n", min=1, max=8, help="Drafts to generate (one batch), "
                                                           "ranked best first.")] = 1,
     rank: Annotated[bool, typer.Option("--rank/--no-rank", help="Rank N > 1 drafts: relevance to "
