@@ -17,6 +17,7 @@ from llm_twin.cli import code_cmd, reply_cmd
 from llm_twin.cli import serve_cmd
 from llm_twin.cli import db_cmd
 from llm_twin.cli import forget_cmd
+from llm_twin.cli import blind_test_cmd
 from llm_twin.cli.common import state
 
 app = typer.Typer(
@@ -57,6 +58,7 @@ app.command("code")(code_cmd.code)
 app.command("status")(status_cmd.status)
 app.command("export")(export_cmd.export)
 app.command("eval")(eval_cmd.evaluate)
+app.command("blind-test")(blind_test_cmd.blind_test)
 app.command("serve")(serve_cmd.serve)
 app.add_typer(dataset_cmd.dataset_app, name="dataset")
 app.add_typer(train_cmd.train_app, name="train")
