@@ -17,7 +17,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Generator
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -34,7 +35,7 @@ from llm_twin.errors import InputError
 from llm_twin.ingest.timezones import zone_info
 from llm_twin.backends.base import Backend
 from llm_twin.app.workspace import Workspace
-from llm_twin.app.write import Sampling, WriteRequest
+from llm_twin.app.write import Sampling, WriteRequest, needs_voice_fit
 from llm_twin.platforms import DRAFT_PLATFORMS
 from llm_twin.serving import tasks
 from llm_twin.storage import history
@@ -102,6 +103,13 @@ class WriteBody(BaseModel):
     seed: int | None = None
     model: str | None = None
     stream: bool = True
+
+
+class PreviewBody(BaseModel):
+    text: str = Field(max_length=100_000)
+    platform: str = "linkedin"
+    numbering: str | None = Field(None, description="A thread's numbering style when the text "
+                                                    "carries none: i/n, i/, (i/n) or none")
 
 
 class FeedbackBody(BaseModel):
@@ -338,6 +346,24 @@ def _api_router(twin: TwinService) -> APIRouter:
         return ClosingStreamingResponse(_write_stream(twin, request), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
+    @router.get("/platforms", summary="The draft platforms and the limits their previews are "
+                                      "checked against")
+    def platforms() -> dict[str, Any]:
+        from llm_twin.inference.preview import preview_rules
+
+        return {"platforms": [preview_rules(name) for name in DRAFT_PLATFORMS]}
+
+    @router.post("/preview", summary="What a platform will show of a draft's text: X posts with "
+                                     "their counts, LinkedIn's fold, a caption's hashtags, an "
+                                     "article's title and subtitle")
+    def preview(body: PreviewBody) -> dict[str, Any]:
+        from llm_twin.inference.preview import preview_text
+
+        if body.platform not in DRAFT_PLATFORMS:
+            raise HTTPException(422, f"platform: unknown platform {body.platform!r}; choose one "
+                                     f"of {', '.join(DRAFT_PLATFORMS)}.")
+        return preview_text(body.text, body.platform, numbering=body.numbering).to_json()
+
     @router.post("/generations/{generation_id}/feedback", summary="Rate a draft and/or save your edit")
     def feedback(generation_id: RowId, body: FeedbackBody) -> dict[str, Any]:
         changes = {name: getattr(body, name) for name in body.model_fields_set}
@@ -513,7 +539,7 @@ def _write_all(twin: TwinService, request: WriteRequest) -> dict[str, Any]:
     from llm_twin.errors import USER_ERRORS
 
     try:
-        for event, payload in twin.write_events(request):
+        for event, payload in _write_events(twin, request):
             if event == "drafts":
                 return payload
     except USER_ERRORS as error:
@@ -524,7 +550,7 @@ def _write_all(twin: TwinService, request: WriteRequest) -> dict[str, Any]:
 async def _write_stream(twin: TwinService, request: WriteRequest) -> AsyncIterator[str]:
     from llm_twin.errors import USER_ERRORS
 
-    events = twin.write_events(request)
+    events = _write_events(twin, request)
     try:
         while (item := await anyio.to_thread.run_sync(next, events, None)) is not None:
             yield _sse(*item)
@@ -536,6 +562,33 @@ async def _write_stream(twin: TwinService, request: WriteRequest) -> AsyncIterat
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(events.close)  # releases the model if the client left
     yield _sse("done", {})
+
+
+VOICE_POLL_S = 0.5
+
+
+def _write_events(twin: TwinService, request: WriteRequest
+                  ) -> Generator[tuple[str, dict[str, Any]], None, None]:
+    """The write's events, after the voice model is fitted when N > 1 drafts are to be ranked and
+    none is fitted yet (as `twin write -n N` does): the fit runs as the background "voice" job
+    (`GET /api/jobs` lists it), or joins the one already running, and its progress comes as
+    "voice" events (the job as `GET /api/jobs/{id}` shows it) until it has finished. A failed fit
+    is said in a "notice" event and the drafts come without voice scores."""
+    if needs_voice_fit(twin.ws, request):
+        job = next((j for j in twin.jobs.jobs()
+                    if j.kind == "voice" and j.status in ("queued", "running")), None)
+        if job is None:
+            job = twin.jobs.submit("voice", "fit the voice model to rank the drafts",
+                                   lambda job: tasks.fit_voice(twin, job))
+        yield "voice", job.as_dict()
+        while job.status in ("queued", "running"):
+            time.sleep(VOICE_POLL_S)
+            yield "voice", job.as_dict()
+        if job.status != "succeeded":
+            why = job.error or job.status
+            yield "notice", {"detail": f"The voice model could not be fitted ({why}); the drafts "
+                                       "are ranked without voice scores."}
+    yield from twin.write_events(request)
 
 
 def _sse(event: str, payload: dict[str, Any]) -> str:

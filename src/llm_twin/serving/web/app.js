@@ -2,8 +2,11 @@
 // Security rule: text from the API only ever reaches the page through textContent, value or
 // createElement (the el() helper below); never through innerHTML or similar.
 
+import { previewPane } from "./preview.js";
+
 const TOKEN_KEY = "llm-twin-token";
 const JOB_POLL_MS = 1000;
+const PREVIEW_DEBOUNCE_MS = 300; // an edit of the draft's text, then its preview is redrawn
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -243,7 +246,15 @@ async function loadStatus() {
     : "No voice model yet: fit one to score and rank drafts by how much they sound like you " +
       "(your texts against the base model's drafts and other authors; about a minute).";
   $("#fit-voice").textContent = status.voice_model ? "Refit the voice model" : "Fit the voice model";
+  updateVoiceHint();
   return status;
+}
+
+/** Under "Number of drafts": with 2+ drafts and no voice model, the write fits one first. */
+function updateVoiceHint() {
+  const n = Number.parseInt($("#n").value, 10) || 1;
+  const status = state.status || {};
+  $("#voice-hint").hidden = n < 2 || status.voice_model !== false;
 }
 
 // ---- compose ------------------------------------------------------------------------------
@@ -331,16 +342,46 @@ async function copyText(textarea) {
   }
 }
 
-function draftCard(draft, position) {
+/** The draft's preview pane, kept in step with its text box both ways: an edit in the pane
+ * rewrites the text; an edit of the text redraws the pane (the server splits it again). */
+function draftPreview(draft, textarea) {
+  const holder = el("div", { className: "draft-preview" });
+  let numbering = draft.preview.numbering;
+  const draw = (preview) => {
+    numbering = preview.numbering || numbering;
+    holder.replaceChildren(previewPane(preview, { owner: (state.status && state.status.owner) || "",
+      text: textarea.value, onEdit: (text) => { textarea.value = text; } }));
+  };
+  draw(draft.preview);
+  let timer = null;
+  textarea.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      try {
+        draw(await api("/api/preview", { method: "POST", json: {
+          text: textarea.value, platform: draft.preview.platform, numbering } }));
+      } catch (error) {
+        say(error.message, "error");
+      }
+    }, PREVIEW_DEBOUNCE_MS);
+  });
+  return holder;
+}
+
+function draftCard(draft, position, ranked = false) {
   const number = position + 1;
   const textareaId = `draft-${number}-text`;
   const textarea = el("textarea", { id: textareaId, rows: 8, value: draft.text ?? "" });
+  const preview = draft.preview ? draftPreview(draft, textarea) : null;
   const feedback = el("p", { className: "draft-feedback", attrs: { "aria-live": "polite" } });
 
   const score = draft.voice_score === null || draft.voice_score === undefined
     ? "Voice match: no voice model yet"
     : `Voice match: ${percent(draft.voice_score)}`;
   const meta = [score];
+  if (ranked && typeof draft.ranking_score === "number") {
+    meta.unshift(position === 0 ? "Rank 1 (best first)" : `Rank ${number}`);
+  }
   if (draft.completion_tokens !== undefined) meta.push(`${draft.completion_tokens} tokens`);
   if (draft.finished === false) meta.push("stopped at the token limit");
 
@@ -366,7 +407,7 @@ function draftCard(draft, position) {
     "data-generation-id": draft.generation_id, "aria-labelledby": `${textareaId}-label` } }, [
     el("label", { text: `Draft ${number}`, htmlFor: textareaId, id: `${textareaId}-label`,
       className: "draft-label" }),
-    textarea,
+    el("div", { className: preview ? "draft-body with-preview" : "draft-body" }, [textarea, preview]),
     el("p", { className: "draft-meta", text: meta.join(" · ") }),
     duplicate,
     listBlock("Clichés", draft.cliches, "cliches"),
@@ -415,7 +456,7 @@ function draftCard(draft, position) {
 
 function showDrafts(payload) {
   const drafts = Array.isArray(payload.drafts) ? payload.drafts : [];
-  $("#drafts").replaceChildren(...drafts.map((draft, i) => draftCard(draft, i)));
+  $("#drafts").replaceChildren(...drafts.map((draft, i) => draftCard(draft, i, payload.ranked === true)));
   const sources = Array.isArray(payload.sources) ? payload.sources : [];
   $("#drew-on-list").replaceChildren(...sources.map((source) => el("li", {}, [
     sourceLabel(source.label, source.url),
@@ -437,6 +478,8 @@ async function write(event) {
   setBusy(button, true, "Writing…");
   const stream = $("#stream");
   stream.textContent = "";
+  $("#stream-title").textContent = "Writing…";
+  $("#stream-status").hidden = true;
   $("#stream-box").hidden = n !== 1;
   $("#drafts").replaceChildren();
   $("#drew-on").hidden = true;
@@ -447,7 +490,15 @@ async function write(event) {
       json: { idea, platform: $("#platform").value, n, stream: true },
     });
     await readEvents(response, (name, data) => {
-      if (name === "token") {
+      if (name === "voice") {
+        showVoiceFit(data);
+      } else if (name === "notice") {
+        say(data.detail || "", "error");
+      } else if (name === "start") {
+        $("#stream-title").textContent = n === 1 ? "Writing…" : `Writing ${n} drafts…`;
+        $("#stream-status").hidden = true;
+        $("#stream-box").hidden = n !== 1;
+      } else if (name === "token") {
         stream.append(document.createTextNode(data.text ?? ""));
       } else if (name === "drafts") {
         gotDrafts = true;
@@ -466,6 +517,30 @@ async function write(event) {
   } finally {
     setBusy(button, false);
   }
+}
+
+/** A write with 2+ drafts and no voice model fits one first (the server's "voice" job): its
+ * progress in the writing box, until the drafts start. */
+function showVoiceFit(job) {
+  $("#stream-box").hidden = false;
+  $("#stream-title").textContent = "Fitting your voice model to rank the drafts (once)…";
+  const line = $("#stream-status");
+  line.hidden = false;
+  line.dataset.status = job.status || "";
+  const progress = $("#stream-progress");
+  if (job.total) {
+    progress.max = job.total;
+    progress.value = Math.min(job.done ?? 0, job.total);
+  } else {
+    progress.removeAttribute("value");
+  }
+  const what = job.status === "queued" ? "waiting for the job ahead of it"
+    : job.status === "succeeded" ? "fitted; now writing the drafts"
+      : job.status === "failed" ? `failed: ${job.error || ""}`
+        : `${job.stage || "starting"}${job.total ? ` (${job.done ?? 0} of ${job.total})` : ""}`;
+  $("#stream-status-text").textContent = `Voice model: ${what}`;
+  if (job.status === "succeeded" && state.status) state.status.voice_model = true;
+  updateVoiceHint();
 }
 
 // ---- jobs ---------------------------------------------------------------------------------
@@ -824,6 +899,8 @@ function start() {
   $("#dataset-form").addEventListener("submit", buildDataset);
   $("#train-form").addEventListener("submit", train);
   $("#fit-voice").addEventListener("click", fitVoice);
+  $("#voice-hint-fit").addEventListener("click", fitVoice);
+  $("#n").addEventListener("input", updateVoiceHint);
   $("#use-base").addEventListener("click", (event) => useModel("base", event.currentTarget));
   $("#history-refresh").addEventListener("click", () => guarded(loadHistory));
   // Ctrl/Cmd+Enter in the idea box writes, as in a chat box.
