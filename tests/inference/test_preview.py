@@ -96,15 +96,26 @@ def test_every_draft_platform_has_a_preview_and_its_json():
         assert all(part["chars"] == len(part["text"]) for part in data["parts"])
 
 
-def test_a_markdown_blog_file_shows_its_front_matter_and_title():
-    from llm_twin.inference.preview import _markdown
-    from llm_twin.platforms import source_rules
-
-    rules = source_rules("blog")
-    assert rules is not None
-    preview = _markdown(rules, "---\ntitle: 'Queues, again'\ndate: 2024-01-02\ntags: [db]\n---\n\n"
-                               "The body.")
-    assert preview.front_matter == {"title": "Queues, again", "date": "2024-01-02",
-                                    "tags": "[db]"}
+def test_a_blog_post_shows_its_front_matter_title_and_body():
+    draft = format_draft("# Queues again\n\nWe moved the queue. It held up for years.", "blog",
+                         idea="queues")
+    preview = preview_draft(draft)
+    assert preview.layout == "markdown"
     assert [p.role for p in preview.parts] == ["front_matter", "title", "body"]
-    assert preview.parts[1].text == "Queues, again" and preview.parts[2].text == "The body."
+    assert preview.parts[0].text.startswith("title: Queues again\n")
+    assert preview.parts[1].text == "Queues again" and preview.front_matter["title"] == "Queues again"
+    assert preview.parts[2].text == "We moved the queue. It held up for years."
+    edited = preview_text(draft.as_text(), "blog")  # the same from the text the page edits
+    assert [p.text for p in edited.parts] == [p.text for p in preview.parts]
+
+
+def test_a_paper_part_shows_its_heading_and_its_forms_limit():
+    draft = format_draft("We study job queues in relational databases. They hold up.", "paper",
+                         idea="an introduction about job queues")
+    preview = preview_draft(draft)
+    assert preview.layout == "paper"
+    assert [(p.role, p.limit) for p in preview.parts] == [("section", None), ("body", 12000)]
+    assert preview.parts[0].text == "Introduction"
+    edited = preview_text("## Abstract\n\n" + "word " * 500, "paper")
+    assert edited.parts[1].limit == 2000
+    assert edited.over_limit == ["the body has 2,499 characters, over 2,000"]

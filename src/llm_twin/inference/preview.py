@@ -8,8 +8,11 @@ sends in each preview's `rules`).
   whichever comes first) and the rest.
 - Instagram: the caption, its length against 2,200 and its hashtags against 30.
 - Medium, Substack (any platform that `needs_title`): title, subtitle and body.
-- blog: a Markdown file, its front matter (title, date, tags) and body.
-- paper, and any other draft platform: the text against its limit, if it has one.
+- blog: a Markdown file, its front matter (title, date, tags as the owner's files have them), title
+  and body.
+- paper: the part's heading (Abstract, Introduction, a section's own) and body against the part's
+  length limit (`platforms.PAPER_FORMS`).
+- any other draft platform: the text against its limit, if it has one.
 
 Lengths are counted in Unicode code points (Python's `len`, the browser's `Array.from(text)`), the
 same count the formatter cuts to. Limits come from `llm_twin.platforms`; title and subtitle lengths
@@ -24,7 +27,7 @@ from typing import Any
 
 from llm_twin.inference.formatting import (SUBTITLE_MAX_CHARS, THREAD_NUMBERING, TITLE_MAX_CHARS,
                                            FormattedDraft, format_draft, split_thread)
-from llm_twin.platforms import PlatformRules, rules_for
+from llm_twin.platforms import PAPER_FORMS, PlatformRules, rules_for
 
 # LinkedIn shows the first ~210 characters or 3 lines of a post, whichever is shorter, then
 # "…see more". Kept here (not in the platform table) because only the preview needs it.
@@ -73,7 +76,8 @@ class PreviewPart:
     """One piece of what the platform shows: a post of a thread, the text before or after a fold,
     a caption, a title, a subtitle, a body, a blog's front matter."""
 
-    role: str  # post | visible | more | caption | title | subtitle | body | front_matter | text
+    # post | visible | more | caption | title | subtitle | body | front_matter | section | text
+    role: str
     text: str
     limit: int | None = None  # the most characters the platform takes for this part
     label: str = ""  # "1/3" for a thread's post
@@ -95,7 +99,7 @@ class PreviewPart:
 class Preview:
     platform: str
     label: str  # the platform's label ("LinkedIn")
-    layout: str  # thread | fold | caption | article | markdown | plain
+    layout: str  # thread | fold | caption | article | markdown | paper | plain
     parts: list[PreviewPart]
     rules: dict[str, Any] = field(default_factory=dict)  # the limits the browser recounts with
     hashtags: int = 0
@@ -143,8 +147,10 @@ def layout_of(rules: PlatformRules) -> str:
         return "fold"
     if rules.max_hashtags is not None:
         return "caption"
-    if getattr(rules, "front_matter", False) or rules.name == "blog":
+    if rules.front_matter:
         return "markdown"  # a Markdown file with front matter
+    if rules.paper_forms:
+        return "paper"
     if rules.needs_title:
         return "article"
     return "plain"
@@ -173,6 +179,13 @@ def preview_draft(draft: FormattedDraft) -> Preview:
         return _thread(rules, list(draft.posts))
     if layout == "article" and draft.title is not None:
         return _article(rules, draft.title, draft.subtitle, draft.body)
+    if layout == "markdown" and draft.front_matter is not None:
+        fenced = draft.front_matter_text() or ""
+        front = {key: str(value) for key, value in (draft.front_matter_json() or {}).items()}
+        return _markdown_parts(rules, fenced.removeprefix("---\n").removesuffix("\n---").strip("\n"),
+                               draft.title or front.get("title", ""), draft.body, front)
+    if layout == "paper":
+        return _paper(rules, draft.section, draft.body, draft.form)
     return preview_text(draft.as_text(), rules.name)
 
 
@@ -190,6 +203,12 @@ def preview_text(text: str, platform: str, *, numbering: str | None = None) -> P
         return _article(rules, formatted.title or "", formatted.subtitle, formatted.body)
     if layout == "markdown":
         return _markdown(rules, text)
+    if layout == "paper":
+        heading = re.match(r"#{1,6}[ \t]+(.+)\n*", text)
+        section = heading[1].strip() if heading else None
+        form = next((f.name for f in PAPER_FORMS.values() if f.heading == section), None)
+        return _paper(rules, section, text[heading.end():] if heading else text,
+                      form or ("section" if section else None))
     if layout == "fold":
         chars, lines = FOLDS[rules.name]
         cut = fold_at(text, chars, lines)
@@ -262,9 +281,23 @@ def _markdown(rules: PlatformRules, text: str) -> Preview:
     heading = re.match(r"#[ \t]+(.+)\n*", body)
     if not title and heading:
         title, body = heading[1].strip(), body[heading.end():]
-    parts = [PreviewPart("front_matter", match["yaml"])] if match else []
+    return _markdown_parts(rules, match["yaml"] if match else None, title, body, front)
+
+
+def _markdown_parts(rules: PlatformRules, yaml: str | None, title: str, body: str,
+                    front: dict[str, str]) -> Preview:
+    parts = [PreviewPart("front_matter", yaml)] if yaml is not None else []
     parts += [PreviewPart("title", title, TITLE_MAX_CHARS),
               PreviewPart("body", body, rules.max_chars_per_post)]
     preview = _preview(rules, parts, body)
     preview.front_matter = front
     return preview
+
+
+def _paper(rules: PlatformRules, section: str | None, body: str, form: str | None) -> Preview:
+    """A part of a paper: its heading ("Abstract", "Introduction" or the section's own) and body,
+    against the form's length limit."""
+    limit = PAPER_FORMS[form].max_chars if form in PAPER_FORMS else rules.max_chars_per_post
+    parts = [PreviewPart("section", section)] if section else []
+    parts.append(PreviewPart("body", body.strip(), limit))
+    return _preview(rules, parts, body)

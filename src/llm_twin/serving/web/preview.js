@@ -72,6 +72,10 @@ export function composeText(layout, parts) {
     if (front !== undefined) return `---\n${front}\n---\n\n${body}`.trim();
     return `${title ? `# ${title}\n\n` : ""}${body}`.trim();
   }
+  if (layout === "paper") {
+    const [section] = get("section");
+    return `${section ? `## ${section}\n\n` : ""}${get("body").join("\n\n")}`.trim();
+  }
   return parts.map((p) => p.text).join("\n");
 }
 
@@ -130,7 +134,7 @@ export function previewPane(preview, { owner = "", text = null, onEdit = () => {
   pane.append(node("h4", "preview-title", `How it shows on ${preview.label || preview.platform}`));
   const changed = () => onEdit(composeText(layout, parts));
   const builders = { thread: threadCards, fold: foldCard, caption: captionCard, article: articleCard,
-    markdown: articleCard };
+    markdown: articleCard, paper: articleCard };
   const whole = text ?? parts.map((p) => p.text).join("\n");
   (builders[layout] || plainCard)(pane, parts, preview, rules, owner, changed, whole);
   return pane;
@@ -237,7 +241,8 @@ function captionCard(pane, parts, preview, rules, owner, changed) {
 function articleCard(pane, parts, preview, rules, owner, changed) {
   const card = node("article", "article-card");
   const fromFront = parts.some((p) => p.role === "front_matter");
-  const labels = { front_matter: "Front matter", title: "Title", subtitle: "Subtitle", body: "Body" };
+  const labels = { front_matter: "Front matter", title: "Title", subtitle: "Subtitle", body: "Body",
+    section: "Heading" };
   let titleBox = null;
   for (const part of parts) {
     const readOnly = fromFront && part.role === "title"; // the front matter's title: edited there
@@ -246,7 +251,7 @@ function articleCard(pane, parts, preview, rules, owner, changed) {
     if (part.role === "title") titleBox = box;
     const row = node("div", `article-part part-${part.role}`);
     row.append(box);
-    const slot = part.limit && part.role !== "body" ? node("span", "count-slot") : null;
+    const slot = part.limit ? node("span", "count-slot") : null;
     const update = () => {
       if (slot) setCount(slot, countChars(part.text), part.limit);
     };
