@@ -790,10 +790,13 @@ _TALKS_ABOUT_PROMPT = [re.compile(pattern, re.I) for pattern in (
     r"\byour (?:prompt|request|instructions?|brief)\b",
     r"\bthe (?:prompt|request|instructions?) (?:above|below|you (?:gave|sent|provided|shared))\b",
     r"\b(?:the|this) (?:prompt|request) (?:asks|asked|says|said|wants)\b",
-    # the assistant behind it
-    r"\bas an? (?:ai|a\.i\.|language model|large language model|llm|ai (?:language )?model|"
-    r"assistant)\b", r"\bi(?:'m|’m| am) (?:just )?an? (?:ai|language model|assistant)\b",
 )]
+# The request itself and the assistant behind it: never the owner's words, whatever else the
+# sentence says.
+_ALWAYS_SCAFFOLDING = re.compile(
+    r"\bon this idea\s*:|\bas an? (?:ai|a\.i\.|language model|large language model|llm|"
+    r"ai (?:language )?model|assistant)\b|\bi(?:'m|’m| am) (?:just )?an? "
+    r"(?:ai|language model|assistant)\b", re.I)
 # "the examples above" is the draft's own when it shows code or numbered examples itself.
 _OWN_EXAMPLES = re.compile(r"^\s*(?:```|~~~|(?:example|e\.g\.)\s*\d*\s*[:.)])", re.I | re.M)
 _EXAMPLES_PLACE = re.compile(r"\bexamples? (?:above|below)\b|\b(?:above|following) examples?\b",
@@ -862,7 +865,7 @@ def filter_scaffolding(text: str, idea: str = "") -> ScaffoldingResult:
 def _scaffolding_verdict(sentence: str, own_examples: bool) -> str | None:
     """"cut" for a sentence that is only scaffolding, "flag" for one that also says something,
     None for one that does not talk about the prompt."""
-    if _PRESENTING.search(sentence):
+    if _PRESENTING.search(sentence) or _ALWAYS_SCAFFOLDING.search(sentence):
         return "cut"
     spans = [m.span() for pattern in _TALKS_ABOUT_PROMPT for m in pattern.finditer(sentence)
              if not (own_examples and _EXAMPLES_PLACE.search(m.group()))]

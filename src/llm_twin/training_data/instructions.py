@@ -118,7 +118,7 @@ def training_rules(unit: OwnerText) -> PlatformRules:
         hint = ("one section of a blog post, in Markdown" if unit.sections > 1
                 else "a blog post in Markdown")
         return replace(rules_for("medium"), style_hint=hint, target_chars=target)
-    if unit.platform in DRAFT_PLATFORMS:
+    if unit.platform in DRAFT_PLATFORMS and not (own is not None and own.long_form):
         rules = rules_for(unit.platform)
         if unit.kind == "thread":
             posts = unit.text.count("\n\n") + 1
