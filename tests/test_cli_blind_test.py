@@ -57,3 +57,13 @@ def test_two_rounds_scripted_then_models_shows_the_score(cli_workspace):
 def test_unknown_platform_is_named(cli_workspace):
     result = CliRunner().invoke(app, ["blind-test", "--platform", "myspace"])
     assert result.exit_code != 0 and "platform" in result.output and "myspace" in result.output
+
+
+def test_write_show_past_lists_past_posts_before_the_draft(cli_workspace):
+    result = CliRunner().invoke(app, ["write", "Postgres job queues and Kafka at night", "-p", "x",
+                                      "--show-past", "--json"])
+    assert result.exit_code == 0, result.output
+    past = result.stderr
+    assert "What you already said" in past and "x · " in past
+    assert "https://x.com/dana/status/" in past
+    assert json.loads(result.stdout)["drafts"]  # stdout stays JSON

@@ -66,6 +66,11 @@ def write(
              "of that year or day (undated texts are left out). If the model in use was trained "
              "on a `twin dataset build --era-tags` build, it is also asked for that year's "
              "voice.")] = None,
+    show_past: Annotated[bool, typer.Option(
+        "--show-past", help="First list what you already said on the idea: your own past posts "
+                            "on its topic (hybrid search), newest first, with date, platform and "
+                            "first line or URL, so you can reuse or avoid an angle (public posts "
+                            "only unless --include-private).")] = False,
 ) -> None:
     """Draft a post in your voice, grounded in what you wrote. You edit and publish it yourself."""
     quiet_libraries()
@@ -93,6 +98,8 @@ def write(
         voice = _fit_voice_first(ws) if needs_voice_fit(ws, request) else None
         live = n == 1 and not as_json
         with ws.vector_store() as store:
+            if show_past:
+                _print_past(ws, store, idea, include_private, stderr=as_json)
             drafts = write_drafts(ws, store, backend, request, stream=live, voice=voice)
             if live:
                 result = _stream_one(drafts)
@@ -110,6 +117,21 @@ def write(
             print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
         else:
             _print_result(result, show_timings=timings, preview=preview)
+
+
+def _print_past(ws, store, idea: str, include_private: bool, *, stderr: bool) -> None:
+    from llm_twin.app.blind_test import past_posts
+
+    out = Console(stderr=True) if stderr else console  # --json output stays parseable
+    posts = past_posts(ws, store, idea, include_private=include_private)
+    if not posts:
+        out.print("[dim]What you already said: nothing of yours on this topic.[/]")
+        return
+    out.print("[bold]What you already said[/] (newest first):")
+    for post in posts:
+        when = post.created_at.date().isoformat() if post.created_at else "undated"
+        out.print(f"  {when} · {post.platform} · {escape(post.first_line)}"
+                  + (f"  [dim]{escape(post.url)}[/]" if post.url else ""), highlight=False)
 
 
 def _fit_voice_first(ws):
