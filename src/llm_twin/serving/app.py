@@ -3,6 +3,7 @@
     /                      the web app (static files, strict Content-Security-Policy)
     /api/...               REST: status, sources, ingest (upload), forget, index, search, write
                            (server-sent events), feedback, history, models, datasets, train, jobs
+                           blind test and past posts (serving.blind_test_api)
     /v1/models, /v1/chat/completions, /tokenize      OpenAI-compatible, answering as the twin
     /docs, /openapi.json   the API's documentation
 
@@ -38,6 +39,7 @@ from llm_twin.app.workspace import Workspace
 from llm_twin.app.write import Sampling, WriteRequest, needs_voice_fit
 from llm_twin.platforms import DRAFT_PLATFORMS
 from llm_twin.serving import tasks
+from llm_twin.serving.blind_test_api import blind_test_router
 from llm_twin.storage import history
 from llm_twin.serving.openai_api import (ChatService, ClosingStreamingResponse, ErrorBody,
                                         add_openai_routes, bearer_check,
@@ -181,6 +183,8 @@ def create_app(workspace: Workspace, config: ServeConfig | None = None, *,
                        max_batch=config.max_batch)
     add_openai_routes(app, chat, authorised)
     app.include_router(_api_router(twin), prefix="/api", dependencies=[authorised],
+                       responses=API_ERRORS)
+    app.include_router(blind_test_router(twin), prefix="/api", dependencies=[authorised],
                        responses=API_ERRORS)
     _add_web_app(app)
     _add_docs(app)
