@@ -27,7 +27,7 @@ def render_preview(preview: Preview, *, title: str) -> RenderableType:
     else:
         body.append(Panel(Text(preview.parts[0].text),
                           subtitle=_counts(preview, preview.parts[0]), subtitle_align="right",
-                          border_style=_border(preview.over_limit)))
+                          border_style=_border(preview.over_limit), width=72))
     for problem in preview.over_limit:
         body.append(Text(f"over the limit: {problem}", style="bold red"))
     return Panel(Group(*body), title=title, title_align="left", expand=False)
