@@ -10,7 +10,8 @@
 A round's draft is written holding the model (`generation_lock`, then the store's lock for its
 retrieval); a past-posts search holds only the store's lock. Errors are `{"detail": "..."}` like
 the other /api routes: 422 names the field, 404 an unknown round or model, 409 a round already
-answered, no post to test with, or nothing indexed yet.
+answered or no post to test with. `GET /api/past` is asked as you type: an idea under 3 words
+or a workspace not indexed yet gets no posts, not an error.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class PastPostOut(BaseModel):
 class PastOut(BaseModel):
     idea: str
     min_words: int = Field(description="Ideas with fewer words get no posts")
+    indexed: bool = Field(description="False: nothing is indexed yet, so nothing could be found")
     posts: list[PastPostOut] = Field(description="Newest first")
 
 
@@ -135,16 +137,15 @@ def blind_test_router(twin: TwinService) -> APIRouter:
             platform = draft_platform(platform)
         except InputError as bad:
             raise HTTPException(422, str(bad)) from None
-        if len(idea.split()) < MIN_PAST_WORDS:
-            return PastOut(idea=idea, min_words=MIN_PAST_WORDS, posts=[])
-        if ws.built_embedding_model() is None:
-            raise HTTPException(409, "Nothing is indexed yet: import something, then index it.")
+        indexed = ws.built_embedding_model() is not None
+        if len(idea.split()) < MIN_PAST_WORDS or not indexed:  # asked as you type: no error
+            return PastOut(idea=idea, min_words=MIN_PAST_WORDS, indexed=indexed, posts=[])
         try:
             with twin.store() as store:
                 found = past_posts(ws, store, idea, platform=platform, k=k)
         except TwinError as error:
             raise HTTPException(400, str(error)) from None
-        return PastOut(idea=idea, min_words=MIN_PAST_WORDS,
+        return PastOut(idea=idea, min_words=MIN_PAST_WORDS, indexed=True,
                        posts=[PastPostOut.model_validate(p.as_dict()) for p in found])
 
     return router

@@ -3,6 +3,8 @@
 // createElement (the el() helper below); never through innerHTML or similar.
 
 import { previewPane } from "./preview.js";
+import { setupBlindTest } from "./blind_test.js";
+import { setupPastPosts } from "./past_posts.js";
 
 const TOKEN_KEY = "llm-twin-token";
 const JOB_POLL_MS = 1000;
@@ -14,6 +16,8 @@ const state = {
   status: null,
   jobs: new Map(), // job id -> {container, onDone}
 };
+let blindTest = null; // blind_test.js's view, set up in start()
+let pastPosts = null; // past_posts.js's panel beside the idea box
 
 // ---- DOM helpers --------------------------------------------------------------------------
 
@@ -186,12 +190,13 @@ function setupToken() {
 
 // ---- navigation ---------------------------------------------------------------------------
 
-const VIEWS = ["compose", "sources", "training", "history"];
+const VIEWS = ["compose", "sources", "training", "history", "blind-test"];
 const LOADERS = {
   compose: () => {},
   sources: () => loadSources(),
   training: () => Promise.all([loadDatasets(), loadModels()]),
   history: () => loadHistory(),
+  "blind-test": () => blindTest && blindTest.load(),
 };
 
 function currentView() {
@@ -388,9 +393,13 @@ function draftCard(draft, position, ranked = false) {
   let duplicate = null;
   if (draft.near_duplicate_of) {
     const dup = draft.near_duplicate_of;
+    // The flag links to the post: its URL, else its entry in "What you already said".
+    const reveal = el("button", { type: "button", className: "link-button duplicate-of",
+      text: dup.label || "your past post" });
+    reveal.addEventListener("click", () => pastPosts && pastPosts.reveal(dup));
     duplicate = el("p", { className: "warning" }, [
       "Very close to something you already published: ",
-      sourceLabel(dup.label, dup.url),
+      safeHref(dup.url) ? sourceLabel(dup.label, dup.url) : reveal,
       dup.similarity !== undefined && dup.similarity !== null ? ` (${percent(dup.similarity)} similar)` : "",
     ]);
   }
@@ -907,6 +916,10 @@ function start() {
   $("#idea").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("#compose-form").requestSubmit();
   });
+  pastPosts = setupPastPosts({ api, el, safeHref }, $("#idea"), $("#past-posts"));
+  blindTest = setupBlindTest({ api, el, say, safeHref,
+    platforms: async () => ((state.status || await loadStatus()).platforms || []) },
+  $("#blind-test"));
   guarded(loadStatus).then(() => guarded(resumeJobs));
   setupNavigation();
   document.body.dataset.ready = "true";
