@@ -44,7 +44,10 @@ def serve(
     import uvicorn
 
     from llm_twin.serving.app import create_app
+    from llm_twin.serving.memory import limit_malloc_arenas
     from llm_twin.serving.twin import ServeConfig
+
+    limit_malloc_arenas()  # before the server's threads start (serving.memory says why)
 
     config = ServeConfig(host=host, port=port, token=token, cors_origins=list(cors_origin or []),
                          max_upload_mb=max_upload_mb, model_name=model_name,

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 from llm_twin.backends.base import Backend, Generation, GenerationParams, GenerationStream, Message
@@ -58,7 +58,7 @@ def _sampling_key(params: GenerationParams) -> tuple:
 
 
 class RequestBatcher:
-    def __init__(self, backend_provider: Callable[[], Backend], lock: threading.Lock, *,
+    def __init__(self, backend_provider: Callable[[], Backend], lock: AbstractContextManager[object], *,
                  max_batch: int = 16, gather_s: float = 0.05, max_gather_s: float = 1.0):
         self.backend_provider = backend_provider
         self.lock = lock

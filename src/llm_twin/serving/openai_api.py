@@ -27,6 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -229,7 +230,7 @@ class ChatService:
 
     def __init__(self, backend_provider: Callable[[], Backend], model_name: str,
                  defaults: GenerationParams, prepare_messages: MessagesHook | None = None, *,
-                 lock: threading.Lock | None = None, on_served: ServedHook | None = None,
+                 lock: AbstractContextManager[object] | None = None, on_served: ServedHook | None = None,
                  max_batch: int = 16):
         self.backend_provider = backend_provider
         self.model_name = model_name

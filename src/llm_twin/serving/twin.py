@@ -20,6 +20,7 @@ from llm_twin.app.write import WriteRequest, write_drafts
 from llm_twin.backends.base import Backend, GenerationParams, Message
 from llm_twin.inference.writer import WriteResult
 from llm_twin.serving.jobs import JobRunner
+from llm_twin.serving.memory import TrimmingLock
 from llm_twin.serving.openai_api import ServedChat
 from llm_twin.storage.history import ServedOutput, ServedRequest, log_generations, new_request_id
 from llm_twin.storage.vector_store import VectorStore
@@ -47,7 +48,7 @@ class TwinService:
         """`base_backend`: the base model already loaded (tests share one); else loaded on use."""
         self.ws = workspace
         self.config = config
-        self.generation_lock = threading.Lock()
+        self.generation_lock = TrimmingLock()  # frees the work's memory to the system on release
         self.store_lock = threading.Lock()
         self.jobs = JobRunner(journal=workspace.settings.workspace / JOB_JOURNAL)
         # uploads of jobs a previous server died in the middle of (no job is running yet)
