@@ -329,8 +329,9 @@ async def soak(args, port: int, server: subprocess.Popen) -> dict:
             "jobs": jobs}
 
 
-def schemathesis_phase(port: int, args) -> tuple[int, str]:
-    """schemathesis against the served OpenAPI document; returns (exit code, last lines)."""
+def schemathesis_phase(port: int, args, log: Path) -> tuple[int, str]:
+    """schemathesis against the served OpenAPI document; returns (exit code, last lines). Its
+    whole report (every failing case with the request to reproduce it) goes to `log`."""
     cli = REPO / ".venv" / "bin" / "schemathesis"
     if not cli.exists():
         cli = Path(sys.executable).with_name("schemathesis")
@@ -341,11 +342,12 @@ def schemathesis_phase(port: int, args) -> tuple[int, str]:
                "-H", f"Authorization: Bearer {TOKEN}",
                "--max-examples", str(args.schemathesis_examples), "--seed", str(args.seed),
                "--request-timeout", str(args.timeout), "--max-time", str(args.schemathesis_seconds),
-               "--workers", "1", "--output-truncate=true"]
+               "--workers", "1", "--output-truncate=false"]
     done = subprocess.run(command, capture_output=True, text=True,
                           env={**os.environ, "NO_COLOR": "1"})
+    log.write_text(done.stdout + done.stderr, encoding="utf-8")
     out = (done.stdout + done.stderr).strip().splitlines()
-    return done.returncode, "\n".join(out[-40:])
+    return done.returncode, "\n".join(out[-40:]) + f"\n(whole report: {log})"
 
 
 def integrity(db: Path) -> str:
@@ -490,7 +492,7 @@ def main() -> None:
         run = asyncio.run(soak(args, port, server))
         if args.schemathesis:
             print("schemathesis over the served OpenAPI document…", flush=True)
-            st = schemathesis_phase(port, args)
+            st = schemathesis_phase(port, args, workspace / "schemathesis.log")
     finally:
         server.send_signal(signal.SIGTERM)
         try:
