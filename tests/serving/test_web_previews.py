@@ -128,9 +128,9 @@ def write_served(page, server: str, text: str, platform: str):
         status=200, headers={"content-type": "text/event-stream"}, body=body))
     try:
         page.get_by_role("link", name="Compose").click()
-        page.get_by_label("Idea").fill("Why our job queue lives in Postgres")
-        page.get_by_label("Platform").select_option(platform)
-        page.get_by_label("Number of drafts").fill("1")
+        page.locator("#idea").fill("Why our job queue lives in Postgres")
+        page.locator("#platform").select_option(platform)
+        page.locator("#n").fill("1")
         page.click("#write")
         expect(page.locator(".draft .preview")).to_have_count(1, timeout=WAIT_MS)
     finally:
@@ -225,9 +225,9 @@ def test_two_drafts_without_a_voice_model_fit_one_and_come_ranked_with_voice_sco
     assert httpx.get(f"{server}/api/status").json()["voice_model"] is False
     page.reload()
     expect(page.locator("body[data-ready=true]")).to_have_count(1)
-    page.get_by_label("Idea").fill("Why our job queue lives in Postgres")
-    page.get_by_label("Platform").select_option("x")
-    page.get_by_label("Number of drafts").fill("2")
+    page.locator("#idea").fill("Why our job queue lives in Postgres")
+    page.locator("#platform").select_option("x")
+    page.locator("#n").fill("2")
     expect(page.locator("#voice-hint")).to_be_visible()
     page.click("#write")
     expect(page.locator("#stream-status-text")).to_contain_text("Voice model", timeout=WAIT_MS)
