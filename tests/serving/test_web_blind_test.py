@@ -94,7 +94,7 @@ def page(served):
 def test_a_blind_round_picked_in_the_page_is_stored_and_scored(served, page):
     ws, url = served
     page.get_by_role("link", name="Which one did I write?").click()
-    page.locator("#blind-platform").select_option("x")
+    page.get_by_label("Posts from").select_option("x")
     page.click("#blind-start")
     round_box = page.locator("#blind-round")
     expect(round_box).to_be_visible(timeout=WAIT_MS)

@@ -31,7 +31,8 @@ export function setupBlindTest({ api, el, say, safeHref, platforms }, section) {
       "is stored: your score per model, and a preference pair (your post over the draft) for " +
       "the next dataset build." }),
     el("div", { className: "field" }, [
-      el("label", { text: "Platform", htmlFor: "blind-platform" }), platform]),
+      // not "Platform": the compose form's select is found by that label
+      el("label", { text: "Posts from", htmlFor: "blind-platform" }), platform]),
     startButton,
   ]);
   const idea = el("p", { id: "blind-idea", className: "blind-idea" });
@@ -65,7 +66,7 @@ export function setupBlindTest({ api, el, say, safeHref, platforms }, section) {
   const load = async () => {
     const names = await platforms();
     const previous = platform.value;
-    platform.replaceChildren(el("option", { text: "Any", value: "" }),
+    platform.replaceChildren(el("option", { text: "any platform", value: "" }),
       ...names.map((name) => el("option", { text: name, value: name })));
     if (names.includes(previous)) platform.value = previous;
     const body = await api("/api/blind-test/scores");
