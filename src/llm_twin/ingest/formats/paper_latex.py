@@ -133,10 +133,9 @@ class LatexPaperImporter(ArchiveImporter):
         result = ImportResult(self.format_name, [], owner=self.options.owner_name)
         source = self._load(Path(location), result)
         main = _main_file(source)
-        text = _inline(source, main, result, self.max_total_bytes)
-        if len(text) > MAX_LATEX_BYTES:  # before any regex or pylatexenc pass over it
-            raise too_large(source.where(main), "papers (LaTeX text, \\input files included)",
-                            len(text), MAX_LATEX_BYTES)
+        # Stops as soon as the text passes the cap: before any pylatexenc pass over it, and
+        # before a file \input thousands of times is expanded into megabytes.
+        text = _inline(source, main, result, MAX_LATEX_BYTES)
         preamble, body = _split_document(text, source.where(main))
         title, authors = _title_and_authors(preamble + _front_matter(body), source.where(main))
         raw_text = _to_text(_cut_bibliography(body), source.where(main))
@@ -312,15 +311,20 @@ def _main_file(source: _Source) -> str:
 
 
 def _inline(source: _Source, main: str, result: ImportResult, max_bytes: int) -> str:
+    """The main file with its \\input files inlined, comments stripped; over `max_bytes` of
+    text so far, the paper is refused (`too_large`)."""
     base = posixpath.dirname(main)
     budget = [max_bytes]
+    stripped: dict[str, str] = {}  # each file stripped once, however often it is \input
 
     def expand(name: str, stack: tuple[str, ...]) -> str:
-        text = _strip_comments(source.files[name])
+        if name not in stripped:
+            stripped[name] = _strip_comments(source.files[name])
+        text = stripped[name]
         budget[0] -= len(text)
         if budget[0] < 0:
-            raise ImportFormatError(source.where(main), "the source with its \\input files "
-                                                        f"inlined exceeds {max_bytes} bytes")
+            raise too_large(source.where(main), "papers (LaTeX text, \\input files included)",
+                            max_bytes - budget[0], max_bytes)
 
         def replace(match: re.Match[str]) -> str:
             target = _resolve(source, base, match[1] or match[2], result)
