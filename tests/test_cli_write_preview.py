@@ -1,6 +1,7 @@
 """`twin write --preview`: each draft drawn as its platform shows it (cli/preview_render.py over
 inference.preview). The renderer on known drafts (no model), then once through the real CLI with
-the real 135M model and 10 new tokens (slow: `make test-all`)."""
+the real 135M model and 10 new tokens, on an empty workspace (no import, no index: ~3 s once the
+weights are in the page cache)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,6 @@ def test_write_help_teaches_preview():
 
 
 @pytest.mark.models
-@pytest.mark.slow  # loads SmolLM2 and the embedding model in this process: ~16 s on 2 busy cores
 def test_twin_write_preview_through_the_cli(tmp_path):
     runner = CliRunner()
     env = {"TWIN_CACHE_DIR": str(MODEL_CACHE), "TWIN_MAX_NEW_TOKENS": "10", "TWIN_SEED": "3",
