@@ -166,6 +166,22 @@ def test_feedback_and_write_reject_bad_input(server):
     no_model = server.post("/api/write", json={"idea": "hello", "model": "sft-nope"})
     assert no_model.status_code == 404 and "sft-nope" in no_model.json()["detail"]
     assert server.post("/api/write", json={"idea": "hi", "n": 9}).status_code == 422
+    bad_date = server.post("/api/write", json={"idea": "hello", "as_of": "last year"})
+    assert bad_date.status_code == 422 and "as_of" in bad_date.json()["detail"]
+
+
+def test_write_options_reach_the_drafts_from_the_api(server, indexed):
+    """The web app's "More options": as_of bars every text after it (1990: all of them), the
+    private-texts warning comes as a notice, like_my_best without engagement counts says so."""
+    response = server.post("/api/write", json={
+        "idea": "why our queue lives in Postgres", "platform": "x", "seed": 1, "max_new_tokens": 8,
+        "as_of": "1990", "include_private": True, "like_my_best": True})
+    events = sse_events(response)
+    notices = [payload["detail"] for name, payload in events if name == "notice"]
+    assert any("Check it before you publish" in notice for notice in notices)
+    drafts = dict(events)["drafts"]
+    assert drafts["sources"] == []  # nothing the owner wrote is dated 1990 or before
+    assert any("engagement" in notice for notice in drafts["notices"])
 
 
 def test_only_finished_runs_can_be_put_in_use(server, indexed):

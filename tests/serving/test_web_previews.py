@@ -197,6 +197,45 @@ def test_an_article_shows_title_subtitle_and_body_and_edits_the_draft(page, serv
     assert page.problems == []
 
 
+def test_more_options_go_with_the_write_and_its_notices_are_shown(page, server):
+    """"More options": like my best, as of, private texts (with its warning) reach /api/write as
+    its fields (tests/serving/test_twin_api.py shows the server applying them); the answer's
+    notices are said."""
+    answer = served_draft(server, "A short post.", "x")
+    answer["notices"] = ["no engagement counts for X in your imports; using the most relevant "
+                         "examples"]
+    sent = []
+
+    def fulfil(route):
+        sent.append(json.loads(route.request.post_data or "{}"))
+        route.fulfill(status=200, headers={"content-type": "text/event-stream"},
+                      body=f"event: drafts\ndata: {json.dumps(answer)}\n\nevent: done\ndata: {{}}\n\n")
+
+    page.route("**/api/write", fulfil)
+    try:
+        page.get_by_role("link", name="Compose").click()
+        page.locator("#idea").fill("Why our job queue lives in Postgres")
+        page.locator("#platform").select_option("x")
+        page.locator("#n").fill("1")
+        page.locator("#write-options summary").click()
+        expect(page.locator("#private-warning")).to_be_hidden()
+        page.get_by_label("Also draw on followers-only posts").check()
+        expect(page.locator("#private-warning")).to_be_visible()
+        page.get_by_label("Model it on my best posts").check()
+        page.get_by_label("Only what I wrote up to").fill("2021")
+        page.click("#write")
+        expect(page.get_by_text("no engagement counts for X", exact=False)).to_be_visible(
+            timeout=WAIT_MS)
+    finally:
+        page.unroute("**/api/write")
+        page.get_by_label("Also draw on followers-only posts").uncheck()
+        page.get_by_label("Model it on my best posts").uncheck()
+        page.get_by_label("Only what I wrote up to").fill("")
+    assert sent and sent[-1]["like_my_best"] is True and sent[-1]["include_private"] is True
+    assert sent[-1]["as_of"] == "2021"
+    assert page.problems == []
+
+
 def test_the_browser_counts_as_the_python_preview_model_does(page):
     """preview.js recounts while you type; it must agree with inference/preview.py."""
     texts = ["#one #two and C# and #1 and a/#b", "#café #naïve #日本 #v2 #_x #tag_1",

@@ -50,6 +50,9 @@ class WriteRequest:
     as_of: datetime | None = None
 
 
+# Said wherever a draft may draw on texts that were not public (`include_private`).
+PRIVATE_WARNING = ("This draft may quote followers-only posts, direct messages and unpublished "
+                   "drafts. Check it before you publish.")
 _AS_OF = re.compile(r"^(\d{4})(?:-(\d{2})-(\d{2}))?$")
 
 

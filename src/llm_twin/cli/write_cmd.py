@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from llm_twin.app.write import (Sampling, WriteRequest, era_year, fit_voice_for_ranking,
+from llm_twin.app.write import (PRIVATE_WARNING, Sampling, WriteRequest, era_year, fit_voice_for_ranking,
                                 needs_voice_fit, parse_as_of, write_drafts)
 from llm_twin.backends.base import TextStream
 from llm_twin.cli.common import (AsJson, BackendName, MaxNewTokens, ModelChoice, Seed, ShowTimings,
@@ -85,9 +85,7 @@ def write(
                            as_of=as_of_moment)
     if include_private:
         # stderr: `--json` output stays parseable.
-        Console(stderr=True).print(
-            "[yellow]Warning:[/] --include-private: this draft may quote followers-only posts, "
-            "direct messages and unpublished drafts. Check it before you publish.")
+        Console(stderr=True).print(f"[yellow]Warning:[/] --include-private: {PRIVATE_WARNING}")
     with user_errors():
         ws = open_workspace(backend=backend_name)
         backend = ws.backend(model)

@@ -36,7 +36,8 @@ from llm_twin.errors import InputError
 from llm_twin.ingest.timezones import zone_info
 from llm_twin.backends.base import Backend
 from llm_twin.app.workspace import Workspace
-from llm_twin.app.write import Sampling, WriteRequest, needs_voice_fit
+from llm_twin.app.write import (PRIVATE_WARNING, Sampling, WriteRequest, needs_voice_fit,
+                                parse_as_of)
 from llm_twin.platforms import DRAFT_PLATFORMS
 from llm_twin.serving import tasks
 from llm_twin.serving.blind_test_api import blind_test_router
@@ -105,6 +106,14 @@ class WriteBody(BaseModel):
     seed: int | None = None
     model: str | None = None
     stream: bool = True
+    like_my_best: bool = Field(False, description="Style examples from your posts with the most "
+                                                  "engagement on the platform (twin write "
+                                                  "--like-my-best)")
+    as_of: str | None = Field(None, max_length=10, description="Notes and examples only from "
+                                                               "what you wrote up to this year "
+                                                               "(2021) or date (2021-06-30)")
+    include_private: bool = Field(False, description="Also draw on followers-only posts, direct "
+                                                     "messages and drafts (never chats)")
 
 
 class PreviewBody(BaseModel):
@@ -536,7 +545,14 @@ def _write_request(twin: TwinService, body: WriteBody) -> WriteRequest:
             raise HTTPException(404, str(unknown)) from None
     sampling = Sampling(body.max_new_tokens or twin.config.max_new_tokens, body.temperature,
                         body.seed)
-    return WriteRequest(body.idea, body.platform, body.n, sampling=sampling, model=body.model)
+    try:
+        as_of = parse_as_of(body.as_of) if body.as_of else None
+    except InputError:
+        raise HTTPException(422, f"as_of: {body.as_of!r} is not a year (2021) or a date "
+                                 "(2021-06-30).") from None
+    return WriteRequest(body.idea, body.platform, body.n, sampling=sampling, model=body.model,
+                        include_private=body.include_private, like_my_best=body.like_my_best,
+                        as_of=as_of)
 
 
 def _write_all(twin: TwinService, request: WriteRequest) -> dict[str, Any]:
@@ -578,6 +594,8 @@ def _write_events(twin: TwinService, request: WriteRequest
     (`GET /api/jobs` lists it), or joins the one already running, and its progress comes as
     "voice" events (the job as `GET /api/jobs/{id}` shows it) until it has finished. A failed fit
     is said in a "notice" event and the drafts come without voice scores."""
+    if request.include_private:
+        yield "notice", {"detail": PRIVATE_WARNING}
     if needs_voice_fit(twin.ws, request):
         job = next((j for j in twin.jobs.jobs()
                     if j.kind == "voice" and j.status in ("queued", "running")), None)

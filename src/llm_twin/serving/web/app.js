@@ -474,6 +474,16 @@ function showDrafts(payload) {
   $("#drew-on").hidden = sources.length === 0;
 }
 
+/** The compose form's "More options", as /api/write fields. */
+function writeOptions() {
+  const asOf = $("#as-of").value.trim();
+  return {
+    like_my_best: $("#like-my-best").checked,
+    include_private: $("#include-private").checked,
+    ...(asOf ? { as_of: asOf } : {}),
+  };
+}
+
 async function write(event) {
   event.preventDefault();
   const button = $("#write");
@@ -496,7 +506,7 @@ async function write(event) {
   try {
     const response = await rawFetch("/api/write", {
       method: "POST",
-      json: { idea, platform: $("#platform").value, n, stream: true },
+      json: { idea, platform: $("#platform").value, n, stream: true, ...writeOptions() },
     });
     await readEvents(response, (name, data) => {
       if (name === "voice") {
@@ -514,7 +524,8 @@ async function write(event) {
         $("#stream-box").hidden = true;
         showDrafts(data);
         const count = (data.drafts || []).length;
-        say(count === 1 ? "Your draft is ready." : `${count} drafts are ready.`);
+        const ready = count === 1 ? "Your draft is ready." : `${count} drafts are ready.`;
+        say([ready, ...(data.notices || [])].join(" "));
       } else if (name === "error") {
         say(data.detail || "Writing failed.", "error");
       }
@@ -903,6 +914,9 @@ async function refreshAll() {
 function start() {
   setupToken();
   $("#compose-form").addEventListener("submit", write);
+  $("#include-private").addEventListener("change", (event) => {
+    $("#private-warning").hidden = !event.target.checked;
+  });
   $("#upload-form").addEventListener("submit", upload);
   $("#search-form").addEventListener("submit", search);
   $("#dataset-form").addEventListener("submit", buildDataset);
