@@ -51,7 +51,7 @@ def posts(workspace, store, ingest):
     return docs
 
 
-@pytest.mark.slow  # ~75 s on 2 busy cores: 3 rounds and a dataset build with one base-model pair
+# ~18 s: 3 rounds and a dataset build with one base-model pair (12 tokens each)
 def test_rounds_scores_and_pairs_in_the_dataset_card(workspace, store, posts, generation_backend):
     first = start_round(workspace, store, generation_backend, seed=1, max_new_tokens=12)
     with workspace.sessions() as session:
