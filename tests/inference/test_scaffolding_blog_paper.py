@@ -35,6 +35,10 @@ BODY = ("We stopped using cron last spring. Jobs now run from a Postgres queue, 
     "Things I have said about this:",
     "This matches the examples above.",
     "About 1200 characters long.",
+    "Here's a post for LinkedIn:",
+    "Here is a caption for Instagram about our move.",
+    "I'm writing a LinkedIn post about why we stopped using cron.",
+    "Let me draft an X thread on this.",
 ])
 def test_a_line_that_is_only_scaffolding_is_cut_and_counted(leak):
     draft = format_draft(f"{leak}\n\n{BODY}", "linkedin", idea=IDEA)
@@ -112,6 +116,8 @@ def test_glued_hashtags_follow_the_ideas_word_sequence(tag, glued):
     # notes and prompts as the subject
     "I keep my notes in plain text files. The prompt engineering hype will pass; good notes stay.",
     "Here's a post I wrote in 2019 about burnout. It still holds.",
+    "My LinkedIn post from last week got more replies than anything I wrote this year.",
+    "I'm writing a book about job queues. Chapter one is about cron.",
 ])
 def test_real_posts_are_left_untouched(text):
     result = filter_scaffolding(text, IDEA)

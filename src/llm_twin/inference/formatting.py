@@ -760,6 +760,9 @@ _PRESENTS = r"(?:here(?:'s|’s| is| are)|below is|below are|this is|sure[,!]?\s
 _ORDINAL = (r"(?:\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|"
             r"tenth|next|another|new|final|revised|updated)")
 _AFTER_NOUN = r"(?=\s*(?:about|on|for|of|from|in|that|based|written|inspired|:|[.!]|$))"
+_WRITING_FRAME = (r"(?:i(?:'m|’m| am)\s+(?:going\s+to\s+)?(?:writ(?:ing|e)|draft(?:ing)?|"
+                  r"shar(?:ing|e))|let\s+me\s+(?:write|draft|share)|i(?:'ll|’ll| will)\s+"
+                  r"(?:write|draft|share))")
 # A sentence that presents the draft instead of being it: always pure scaffolding.
 _PRESENTING = re.compile(
     rf"\b{_PRESENTS}\s+(?:"
@@ -768,7 +771,12 @@ _PRESENTING = re.compile(
     rf"|(?:an?|the|my)\s+(?:{_ORDINAL}\s+)?(?:[\w'’-]+\s+){{0,2}}?(?:draft|version|rewrite|"
     rf"sample)s?"
     rf"|(?:an?|the|my)\s+{_ORDINAL}\s+(?:[\w'’-]+\s+){{0,2}}?examples?"
-    rf"){_AFTER_NOUN}", re.I)
+    # "Here's a post for LinkedIn:", "Here is a caption for Instagram about…"
+    rf"|(?:an?|the|my)\s+(?:[\w'’-]+\s+){{0,2}}?{_FORM_NOUNS}\s+for\s+{_PLATFORM_NAMES}"
+    rf"){_AFTER_NOUN}"
+    # "I'm writing a LinkedIn post about…", "Let me draft an X thread on…"
+    rf"|\b{_WRITING_FRAME}\s+(?:an?|this|the|my)\s+(?:{_ORDINAL}\s+)?{_PLATFORM_NAMES}\s+"
+    rf"{_FORM_NOUNS}{_AFTER_NOUN}", re.I)
 # Phrases about the prompt: the sentence holding one is cut when little else is in it.
 _TALKS_ABOUT_PROMPT = [re.compile(pattern, re.I) for pattern in (
     # the prompt's own headers and request, echoed (prompts/wording.py)
