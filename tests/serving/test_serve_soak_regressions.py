@@ -226,3 +226,27 @@ def test_a_row_id_beyond_sqlite_integers_is_a_422_not_a_500(workspace):
             assert answer.status_code == 200 and answer.json()["generations"] == []
     finally:
         app.state.twin.close()
+
+
+def test_a_body_fastapi_cannot_parse_is_an_openai_error_on_v1(workspace):
+    """schemathesis (serve_soak): POST /v1/chat/completions with bytes that are not JSON text
+    answered FastAPI's {"detail": "There was an error parsing the body"}, not the declared
+    OpenAI-shaped ErrorBody. /api routes keep FastAPI's {"detail": ...}."""
+    from fastapi.testclient import TestClient
+
+    garbage = b"\x13\xffo\xd0\xff+\x11\xd9\xa8Ei\x1f\xff\xffA}"
+    headers = {"Content-Type": "application/json"}
+    app = create_app(workspace, ServeConfig())
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            chat = client.post("/v1/chat/completions", content=garbage, headers=headers)
+            assert chat.status_code == 400
+            error = chat.json()["error"]
+            assert error["type"] == "invalid_request_error" and "parsing the body" in error["message"]
+            unknown = client.get("/v1/nowhere")
+            assert unknown.status_code == 404 and "error" in unknown.json()
+            api = client.post("/api/write", content=garbage, headers=headers)
+            assert api.status_code == 400 and isinstance(api.json()["detail"], str)
+            assert client.get("/api/nowhere").json() == {"detail": "Not Found"}
+    finally:
+        app.state.twin.close()

@@ -33,8 +33,10 @@ from typing import Any, Literal
 
 import anyio
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from llm_twin.app.chat import PreparedChat
@@ -55,6 +57,9 @@ class ServedChat:
 
 MessagesHook = Callable[[list[Message]], "list[Message] | PreparedChat"]
 ServedHook = Callable[[ServedChat], None]
+
+
+OPENAI_PATHS = ("/v1/", "/tokenize")  # the routes that answer errors in OpenAI's shape
 
 
 class APIError(Exception):
@@ -178,6 +183,15 @@ def add_openai_routes(app: FastAPI, service: ChatService, authorised) -> None:
     @app.exception_handler(APIError)
     async def _api_error(_: Request, error: APIError) -> JSONResponse:
         return JSONResponse(error.body(), status_code=error.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        """FastAPI's own errors (a body it cannot parse, a route not found) in OpenAI's shape on
+        the OpenAI routes, as their schema declares; FastAPI's default everywhere else."""
+        if not request.url.path.startswith(OPENAI_PATHS):
+            return await http_exception_handler(request, error)
+        return JSONResponse(APIError(error.status_code, str(error.detail)).body(),
+                            status_code=error.status_code, headers=error.headers)
 
     @app.get("/v1/models", dependencies=[authorised], responses=OPENAI_ERRORS)
     def list_models() -> dict:
