@@ -111,6 +111,7 @@ def dataset_files(ws: Path) -> dict[str, int]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow  # ~45 s: three dataset builds (make test-all); the ingest case keeps Ctrl-C in make test
 @pytest.mark.models  # loads the small default generation model's tokenizer
 def test_ctrl_c_during_dataset_build(soak, ingested, tmp_path):
     start = ingested

@@ -217,6 +217,7 @@ def test_architecture_is_read_from_the_gguf_header_alone(tmp_path):
     assert gguf_architecture(tmp_path / "missing.gguf") is None
 
 
+@pytest.mark.slow  # ~40 s: trains, merges and converts a run (make test-all)
 def test_a_fine_tuned_run_is_merged_converted_beside_it_and_recorded(tmp_path, backend):
     """A real LoRA adapter (random, non-zero weights) on the bundled base: the run's conversion
     lands in its folder, answers differently from the base, and is reused the second time."""
