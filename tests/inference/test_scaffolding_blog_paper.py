@@ -237,3 +237,15 @@ def test_paper_and_blog_training_rules_match_what_write_serves():
     post = training_rules(unit("blog", "article", BODY))
     assert (post.name, post.style_hint) == ("blog", rules_for("blog").style_hint)
     assert training_rules(unit("blog", "post", "Short note.")).name == "x"
+
+
+def test_empty_headings_and_an_unclosed_fence_are_removed_from_articles():
+    """A base-model blog draft (the README screenshot) showed "##", "#" and a lone "```" as text."""
+    text = ("# Our queue in Postgres\n\nWe moved it into a table.\n##\n- one index, one query\n"
+            "#\n```\n---\n\nIt has been two years.")
+    draft = format_draft(text, "blog", idea=IDEA)
+    assert draft.body == "We moved it into a table.\n- one index, one query\n---\n\nIt has been two years."
+    assert "removed 2 empty headings" in draft.notes
+    assert "removed a code fence that was never closed" in draft.notes
+    fenced = "# Title\n\nSee:\n\n```sql\nselect 1;\n```\n\nDone."
+    assert format_draft(fenced, "medium", idea=IDEA).body == "See:\n\n```sql\nselect 1;\n```\n\nDone."

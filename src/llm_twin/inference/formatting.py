@@ -559,14 +559,35 @@ _SUBTITLE = re.compile(r"^(?:(?:\*\*|__)?subtitle\s*:(?:\*\*|__)?\s*(?P<label>.+
                        r"|\*(?P<star>[^*\n]+)\*|_(?P<under>[^_\n]+)_)$", re.I)
 
 
+_EMPTY_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]*$")
+
+
+def _tidy_markdown(text: str) -> tuple[str, list[str]]:
+    """Markup a small model leaves behind that would render broken: heading marks with no heading
+    ("##" alone on a line) and a code fence never closed (everything after it would show as
+    code). The last unmatched fence line goes."""
+    lines = text.split("\n")
+    kept = [line for line in lines if not _EMPTY_HEADING.match(line)]
+    notes = []
+    if len(kept) < len(lines):
+        count = len(lines) - len(kept)
+        notes.append(f"removed {count} empty heading{'s' if count > 1 else ''}")
+    fences = [i for i, line in enumerate(kept) if _FENCE.match(line)]
+    if len(fences) % 2:
+        del kept[fences[-1]]
+        notes.append("removed a code fence that was never closed")
+    return _tidy_lines("\n".join(kept)) if notes else text, notes
+
+
 def _format_article(text: str, rules: PlatformRules) -> FormattedDraft:
+    text, notes = _tidy_markdown(text)
     first, _, rest = text.partition("\n")
     title = _heading_title(first.strip(), rest)
     if title is None:
         title = _title_from_first_sentence(text)
-        notes = ["derived the title from the first sentence"] if title else []
+        if title:
+            notes.append("derived the title from the first sentence")
         return FormattedDraft(rules.name, [text], title=title, notes=notes)
-    notes = []
     if len(title) > TITLE_MAX_CHARS:
         title = _cut_at_word(title, TITLE_MAX_CHARS)
         notes.append(f"cut the title to {TITLE_MAX_CHARS} characters")
