@@ -288,7 +288,10 @@ async def soak(args, port: int, server: subprocess.Popen) -> dict:
     rng = random.Random(args.seed)
     blobs = payloads()
     kinds = rng.choices(list(KINDS), weights=[w for w, _ in KINDS.values()], k=args.requests)
-    limits = httpx.Limits(max_connections=args.clients + 5)
+    # uvicorn closes a connection idle for 5 s, httpx keeps one 5 s by default: a request sent on
+    # one the server is closing that instant fails with a ReadError (1 chat of 500 in a full run).
+    # Real clients retry; the soak keeps its idle connections for less than the server does.
+    limits = httpx.Limits(max_connections=args.clients + 5, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=args.timeout,
                                  limits=limits) as client:
         await wait_ready(client, server)

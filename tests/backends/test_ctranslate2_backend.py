@@ -268,3 +268,15 @@ def test_score_rates_a_fluent_sentence_above_its_shuffled_words_as_transformers_
     assert backend.score([], []) == []
     with pytest.raises(ValueError):
         backend.score([asked, asked], [FLUENT])
+
+
+def test_any_integer_is_a_seed(backend):
+    """serve_soak's schemathesis: POST /api/write with "seed": -928 was a 500 (CTranslate2's
+    set_random_seed takes an unsigned int). Seeds are taken modulo 2**32, so the same negative or
+    huge seed still gives the same text."""
+    assert GenerationParams(seed=-928).seed == 2**32 - 928
+    assert GenerationParams(seed=2**70 + 5).seed == 5
+    params = GenerationParams(max_new_tokens=6, temperature=0.8, seed=-928)
+    messages = [{"role": "user", "content": "Say something about queues."}]
+    first = backend.generate([messages], params)[0].text
+    assert first and backend.generate([messages], params)[0].text == first

@@ -11,6 +11,9 @@ from llm_twin.errors import ModelError
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 
 
+SEED_MODULUS = 2**32  # seeds are taken modulo this: every backend accepts the result
+
+
 @dataclass(frozen=True)
 class GenerationParams:
     max_new_tokens: int = 220
@@ -19,6 +22,12 @@ class GenerationParams:
     repetition_penalty: float = 1.1
     no_repeat_ngram_size: int = 4
     seed: int | None = None
+
+    def __post_init__(self) -> None:
+        # Any integer is a seed (an API client may send -928 or 2**70); the backends' generators
+        # take 0 .. 2**32 - 1 (CTranslate2 refused a negative one with a TypeError: a 500).
+        if self.seed is not None:
+            object.__setattr__(self, "seed", self.seed % SEED_MODULUS)
 
     def overridden(self, *, max_new_tokens: int | None = None, temperature: float | None = None,
                    top_p: float | None = None, repetition_penalty: float | None = None,
