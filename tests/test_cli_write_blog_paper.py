@@ -80,6 +80,7 @@ def test_write_paper_introduction(twin):
     assert "Abstract" in printed
 
 
+@pytest.mark.slow  # a dataset build on the serving prompt (make test-all)
 def test_dataset_build_makes_blog_and_paper_samples_on_the_serving_prompt(twin):
     twin(*CLI_DATASET_ARGS)
     card = json.loads(twin("dataset", "show", "--json").output)

@@ -164,6 +164,7 @@ def finished(process: subprocess.Popen) -> None:
     assert code == 0, text
 
 
+@pytest.mark.slow  # ~30 s (make test-all); ingest and export on a full disk stay in make test
 def test_dataset_build_on_a_full_disk(soak, ingested, tmpfs, tmp_path):
     start = ingested
     reference_ws = tmp_path / "reference"
@@ -187,6 +188,7 @@ def test_dataset_build_on_a_full_disk(soak, ingested, tmpfs, tmp_path):
     assert dataset_files(ws) == reference
 
 
+@pytest.mark.slow  # ~35 s (make test-all)
 @pytest.mark.models  # `twin index` loads the real embedding model
 def test_index_on_a_full_disk(soak, tmpfs, tmp_path):
     """The rerun exited 2: the check before `optimize` wanted room for a copy of the segments'

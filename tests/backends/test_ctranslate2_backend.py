@@ -184,6 +184,7 @@ def test_a_batch_of_short_and_long_prompts_matches_each_prompt_alone(backend):
     run.join()
 
 
+@pytest.mark.slow  # ~25 s: a conversion killed and redone (make test-all)
 def test_a_conversion_killed_midway_is_cleaned_up_and_redone(tmp_path):
     from llm_twin.backends.ct2_convert import ConversionSource, convert
 

@@ -233,6 +233,28 @@ def test_a_failed_upgrade_rolls_back_to_the_old_schema(tmp_path, monkeypatch):
     assert _version(database) == [(HEAD,)]
 
 
+def test_ctrl_c_in_the_middle_of_an_upgrade_is_a_keyboard_interrupt_and_nothing_changes(
+        tmp_path, monkeypatch):
+    """CI: Ctrl-C during the first open's migration ended `twin ingest` with a PendingRollbackError
+    traceback (exit 1). A KeyboardInterrupt inside a driver call invalidates SQLAlchemy's
+    connection, and the ROLLBACK that followed raised. The interrupt must come out, so the CLI
+    says "Interrupted" with exit code 130, and the old schema must stay."""
+    database = _release_0_1_workspace(tmp_path)
+    schema = _schema(database)
+
+    def interrupted(connection, *_args):
+        connection.invalidate()  # what SQLAlchemy does when a driver call is interrupted
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(warehouse, "add_missing_columns", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        create_warehouse_engine(f"sqlite:///{database}")
+    assert _schema(database) == schema
+    monkeypatch.undo()
+    create_warehouse_engine(f"sqlite:///{database}").dispose()
+    assert _version(database) == [(HEAD,)]
+
+
 def test_two_processes_opening_a_new_workspace_at_once_both_succeed(tmp_path):
     url = f"sqlite:///{tmp_path / 'twin.db'}"
     outcomes: list[object] = []

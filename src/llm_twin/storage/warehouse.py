@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, func, inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from llm_twin.errors import WorkspaceError
@@ -190,11 +191,22 @@ def _migration_transaction(engine: Engine) -> Iterator[Connection]:
             try:
                 yield connection
             except BaseException:
-                connection.exec_driver_sql("ROLLBACK")
+                _quietly(connection, "ROLLBACK")
                 raise
             connection.exec_driver_sql("COMMIT")
         finally:
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            _quietly(connection, "PRAGMA foreign_keys=ON")
+
+
+def _quietly(connection: Connection, statement: str) -> None:
+    """Run `statement` while another error is on its way out. A Ctrl-C inside a driver call leaves
+    SQLAlchemy's connection invalidated, and every statement then raises PendingRollbackError,
+    which hid the KeyboardInterrupt behind a traceback. Closing that connection rolls SQLite back
+    anyway, so its error is dropped and the first one goes on."""
+    try:
+        connection.exec_driver_sql(statement)
+    except SQLAlchemyError:
+        logger.debug("%s after a failed upgrade did not run", statement, exc_info=True)
 
 
 def add_missing_columns(connection: Connection, metadata: MetaData) -> list[str]:
