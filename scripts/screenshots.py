@@ -75,7 +75,8 @@ def wait_for(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
             if httpx.get(f"{url}/api/status", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
-            pass
+            time.sleep(0.3)  # not listening yet
+            continue
         time.sleep(0.3)
     raise SystemExit("twin serve did not answer in time")
 
