@@ -24,6 +24,7 @@ if CHROMIUM is None:
                 allow_module_level=True)
 
 from conftest import make_doc, make_result, store_result  # noqa: E402
+from browser import app_page  # noqa: E402
 from live_server import running_server, shared_backend  # noqa: E402
 
 from llm_twin.app.blind_test import blind_test_scores  # noqa: E402
@@ -78,17 +79,8 @@ def served(tmp_path_factory, embedder):
 @pytest.fixture(scope="module")
 def page(served):
     _, url = served
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        page = browser.new_page()
-        page.problems = []
-        page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-        page.on("console", lambda m: page.problems.append(f"console: {m.text}")
-                if m.type == "error" and "favicon" not in m.text else None)
-        page.goto(url + "/")
-        expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    with app_page(url) as page:
         yield page
-        browser.close()
 
 
 def test_a_blind_round_picked_in_the_page_is_stored_and_scored(served, page):

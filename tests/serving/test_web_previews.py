@@ -31,6 +31,7 @@ if CHROMIUM is None:
                 allow_module_level=True)
 
 from conftest import make_doc, make_result, store_result  # noqa: E402
+from browser import app_page  # noqa: E402
 from live_server import running_server, shared_backend  # noqa: E402
 
 from llm_twin.app.workspace import Workspace  # noqa: E402
@@ -93,18 +94,8 @@ def server(workspace):
 
 @pytest.fixture(scope="module")
 def page(server):
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
-        page = context.new_page()
-        page.problems = []
-        page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
-        page.on("console", lambda m: page.problems.append(f"console: {m.text}")
-                if m.type == "error" and "favicon" not in m.text and "404" not in m.text else None)
-        page.goto(server + "/")
-        expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    with app_page(server, ignore_404=True, viewport={"width": 1200, "height": 900}) as page:
         yield page
-        browser.close()
 
 
 def served_draft(server: str, text: str, platform: str) -> dict:
